@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tgbot.config import DEFAULT_DB_PATH, ConfigError, load_settings
+
+GOOD_TOKEN = "123456:ABC-def_ghi"
+
+
+def settings_from(env: dict[str, str], **kwargs: object):
+    return load_settings(env, dotenv_path=None, **kwargs)  # type: ignore[arg-type]
+
+
+def test_defaults_need_no_variables() -> None:
+    settings = settings_from({})
+    assert settings.token is None
+    assert settings.api_base_url is None
+    assert settings.db_path == DEFAULT_DB_PATH
+    assert settings.log_level == "INFO"
+    assert settings.admin_ids == frozenset()
+
+
+def test_run_requires_the_token_and_names_it() -> None:
+    with pytest.raises(ConfigError, match=r"^TELEGRAM_BOT_TOKEN"):
+        settings_from({}, require_token=True)
+
+
+def test_a_malformed_token_is_named_but_never_echoed() -> None:
+    with pytest.raises(ConfigError, match=r"^TELEGRAM_BOT_TOKEN") as caught:
+        settings_from({"TELEGRAM_BOT_TOKEN": "not-a-secret-token"})
+    assert "not-a-secret-token" not in str(caught.value)
+
+
+def test_the_token_never_appears_in_repr() -> None:
+    settings = settings_from({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN})
+    assert settings.token == GOOD_TOKEN
+    assert GOOD_TOKEN not in repr(settings)
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8081", "ftp://host", "http://", "http://h:99999"])
+def test_a_bad_base_url_is_named(url: str) -> None:
+    with pytest.raises(ConfigError, match=r"^TELEGRAM_API_BASE_URL"):
+        settings_from({"TELEGRAM_API_BASE_URL": url})
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8081", "http://127.0.0.1:8081/", "http://127.0.0.1:8081/bot"]
+)
+def test_base_url_is_normalised_to_the_server_root(url: str) -> None:
+    assert settings_from({"TELEGRAM_API_BASE_URL": url}).api_base_url == "http://127.0.0.1:8081"
+
+
+def test_log_level_and_admin_ids_are_validated() -> None:
+    settings = settings_from({"TGBOT_LOG_LEVEL": "debug", "TGBOT_ADMIN_IDS": "1, 22,333"})
+    assert settings.log_level == "DEBUG"
+    assert settings.admin_ids == {1, 22, 333}
+    with pytest.raises(ConfigError, match=r"^TGBOT_LOG_LEVEL"):
+        settings_from({"TGBOT_LOG_LEVEL": "loud"})
+    with pytest.raises(ConfigError, match=r"^TGBOT_ADMIN_IDS"):
+        settings_from({"TGBOT_ADMIN_IDS": "1,bob"})
+
+
+def test_db_path_cannot_be_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^TGBOT_DB_PATH"):
+        settings_from({"TGBOT_DB_PATH": str(tmp_path)})
+
+
+def test_dotenv_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(f"TELEGRAM_BOT_TOKEN={GOOD_TOKEN}\nTGBOT_LOG_LEVEL=ERROR\n")
+    settings = load_settings({"TGBOT_LOG_LEVEL": "WARNING"}, dotenv_path=dotenv)
+    assert settings.token == GOOD_TOKEN
+    assert settings.log_level == "WARNING"

@@ -1,0 +1,147 @@
+"""The catalogue in messages/ and the validator that guards it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tgbot.content import Content, ContentError, load_content, messages_dir
+from tgbot.content.catalog import REQUIRED_UI_KEYS
+from tgbot.services.navigation import screen_callback
+from tgbot.telegram_html import html_to_plain
+
+
+@pytest.fixture
+def broken_copy(tmp_path: Path) -> Path:
+    """A writable copy of the real catalogue to break on purpose."""
+    target = tmp_path / "messages"
+    shutil.copytree(messages_dir(), target)
+    return target
+
+
+def edit_yaml(path: Path, change: Callable[[Any], object]) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+
+
+def test_real_catalogue_loads_with_all_required_texts(content: Content) -> None:
+    catalog = content.catalog("en")
+    assert set(REQUIRED_UI_KEYS) <= set(catalog.ui)
+    assert "main" in catalog.screens and "disclaimer" in catalog.screens
+    assert content.resolve_language("en-GB") == "en"
+    assert content.resolve_language("xx") == "en"
+
+
+def test_every_button_fits_telegrams_64_byte_callback_data(content: Content) -> None:
+    for catalog in content.catalogs.values():
+        for screen in catalog.screens.values():
+            for row in screen.rows:
+                for button in row:
+                    assert len(screen_callback(button.to).encode()) <= 64
+
+
+def test_no_screen_recommends_quinine_or_tonic_water(content: Content) -> None:
+    advice = re.compile(r"\b(take|try|use|drink|have)\s+(some\s+)?(quinine|tonic water)")
+    for screen in content.catalog("en").screens.values():
+        assert not advice.search(html_to_plain(screen.text).lower()), screen.id
+
+
+def test_emergency_help_is_shown_where_it_matters(content: Content) -> None:
+    catalog = content.catalog("en")
+    for screen_id in ("serious", "emergency_numbers"):
+        text = html_to_plain(catalog.screens[screen_id].text)
+        assert "112" in text and "999" in text and "911" in text
+    assert "112" in html_to_plain(catalog.text("welcome"))
+
+
+def _screen_file(root: Path, screen_id: str) -> Path:
+    for path in sorted((root / "en" / "screens").glob("*.yaml")):
+        if screen_id in (yaml.safe_load(path.read_text()) or {}):
+            return path
+    raise AssertionError(screen_id)
+
+
+def test_a_dangling_button_is_caught_with_file_and_key(broken_copy: Path) -> None:
+    path = _screen_file(broken_copy, "main")
+    edit_yaml(path, lambda d: d["main"]["buttons"].append({"label": "Lost", "to": "nowhere"}))
+    with pytest.raises(ContentError) as caught:
+        load_content(broken_copy)
+    message = str(caught.value)
+    assert str(path) in message and "main.buttons[" in message and "nowhere" in message
+
+
+def test_an_over_long_text_is_caught(broken_copy: Path) -> None:
+    path = _screen_file(broken_copy, "stretches")
+    edit_yaml(path, lambda d: d["stretches"].__setitem__("text", "Stretch. " * 500))
+    with pytest.raises(ContentError, match=r"stretches\.text: .*4096"):
+        load_content(broken_copy)
+
+
+def test_invalid_html_is_caught(broken_copy: Path) -> None:
+    path = _screen_file(broken_copy, "hydration")
+    edit_yaml(path, lambda d: d["hydration"].__setitem__("text", "<b>Drink <i>water</b></i>"))
+    with pytest.raises(ContentError, match=r"hydration\.text: invalid Telegram HTML"):
+        load_content(broken_copy)
+
+
+def test_an_orphan_screen_is_caught(broken_copy: Path) -> None:
+    extra = broken_copy / "en" / "screens" / "zz_extra.yaml"
+    extra.write_text("lonely:\n  text: Nobody links here.\n")
+    with pytest.raises(ContentError, match=r"zz_extra\.yaml: lonely: orphan"):
+        load_content(broken_copy)
+
+
+def test_a_missing_ui_text_is_caught(broken_copy: Path) -> None:
+    edit_yaml(broken_copy / "en" / "ui.yaml", lambda d: d.pop("welcome"))
+    with pytest.raises(ContentError, match=r"ui\.yaml: welcome: required"):
+        load_content(broken_copy)
+
+
+def test_broken_yaml_is_caught(broken_copy: Path) -> None:
+    (broken_copy / "en" / "commands.yaml").write_text("- {command: start, description: [")
+    with pytest.raises(ContentError, match=r"commands\.yaml: not valid YAML"):
+        load_content(broken_copy)
+
+
+def test_a_second_language_is_a_second_folder(broken_copy: Path) -> None:
+    shutil.copytree(broken_copy / "en", broken_copy / "es")
+    content = load_content(broken_copy)
+    assert content.languages == ("en", "es")
+    assert content.resolve_language("es-MX") == "es"
+
+
+def test_packaged_wheel_ships_the_messages(tmp_path: Path) -> None:
+    """`pip install .` (non-editable) must find its content from any directory."""
+    import subprocess
+    import sys
+    import zipfile
+
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(root),
+        ],
+        check=True,
+        cwd=tmp_path,
+    )
+    [wheel] = tmp_path.glob("tgbot-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "tgbot/messages/en/ui.yaml" in names
+    assert any(n.startswith("tgbot/messages/en/screens/") for n in names)
+    assert any(n.startswith("tgbot/storage/migrations/0001") for n in names)

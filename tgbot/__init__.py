@@ -1,0 +1,1 @@
+"""Cramp & spasm self-care Telegram bot."""

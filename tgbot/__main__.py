@@ -1,0 +1,3 @@
+from tgbot.cli import main
+
+raise SystemExit(main())

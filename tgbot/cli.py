@@ -1,0 +1,126 @@
+"""``tgbot`` command line: run, chat, ask, standin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from tgbot.config import ConfigError, Settings, load_settings
+from tgbot.content import ContentError
+from tgbot.health import HEARTBEAT_INTERVAL_S, heartbeat_path, is_healthy, write_heartbeat
+
+DEFAULT_STANDIN_PORT = 8081
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(require_token=args.command == "run")
+        return int(args.handler(args, settings) or 0)
+    except ConfigError as exc:
+        print(f"tgbot: configuration error: {exc}", file=sys.stderr)
+    except ContentError as exc:
+        print(f"tgbot: content error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tgbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the real bot (needs TELEGRAM_BOT_TOKEN)")
+    run.set_defaults(handler=_run)
+
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
+    chat.add_argument("--lang", default=_terminal_language(), help="your language code")
+    chat.set_defaults(handler=_chat)
+
+    ask = sub.add_parser("ask", help="print the bot's reply to one message")
+    ask.add_argument("text")
+    ask.add_argument("--lang", default="en", help="the sender's language code")
+    ask.set_defaults(handler=_ask)
+
+    health = sub.add_parser("health", help="exit 0 if the running bot's heartbeat is fresh")
+    health.set_defaults(handler=_health)
+
+    standin = sub.add_parser("standin", help="serve the local Bot API stand-in over HTTP")
+    standin.add_argument("--host", default="127.0.0.1")
+    standin.add_argument("--port", type=int, default=DEFAULT_STANDIN_PORT)
+    standin.add_argument("--token", default=None, help="the bot token it accepts")
+    standin.set_defaults(handler=_standin)
+    return parser
+
+
+def _setup_logging(level: int) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # httpx logs every request URL, and the URL contains the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _quiet_logging(settings: Settings) -> None:
+    """Terminal modes print the conversation; only problems go to stderr."""
+    _setup_logging(max(settings.log_level_number, logging.WARNING))
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from tgbot.app import ALLOWED_UPDATES, build_application
+
+    _setup_logging(settings.log_level_number)
+    app = build_application(settings)
+    beat = heartbeat_path(settings.db_path)
+
+    async def heartbeat(_: object) -> None:
+        write_heartbeat(beat)
+
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(heartbeat, interval=HEARTBEAT_INTERVAL_S, first=0)
+    # run_polling stops gracefully on SIGINT/SIGTERM and closes the database (post_shutdown).
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+def _health(args: argparse.Namespace, settings: Settings) -> int:
+    return 0 if is_healthy(heartbeat_path(settings.db_path)) else 1
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from tgbot.terminal import chat
+
+    _quiet_logging(settings)
+    asyncio.run(chat(settings, args.lang))
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from tgbot.terminal import ask
+
+    _quiet_logging(settings)
+    print(asyncio.run(ask(settings, args.text, args.lang)))
+    return 0
+
+
+def _standin(args: argparse.Namespace, settings: Settings) -> int:
+    from tgbot.app import STANDIN_TOKEN
+    from tgbot.standin.http_server import serve_forever
+
+    _setup_logging(settings.log_level_number)
+    token = args.token or settings.token or STANDIN_TOKEN
+    asyncio.run(serve_forever(args.host, args.port, token))
+    return 0
+
+
+def _terminal_language() -> str:
+    lang = os.environ.get("LANG", "en").split(".")[0]
+    return lang if lang and lang not in ("C", "POSIX") else "en"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Configuration from environment variables (and an optional ``.env`` file).
+
+Every problem is reported as one line that names the variable; the token itself is
+never echoed, logged or included in ``repr``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+DEFAULT_DB_PATH = Path("data") / "tgbot.sqlite3"
+_TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """A configuration variable is missing or invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = field(default=None, repr=False)
+    api_base_url: str | None = None
+    db_path: Path = DEFAULT_DB_PATH
+    log_level: str = "INFO"
+    admin_ids: frozenset[int] = frozenset()
+    messages_dir: Path | None = None  # None: the messages/ shipped with the package
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    *,
+    require_token: bool = False,
+    dotenv_path: Path | None = Path(".env"),
+) -> Settings:
+    """Read settings; values in the real environment win over the ``.env`` file."""
+    merged: dict[str, str] = {}
+    if dotenv_path is not None and dotenv_path.is_file():
+        merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    merged.update(os.environ if env is None else env)
+
+    return Settings(
+        token=_token(merged.get("TELEGRAM_BOT_TOKEN", "").strip(), require_token),
+        api_base_url=_base_url(merged.get("TELEGRAM_API_BASE_URL", "").strip()),
+        db_path=_db_path(merged.get("TGBOT_DB_PATH", "").strip()),
+        log_level=_log_level(merged.get("TGBOT_LOG_LEVEL", "").strip()),
+        admin_ids=_admin_ids(merged.get("TGBOT_ADMIN_IDS", "").strip()),
+        messages_dir=_messages_dir(merged.get("TGBOT_MESSAGES_DIR", "").strip()),
+    )
+
+
+def _token(value: str, required: bool) -> str | None:
+    if not value:
+        if required:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in the "
+                "environment or in .env (tgbot chat needs no token)"
+            )
+        return None
+    if not _TOKEN_RE.match(value):
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN does not look like a bot token (expected <digits>:<letters>, "
+            "as issued by @BotFather)"
+        )
+    return value
+
+
+def _base_url(value: str) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            "TELEGRAM_API_BASE_URL must be an http(s) URL of a Bot API server, "
+            "e.g. http://127.0.0.1:8081"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise ConfigError(f"TELEGRAM_API_BASE_URL has an invalid port: {exc}") from None
+    root = value.rstrip("/")
+    # Accept the PTB-style ".../bot" too; we append "/bot{token}" ourselves.
+    return root.removesuffix("/bot")
+
+
+def _db_path(value: str) -> Path:
+    path = Path(value).expanduser() if value else DEFAULT_DB_PATH
+    if value and path.is_dir():
+        raise ConfigError(f"TGBOT_DB_PATH points to a directory, not a file: {path}")
+    return path
+
+
+def _log_level(value: str) -> str:
+    level = (value or "INFO").upper()
+    if level not in _LOG_LEVELS:
+        raise ConfigError(f"TGBOT_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {value!r}")
+    return level
+
+
+def _admin_ids(value: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        if not part.isdigit():
+            raise ConfigError(
+                f"TGBOT_ADMIN_IDS must be a comma-separated list of Telegram user ids, not {part!r}"
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _messages_dir(value: str) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise ConfigError(f"TGBOT_MESSAGES_DIR is not a folder: {path}")
+    return path

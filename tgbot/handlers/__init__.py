@@ -1,0 +1,49 @@
+"""Handlers: Telegram I/O only. Every handler is registered here, in one visible block."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from tgbot.handlers import commands, fallbacks, members, menu
+from tgbot.handlers.context import BotApplication
+from tgbot.handlers.errors import on_error
+from tgbot.handlers.tracking import logged, track_user
+
+# Group -1 runs before the handlers of group 0 for every update.
+TRACKING_GROUP = -1
+
+
+def register_handlers(app: BotApplication) -> None:
+    app.add_handler(TypeHandler(Update, track_user), group=TRACKING_GROUP)
+
+    private = filters.ChatType.PRIVATE
+    new_message = filters.UpdateType.MESSAGE
+    for name, callback in (
+        ("start", commands.start),
+        ("menu", commands.menu),
+        ("help", commands.help_command),
+        ("disclaimer", commands.disclaimer),
+        ("privacy", commands.privacy),
+        ("forget", commands.forget),
+    ):
+        app.add_handler(CommandHandler(name, logged(callback), filters=private & new_message))
+
+    app.add_handler(CallbackQueryHandler(logged(menu.on_button)))
+    app.add_handler(ChatMemberHandler(logged(members.on_my_chat_member)))
+
+    app.add_handler(
+        MessageHandler(private & filters.UpdateType.EDITED, logged(fallbacks.on_edited_message))
+    )
+    app.add_handler(MessageHandler(private & filters.COMMAND, logged(fallbacks.on_unknown_command)))
+    app.add_handler(MessageHandler(private & filters.TEXT, logged(fallbacks.on_text)))
+    app.add_handler(MessageHandler(private & new_message, logged(fallbacks.on_other_message)))
+
+    app.add_error_handler(on_error)

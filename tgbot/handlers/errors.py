@@ -1,0 +1,45 @@
+"""The central error handler: log with context, tell the user kindly, keep running."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, NetworkError, TelegramError
+
+from tgbot.handlers.context import BotContext
+from tgbot.handlers.tracking import update_kind
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    error = context.error
+    if isinstance(error, Forbidden):
+        log.info("user unreachable (%s); nothing to do", error.message)
+        return
+    log.error(
+        "error while handling update=%s type=%s user=%s",
+        update.update_id if isinstance(update, Update) else None,
+        update_kind(update),
+        update.effective_user.id if isinstance(update, Update) and update.effective_user else None,
+        exc_info=error,
+    )
+    if isinstance(update, Update) and not isinstance(error, NetworkError):
+        await _apologise(update, context)
+
+
+async def _apologise(update: Update, context: BotContext) -> None:
+    """Best effort: the button spinner stops and the user learns it was not their fault."""
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+    except TelegramError:
+        pass  # already answered, or too old
+    chat = update.effective_chat
+    if chat is None:
+        return
+    try:
+        await context.bot.send_message(chat.id, context.catalog.text("error"))
+    except TelegramError as exc:
+        log.warning("could not tell the user about the error: %s", exc)

@@ -1,0 +1,62 @@
+"""Runs before every handler: remember the user (no message content) and pick the language."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import Update
+
+from tgbot.handlers.context import BotContext
+
+log = logging.getLogger("tgbot.updates")
+
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+
+async def track_user(update: Update, context: BotContext) -> None:
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    services = context.services
+    language = services.content.resolve_language(user.language_code)
+    record = await services.users.touch(user.id, language, int(time.time()))
+    context.catalog = services.content.catalog(record.language or language)
+
+
+def logged(callback: Callback) -> Callback:
+    """One log line per handled update: its type, the handler and the time it took."""
+
+    @functools.wraps(callback)
+    async def wrapper(update: Update, context: BotContext) -> None:
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            await callback(update, context)
+        except BaseException:
+            outcome = "error"
+            raise
+        finally:
+            log.info(
+                "update=%s type=%s handler=%s outcome=%s duration_ms=%.1f",
+                update.update_id,
+                update_kind(update),
+                callback.__name__,
+                outcome,
+                (time.perf_counter() - started) * 1000,
+            )
+
+    return wrapper
+
+
+def update_kind(update: object) -> str:
+    """The name of the update's payload field, e.g. ``message`` or ``callback_query``."""
+    if not isinstance(update, Update):
+        return type(update).__name__
+    for kind in Update.ALL_TYPES:
+        if getattr(update, kind, None) is not None:
+            return kind
+    return "unknown"

@@ -1,0 +1,1 @@
+"""Domain logic with no Telegram imports: navigation, and later triage, matching, scheduling."""

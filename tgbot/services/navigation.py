@@ -1,0 +1,50 @@
+"""Callback data for the menu tree: short ASCII ids, never labels (Telegram allows 64 bytes).
+
+The menu is stateless: the data names the screen, so buttons keep working across restarts,
+and anything we do not recognise is treated as an expired menu, never as an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+MAIN_SCREEN = "main"
+SCREEN_PREFIX = "s:"
+FORGET_PREFIX = "fg:"
+
+
+class ForgetChoice(Enum):
+    CONFIRM = "yes"
+    CANCEL = "no"
+
+
+@dataclass(frozen=True)
+class OpenScreen:
+    screen_id: str
+
+
+Action = OpenScreen | ForgetChoice
+
+
+def screen_callback(screen_id: str) -> str:
+    return SCREEN_PREFIX + screen_id
+
+
+def forget_callback(choice: ForgetChoice) -> str:
+    return FORGET_PREFIX + choice.value
+
+
+def parse_callback(data: str | None) -> Action | None:
+    """What a button press asks for, or None for stale, unknown or forged data."""
+    if not data:
+        return None
+    if data.startswith(SCREEN_PREFIX):
+        screen_id = data.removeprefix(SCREEN_PREFIX)
+        return OpenScreen(screen_id) if screen_id else None
+    if data.startswith(FORGET_PREFIX):
+        try:
+            return ForgetChoice(data.removeprefix(FORGET_PREFIX))
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,85 @@
+"""Connection set-up and versioned migrations (``PRAGMA user_version``)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+MEMORY = ":memory:"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    """Migrations are ``NNNN_name.sql`` files shipped inside the package."""
+    folder = resources.files("tgbot.storage") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            number, _, rest = entry.name.partition("_")
+            found.append(Migration(int(number), rest.removesuffix(".sql"), entry.read_text()))
+    found.sort(key=lambda m: m.version)
+    expected = list(range(1, len(found) + 1))
+    if [m.version for m in found] != expected:
+        raise RuntimeError(f"migration numbers must be 1..N without gaps: {found!r}")
+    return found
+
+
+class Database:
+    """Owns the single aiosqlite connection (one writer; WAL lets readers in)."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
+
+    async def schema_version(self) -> int:
+        async with self.connection.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self) -> int:
+        """Apply pending migrations, each in its own transaction; returns the new version."""
+        current = await self.schema_version()
+        for migration in load_migrations():
+            if migration.version <= current:
+                continue
+            log.info("applying migration %04d_%s", migration.version, migration.name)
+            # executescript commits first; BEGIN/COMMIT make each migration atomic.
+            await self.connection.executescript(
+                f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
+            )
+            current = migration.version
+        return current
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+async def open_database(path: Path | str) -> Database:
+    """Open (creating the file and its folder on first use) and migrate the database."""
+    if str(path) != MEMORY:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    connection = await aiosqlite.connect(str(path), isolation_level=None)
+    connection.row_factory = aiosqlite.Row
+    # WAL: readers never block the writer; FULL: a committed write survives power loss.
+    await connection.execute("PRAGMA journal_mode = WAL")
+    await connection.execute("PRAGMA synchronous = FULL")
+    await connection.execute("PRAGMA foreign_keys = ON")
+    await connection.execute("PRAGMA busy_timeout = 5000")
+    database = Database(connection)
+    try:
+        await database.migrate()
+    except BaseException:
+        await connection.close()
+        raise
+    return database

@@ -1,0 +1,97 @@
+"""The users table: who uses the bot, their language and settings. Never message texts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from tgbot.storage.database import Database
+
+# Writing last_seen on every update would cost a commit per tap; once a minute is plenty.
+LAST_SEEN_RESOLUTION_S = 60
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    user_id: int
+    language: str | None
+    time_zone: str | None
+    settings: dict[str, Any] = field(default_factory=dict)
+    created_at: int = 0
+    last_seen_at: int = 0
+
+
+class UserRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database.connection
+
+    async def touch(self, user_id: int, language: str | None, now: int) -> UserRecord:
+        """Create the user on first contact, refresh last-seen; returns the stored row.
+
+        ``language`` is only used for a new row: a language the user chose later wins.
+        """
+        async with self._db.execute(
+            """
+            INSERT INTO users (user_id, language, created_at, last_seen_at)
+            VALUES (?, ?, ?, ?)
+            ON CONFLICT (user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at
+                WHERE users.last_seen_at <= excluded.last_seen_at - ?
+            RETURNING user_id, language, time_zone, settings, created_at, last_seen_at
+            """,
+            (user_id, language, now, now, LAST_SEEN_RESOLUTION_S),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:  # recent enough: the conditional update touched nothing
+            record = await self.get(user_id)
+            assert record is not None
+            return record
+        return _record(row)
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        async with self._db.execute(
+            "SELECT user_id, language, time_zone, settings, created_at, last_seen_at "
+            "FROM users WHERE user_id = ?",
+            (user_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _record(row) if row else None
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        await self._db.execute(
+            "UPDATE users SET language = ? WHERE user_id = ?", (language, user_id)
+        )
+
+    async def set_time_zone(self, user_id: int, time_zone: str) -> None:
+        await self._db.execute(
+            "UPDATE users SET time_zone = ? WHERE user_id = ?", (time_zone, user_id)
+        )
+
+    async def update_settings(self, user_id: int, **changes: Any) -> None:
+        """Merge ``changes`` into the user's settings object."""
+        await self._db.execute(
+            "UPDATE users SET settings = json_patch(settings, ?) WHERE user_id = ?",
+            (json.dumps(changes), user_id),
+        )
+
+    async def delete(self, user_id: int) -> bool:
+        """Delete everything stored about the user; True when there was something."""
+        async with self._db.execute("DELETE FROM users WHERE user_id = ?", (user_id,)) as cursor:
+            deleted = cursor.rowcount
+        return deleted > 0
+
+    async def count(self) -> int:
+        async with self._db.execute("SELECT count(*) FROM users") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+def _record(row: Any) -> UserRecord:
+    return UserRecord(
+        user_id=row["user_id"],
+        language=row["language"],
+        time_zone=row["time_zone"],
+        settings=json.loads(row["settings"]),
+        created_at=row["created_at"],
+        last_seen_at=row["last_seen_at"],
+    )

@@ -1,0 +1,107 @@
+"""Talk to the bot in a terminal (``tgbot chat``) or ask it one thing (``tgbot ask``).
+
+Both run the real Application through its normal polling loop against the in-process
+Bot API stand-in, so what you see here is what a Telegram user would get.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import TextIO
+
+from tgbot.app import STANDIN_TOKEN, build_application
+from tgbot.config import Settings
+from tgbot.standin import BotDriver, BotMessage, DriverUser, FakeBotAPI
+from tgbot.storage.database import MEMORY
+
+CHAT_USER_ID = 100_001
+QUIT_WORDS = ("/quit", "/exit")
+BANNER = "Local chat with the bot: type a message, a number to press a button, /quit to leave."
+
+
+@asynccontextmanager
+async def local_bot(settings: Settings, language: str) -> AsyncIterator[DriverUser]:
+    """The real bot wired to a fresh in-process stand-in, and one user to talk to it."""
+    api = FakeBotAPI(token=STANDIN_TOKEN)
+    app = build_application(
+        replace(settings, token=STANDIN_TOKEN),
+        request=api.request(),
+        updates_request=api.request(),
+        rate_limited=False,
+    )
+    async with BotDriver(api, app) as driver:
+        yield driver.user(user_id=CHAT_USER_ID, first_name="You", language_code=language)
+
+
+def format_message(message: BotMessage, first_number: int = 1) -> str:
+    """A bot message as plain text, its inline buttons numbered from ``first_number``."""
+    marker = "bot (updated) ›" if message.is_edit else "bot ›"
+    lines = [f"{marker} {message.text}"]
+    number = first_number
+    for row in message.buttons:
+        cells = []
+        for button in row:
+            cells.append(f"[{number}] {button.label}")
+            number += 1
+        lines.append("   " + "   ".join(cells))
+    return "\n".join(lines)
+
+
+def format_replies(messages: Sequence[BotMessage]) -> str:
+    return "\n\n".join(format_message(m) for m in messages)
+
+
+async def ask(settings: Settings, text: str, language: str) -> str:
+    """The reply to one message; nothing is kept (in-memory database)."""
+    async with local_bot(replace(settings, db_path=Path(MEMORY)), language) as user:
+        return format_replies(await user.send(text))
+
+
+async def chat(
+    settings: Settings, language: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> None:
+    echo = not stdin.isatty()  # piped input: show what was "typed" so the transcript reads well
+
+    def show(text: str) -> None:
+        print(text, file=stdout, flush=True)
+
+    async with local_bot(settings, language) as user:
+        show(BANNER)
+        last_with_buttons: BotMessage | None = None
+        while True:
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if echo:
+                show(f"\nyou › {line}")
+            if line.lower() in QUIT_WORDS:
+                break
+            replies = await _act(user, line, last_with_buttons, show)
+            if replies:
+                show("\n" + format_replies(replies))
+                with_buttons = [m for m in replies if m.buttons]
+                if with_buttons:
+                    last_with_buttons = with_buttons[-1]
+        show("Bye! Take care.")
+
+
+async def _act(
+    user: DriverUser, line: str, last: BotMessage | None, show: Callable[[str], None]
+) -> list[BotMessage]:
+    if line.isdigit() and last is not None:
+        buttons = [b for row in last.buttons for b in row]
+        index = int(line) - 1
+        data = buttons[index].callback_data if 0 <= index < len(buttons) else None
+        if data:
+            return await user.press_data(last.message_id, data)
+        show(f"(there is no button {line} on the last message; 1-{len(buttons)})")
+        return []
+    return await user.send(line)

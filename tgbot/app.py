@@ -7,9 +7,11 @@ from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+from tgbot.bot_api_compat import LenientHTTPXRequest
 from tgbot.config import Settings
 from tgbot.content import Content, load_content
 from tgbot.content.catalog import DEFAULT_LANGUAGE
@@ -60,7 +62,12 @@ def build_application(
         builder = builder.request(request).get_updates_request(updates_request or request)
     elif settings.api_base_url:
         root = settings.api_base_url
-        builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+        builder = (
+            builder.base_url(f"{root}/bot")
+            .base_file_url(f"{root}/file/bot")
+            .request(LenientHTTPXRequest(connection_pool_size=256))
+            .get_updates_request(LenientHTTPXRequest(connection_pool_size=1))
+        )
     if rate_limited:
         # Telegram's ~30 messages/s overall; a 429 is retried after its retry_after.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
@@ -83,11 +90,15 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 async def _set_commands(app: Application[Any, Any, Any, Any, Any, Any], content: Content) -> None:
+    """Publish the command menu; a server that refuses it must not stop the bot."""
     for language, catalog in content.catalogs.items():
         commands = [BotCommand(c.command, c.description) for c in catalog.commands]
         # The default language also serves every user whose language we do not have.
         code = None if language == DEFAULT_LANGUAGE else language
-        await app.bot.set_my_commands(commands, language_code=code)
+        try:
+            await app.bot.set_my_commands(commands, language_code=code)
+        except TelegramError as exc:
+            log.warning("could not set the command menu (%s): %s", language, exc)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

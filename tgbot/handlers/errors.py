@@ -18,6 +18,10 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, Forbidden):
         log.info("user unreachable (%s); nothing to do", error.message)
         return
+    if update is None and isinstance(error, NetworkError):
+        # Polling hiccups (server restarting, connection dropped): PTB retries by itself.
+        log.warning("network problem while polling, retrying: %s", error)
+        return
     log.error(
         "error while handling update=%s type=%s user=%s",
         update.update_id if isinstance(update, Update) else None,

@@ -1,0 +1,72 @@
+"""`tgbot run` as a real process, polling the stand-in over loopback HTTP (the HTTPX path)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from tgbot.standin import FakeBotAPI
+from tgbot.standin.http_server import StandinHttpServer, start_http_server
+
+TOKEN = "123456:TEST"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[tuple[FakeBotAPI, StandinHttpServer]]:
+    api = FakeBotAPI(token=TOKEN)
+    http = await start_http_server(api, "127.0.0.1", 0)
+    try:
+        yield api, http
+    finally:
+        api.close()
+        await http.close()
+
+
+async def wait_for(predicate: Callable[[], bool]) -> None:
+    """Poll what the stand-in recorded until the bot process has done its part."""
+    async with asyncio.timeout(15):
+        while not predicate():  # noqa: ASYNC110 - the bot is another process
+            await asyncio.sleep(0.05)
+
+
+async def test_run_serves_a_user_over_http_and_stops_on_sigterm(
+    server: tuple[FakeBotAPI, StandinHttpServer], tmp_path: Path
+) -> None:
+    api, http = server
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TGBOT_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=http.base_url,
+        TGBOT_DB_PATH=str(tmp_path / "bot.sqlite3"),
+        TGBOT_LOG_LEVEL="INFO",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tgbot", "run",
+        cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        user = api.user(901, first_name="Ann")
+        user.send_text("/start")
+        await wait_for(lambda: len(api.chat_messages(901)) == 1)
+        [welcome] = api.chat_messages(901)
+        assert "cramp" in welcome["text"].lower()
+
+        user.press_button(welcome["message_id"], "Cramp right now")
+        await wait_for(lambda: "Where is the cramp" in api.chat_messages(901)[0]["text"])
+        assert api.unanswered_callback_queries() == []
+        assert any(c.method == "setMyCommands" for c in api.calls)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+    log = output.decode()
+    assert process.returncode == 0, log
+    assert "handler=start" in log and "handler=on_button" in log
+    assert TOKEN not in log  # the token never reaches the logs
+    assert "Traceback" not in log

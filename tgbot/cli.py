@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tgbot.config import ConfigError, Settings, load_settings
 from tgbot.content import ContentError
@@ -45,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("text")
     ask.add_argument("--lang", default="en", help="the sender's language code")
     ask.set_defaults(handler=_ask)
+
+    evaluate = sub.add_parser("eval", help="score the bot's replies on a questions file")
+    evaluate.add_argument("file", type=Path)
+    evaluate.add_argument("--lang", default="en", help="only items in this language")
+    evaluate.set_defaults(handler=_eval)
 
     health = sub.add_parser("health", help="exit 0 if the running bot's heartbeat is fresh")
     health.set_defaults(handler=_health)
@@ -104,6 +110,19 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
     _quiet_logging(settings)
     print(asyncio.run(ask(settings, args.text, args.lang)))
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from tgbot.services.evaluation import format_report
+    from tgbot.terminal import evaluate_file
+
+    if not args.file.is_file():
+        print(f"tgbot: no such questions file: {args.file}", file=sys.stderr)
+        return 2
+    _quiet_logging(settings)
+    report = asyncio.run(evaluate_file(settings, args.file, args.lang))
+    print(format_report(report))
     return 0
 
 

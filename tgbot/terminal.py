@@ -16,25 +16,39 @@ from typing import TextIO
 
 from tgbot.app import STANDIN_TOKEN, build_application
 from tgbot.config import Settings
+from tgbot.content import Catalog, Content, load_content
+from tgbot.services.evaluation import EvalItem, EvalReport, evaluate, load_questions
+from tgbot.services.matching import MatchKind
 from tgbot.standin import BotDriver, BotMessage, DriverUser, FakeBotAPI
 from tgbot.storage.database import MEMORY
 
 CHAT_USER_ID = 100_001
+EVAL_FIRST_USER_ID = 200_001
 QUIT_WORDS = ("/quit", "/exit")
 BANNER = "Local chat with the bot: type a message, a number to press a button, /quit to leave."
 
 
 @asynccontextmanager
-async def local_bot(settings: Settings, language: str) -> AsyncIterator[DriverUser]:
-    """The real bot wired to a fresh in-process stand-in, and one user to talk to it."""
+async def local_driver(
+    settings: Settings, content: Content | None = None
+) -> AsyncIterator[BotDriver]:
+    """The real bot, polling a fresh in-process Bot API stand-in."""
     api = FakeBotAPI(token=STANDIN_TOKEN)
     app = build_application(
         replace(settings, token=STANDIN_TOKEN),
+        content=content,
         request=api.request(),
         updates_request=api.request(),
         rate_limited=False,
     )
     async with BotDriver(api, app) as driver:
+        yield driver
+
+
+@asynccontextmanager
+async def local_bot(settings: Settings, language: str) -> AsyncIterator[DriverUser]:
+    """The local bot and one user to talk to it."""
+    async with local_driver(settings) as driver:
         yield driver.user(user_id=CHAT_USER_ID, first_name="You", language_code=language)
 
 
@@ -60,6 +74,22 @@ async def ask(settings: Settings, text: str, language: str) -> str:
     """The reply to one message; nothing is kept (in-memory database)."""
     async with local_bot(replace(settings, db_path=Path(MEMORY)), language) as user:
         return format_replies(await user.send(text))
+
+
+async def evaluate_file(settings: Settings, path: Path, language: str | None) -> EvalReport:
+    """Send every question through the real bot (the path ``ask`` uses) and score the replies."""
+    items = load_questions(path, language)
+    content = load_content(settings.messages_dir)
+    async with local_driver(replace(settings, db_path=Path(MEMORY)), content) as driver:
+        next_user = iter(range(EVAL_FIRST_USER_ID, EVAL_FIRST_USER_ID + len(items) + 1))
+
+        async def reply(item: EvalItem) -> tuple[str, bool]:
+            # A fresh user per question: no state leaks from one answer into the next.
+            user = driver.user(user_id=next(next_user), language_code=item.lang)
+            text = format_replies(await user.send(item.text))
+            return text, is_emergency_answer(content.catalog(item.lang), item.text)
+
+        return await evaluate(items, reply)
 
 
 async def chat(
@@ -105,3 +135,11 @@ async def _act(
         show(f"(there is no button {line} on the last message; 1-{len(buttons)})")
         return []
     return await user.send(line)
+
+
+def is_emergency_answer(catalog: Catalog, text: str) -> bool:
+    """Whether the bot answered with an emergency red flag (the matcher is deterministic)."""
+    if catalog.matcher is None:
+        return False
+    result = catalog.matcher.match(text)
+    return result.kind is MatchKind.RED_FLAG and result.level == "emergency"

@@ -1,15 +1,8 @@
 """Content: the texts in ``messages/``, loaded and validated at start-up."""
 
-from tgbot.content.catalog import (
-    Button,
-    Catalog,
-    Command,
-    Content,
-    ContentError,
-    Screen,
-    load_content,
-    messages_dir,
-)
+from tgbot.content.catalog import Content, load_content, messages_dir
+from tgbot.content.checks import ContentError
+from tgbot.content.model import Button, Catalog, Command, Country, EmergencyNumbers, Screen
 
 __all__ = [
     "Button",
@@ -17,6 +10,8 @@ __all__ = [
     "Command",
     "Content",
     "ContentError",
+    "Country",
+    "EmergencyNumbers",
     "Screen",
     "load_content",
     "messages_dir",

@@ -13,27 +13,27 @@ DISCLAIMER_SCREEN = "disclaimer"
 
 async def start(update: Update, context: BotContext) -> None:
     """Welcome: what the bot can and cannot do, with the main menu right under it."""
-    await send(update, context, main_menu(context.catalog, "welcome"))
+    await send(update, context, main_menu(context.view, "welcome"))
 
 
 async def menu(update: Update, context: BotContext) -> None:
-    await send(update, context, main_menu(context.catalog))
+    await send(update, context, main_menu(context.view))
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    await send(update, context, main_menu(context.catalog, "help"))
+    await send(update, context, main_menu(context.view, "help"))
 
 
 async def disclaimer(update: Update, context: BotContext) -> None:
-    catalog = context.catalog
-    await send(update, context, render_screen(catalog, catalog.screens[DISCLAIMER_SCREEN]))
+    view = context.view
+    await send(update, context, render_screen(view, view.catalog.screens[DISCLAIMER_SCREEN]))
 
 
 async def privacy(update: Update, context: BotContext) -> None:
-    await send(update, context, main_menu(context.catalog, "privacy"))
+    await send(update, context, main_menu(context.view, "privacy"))
 
 
 async def forget(update: Update, context: BotContext) -> None:
     """Ask first: deleting is irreversible."""
-    catalog = context.catalog
-    await send(update, context, Rendered(catalog.text("forget_confirm"), forget_keyboard(catalog)))
+    view = context.view
+    await send(update, context, Rendered(view.say("forget_confirm"), forget_keyboard(view)))

@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from tgbot.config import Settings
 from tgbot.content import Catalog, Content
+from tgbot.handlers.screens import View
 from tgbot.storage import Database, UserRepository
 
 SERVICES_KEY = "services"
@@ -33,6 +34,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self._catalog: Catalog | None = None
+        # Whose emergency number to show (ISO 3166 code), set per update by track_user.
+        self.country: str | None = None
 
     @property
     def services(self) -> BotServices:
@@ -49,6 +52,10 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     @catalog.setter
     def catalog(self, value: Catalog) -> None:
         self._catalog = value
+
+    @property
+    def view(self) -> View:
+        return View(self.catalog, self.country)
 
 
 BotApplication = Application[

@@ -44,6 +44,6 @@ async def _apologise(update: Update, context: BotContext) -> None:
     if chat is None:
         return
     try:
-        await context.bot.send_message(chat.id, context.catalog.text("error"))
+        await context.bot.send_message(chat.id, context.view.say("error"))
     except TelegramError as exc:
         log.warning("could not tell the user about the error: %s", exc)

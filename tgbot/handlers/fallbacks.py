@@ -1,26 +1,60 @@
-"""Everything that is not a known command or button gets a friendly pointer to the menu."""
+"""Typed messages get an answer; everything else gets a friendly pointer to the menu."""
 
 from __future__ import annotations
+
+import logging
 
 from telegram import Update
 
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.replies import send
-from tgbot.handlers.screens import main_menu
+from tgbot.handlers.screens import Rendered, View, main_menu, render_screen, suggestions
+from tgbot.services.matching import MatchKind, MatchResult
+
+log = logging.getLogger(__name__)
 
 
 async def on_text(update: Update, context: BotContext) -> None:
-    await send(update, context, main_menu(context.catalog, "text_pointer"))
+    """Red flags first (the matcher guarantees it), then the best screen, or 'did you mean'."""
+    message = update.effective_message
+    view = context.view
+    matcher = view.catalog.matcher
+    if message is None or not message.text or matcher is None:
+        await send(update, context, main_menu(view, "text_pointer"))
+        return
+    result = matcher.match(message.text)
+    log.info("typed message: kind=%s rule=%s level=%s", result.kind.name, result.rule, result.level)
+    await send(update, context, answer_for(view, result))
+
+
+def answer_for(view: View, result: MatchResult) -> Rendered:
+    screen = view.catalog.screen(result.screen_id) if result.screen_id else None
+    if result.kind in (MatchKind.RED_FLAG, MatchKind.ANSWER) and screen is not None:
+        return render_screen(view, screen)
+    if result.kind is MatchKind.GREETING:
+        return main_menu(view, "welcome")
+    if result.kind is MatchKind.THANKS:
+        return main_menu(view, "thanks")
+    if result.kind is MatchKind.OFF_TOPIC:
+        return main_menu(view, "off_topic")
+    if result.suggestions:
+        return suggestions(view, result.suggestions)
+    return main_menu(view, "text_pointer")
 
 
 async def on_unknown_command(update: Update, context: BotContext) -> None:
-    await send(update, context, main_menu(context.catalog, "unknown_command"))
+    await send(update, context, main_menu(context.view, "unknown_command"))
 
 
 async def on_other_message(update: Update, context: BotContext) -> None:
     """Stickers, photos, voice notes, locations…"""
-    await send(update, context, main_menu(context.catalog, "non_text"))
+    await send(update, context, main_menu(context.view, "non_text"))
 
 
 async def on_edited_message(update: Update, context: BotContext) -> None:
-    await send(update, context, main_menu(context.catalog, "edited_message"))
+    """An edited question is answered again, so the correction is not lost."""
+    message = update.effective_message
+    if message is not None and message.text and not message.text.startswith("/"):
+        await on_text(update, context)
+        return
+    await send(update, context, main_menu(context.view, "edited_message"))

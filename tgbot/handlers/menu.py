@@ -1,4 +1,5 @@
-"""Inline-button presses: navigate the menu tree in place, confirm /forget, refresh stale menus."""
+"""Inline-button presses: navigate the menu tree in place, confirm /forget, choose a country,
+and refresh stale menus."""
 
 from __future__ import annotations
 
@@ -8,8 +9,15 @@ from telegram import Update
 
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.replies import send, show_in_place
-from tgbot.handlers.screens import Rendered, main_menu, render_screen
-from tgbot.services.navigation import ForgetChoice, OpenScreen, parse_callback
+from tgbot.handlers.screens import (
+    Rendered,
+    View,
+    country_picker,
+    country_saved,
+    main_menu,
+    render_screen,
+)
+from tgbot.services.navigation import ChooseCountry, ForgetChoice, OpenScreen, parse_callback
 
 log = logging.getLogger(__name__)
 
@@ -19,33 +27,51 @@ async def on_button(update: Update, context: BotContext) -> None:
     if query is None:
         return
     action = parse_callback(query.data)
-    catalog = context.catalog
-    if isinstance(action, OpenScreen) and (screen := catalog.screen(action.screen_id)):
+    view = context.view
+    if isinstance(action, OpenScreen) and (screen := view.catalog.screen(action.screen_id)):
         await query.answer()
-        await show_in_place(update, context, render_screen(catalog, screen))
+        await show_in_place(update, context, render_screen(view, screen))
     elif isinstance(action, ForgetChoice):
         await query.answer()
         await _forget_choice(update, context, action)
+    elif isinstance(action, ChooseCountry) and _known_country(view, action.code):
+        await query.answer()
+        await _country_choice(update, context, action.code)
     else:
         await _expired(update, context)
 
 
 async def _forget_choice(update: Update, context: BotContext, choice: ForgetChoice) -> None:
-    catalog = context.catalog
+    view = context.view
     if choice is ForgetChoice.CANCEL:
-        await show_in_place(update, context, main_menu(catalog, "forget_cancelled"))
+        await show_in_place(update, context, main_menu(view, "forget_cancelled"))
         return
     user = update.effective_user
     if user is not None:
         await context.services.users.delete(user.id)
         log.info("user data deleted on request")
-    await show_in_place(update, context, Rendered(catalog.text("forget_done"), None))
+    await show_in_place(update, context, Rendered(view.say("forget_done"), None))
+
+
+def _known_country(view: View, code: str | None) -> bool:
+    return code is None or code in view.catalog.emergency.countries
+
+
+async def _country_choice(update: Update, context: BotContext, code: str | None) -> None:
+    if code is None:
+        await show_in_place(update, context, country_picker(context.view))
+        return
+    user = update.effective_user
+    if user is not None:
+        await context.services.users.update_settings(user.id, country=code)
+    context.country = code
+    await show_in_place(update, context, country_saved(context.view))
 
 
 async def _expired(update: Update, context: BotContext) -> None:
     """Stale, unknown or forged data: say so kindly and hand over a fresh menu."""
     query = update.callback_query
-    catalog = context.catalog
+    view = context.view
     if query is not None:
-        await query.answer(catalog.text("expired_toast"))
-    await send(update, context, main_menu(catalog, "expired"))
+        await query.answer(view.say("expired_toast"))
+    await send(update, context, main_menu(view, "expired"))

@@ -1,7 +1,8 @@
-"""Turn catalogue screens into Telegram messages: text + footer, buttons + navigation row."""
+"""Turn catalogue content into Telegram messages: personalised text, buttons, navigation row."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -10,9 +11,15 @@ from tgbot.content import Catalog, Screen
 from tgbot.services.navigation import (
     MAIN_SCREEN,
     ForgetChoice,
+    country_callback,
     forget_callback,
     screen_callback,
 )
+from tgbot.telegram_html import html_to_plain
+
+# The screen that offers the country choice for the emergency number.
+EMERGENCY_NUMBERS_SCREEN = "emergency_numbers"
+COUNTRY_COLUMNS = 2
 
 
 @dataclass(frozen=True)
@@ -21,47 +28,91 @@ class Rendered:
     markup: InlineKeyboardMarkup | None
 
 
-def render_screen(catalog: Catalog, screen: Screen) -> Rendered:
-    text = f"{screen.text}\n\n{catalog.text('footer')}"
-    return Rendered(text, screen_keyboard(catalog, screen))
+@dataclass(frozen=True)
+class View:
+    """What every rendering needs: the user's catalogue and country."""
+
+    catalog: Catalog
+    country: str | None = None
+
+    def say(self, key: str) -> str:
+        return self.catalog.personalise(self.catalog.text(key), self.country)
 
 
-def screen_keyboard(catalog: Catalog, screen: Screen) -> InlineKeyboardMarkup:
+def render_screen(view: View, screen: Screen) -> Rendered:
+    text = view.catalog.personalise(screen.text, view.country)
+    return Rendered(f"{text}\n\n{view.say('footer')}", screen_keyboard(view, screen))
+
+
+def screen_keyboard(view: View, screen: Screen) -> InlineKeyboardMarkup:
     rows = [
         [InlineKeyboardButton(b.label, callback_data=screen_callback(b.to)) for b in row]
         for row in screen.rows
     ]
+    if screen.id == EMERGENCY_NUMBERS_SCREEN and view.catalog.emergency.countries:
+        rows.append([_button(view.say("country_button"), country_callback())])
     if screen.id != MAIN_SCREEN:
-        rows.append(_navigation_row(catalog, screen))
+        rows.append(navigation_row(view, screen.parent or MAIN_SCREEN))
     return InlineKeyboardMarkup(rows)
 
 
-def _navigation_row(catalog: Catalog, screen: Screen) -> list[InlineKeyboardButton]:
-    parent = screen.parent or MAIN_SCREEN
+def navigation_row(view: View, back_to: str) -> list[InlineKeyboardButton]:
     return [
-        InlineKeyboardButton(catalog.text("nav_back"), callback_data=screen_callback(parent)),
-        InlineKeyboardButton(catalog.text("nav_home"), callback_data=screen_callback(MAIN_SCREEN)),
+        _button(view.say("nav_back"), screen_callback(back_to)),
+        _button(view.say("nav_home"), screen_callback(MAIN_SCREEN)),
     ]
 
 
-def main_menu(catalog: Catalog, intro_key: str | None = None) -> Rendered:
+def main_menu(view: View, intro_key: str | None = None) -> Rendered:
     """The main menu, optionally under another text (welcome, expired, pointer…)."""
-    main = catalog.screens[MAIN_SCREEN]
+    main = view.catalog.screens[MAIN_SCREEN]
     if intro_key is None:
-        return render_screen(catalog, main)
-    return Rendered(catalog.text(intro_key), screen_keyboard(catalog, main))
+        return render_screen(view, main)
+    return Rendered(view.say(intro_key), screen_keyboard(view, main))
 
 
-def forget_keyboard(catalog: Catalog) -> InlineKeyboardMarkup:
+def suggestions(view: View, screen_ids: Iterable[str]) -> Rendered:
+    """'Did you mean…?': one button per suggested screen, then the menu."""
+    rows = [
+        [_button(screen_title(screen), screen_callback(screen.id))]
+        for sid in screen_ids
+        if (screen := view.catalog.screen(sid)) is not None
+    ]
+    rows.append([_button(view.say("nav_home"), screen_callback(MAIN_SCREEN))])
+    return Rendered(view.say("did_you_mean"), InlineKeyboardMarkup(rows))
+
+
+def screen_title(screen: Screen) -> str:
+    """The screen's short name; without one, the start of its first line."""
+    if screen.title:
+        return screen.title
+    first_line = html_to_plain(screen.text).strip().splitlines()[0]
+    return first_line[:40]
+
+
+def country_picker(view: View) -> Rendered:
+    countries = sorted(view.catalog.emergency.countries.values(), key=lambda c: c.name)
+    buttons = [_button(c.name, country_callback(c.code)) for c in countries]
+    rows = [buttons[i : i + COUNTRY_COLUMNS] for i in range(0, len(buttons), COUNTRY_COLUMNS)]
+    rows.append(navigation_row(view, EMERGENCY_NUMBERS_SCREEN))
+    return Rendered(view.say("country_prompt"), InlineKeyboardMarkup(rows))
+
+
+def country_saved(view: View) -> Rendered:
+    markup = InlineKeyboardMarkup([navigation_row(view, EMERGENCY_NUMBERS_SCREEN)])
+    return Rendered(view.say("country_saved"), markup)
+
+
+def forget_keyboard(view: View) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    catalog.text("forget_yes"), callback_data=forget_callback(ForgetChoice.CONFIRM)
-                ),
-                InlineKeyboardButton(
-                    catalog.text("forget_no"), callback_data=forget_callback(ForgetChoice.CANCEL)
-                ),
+                _button(view.say("forget_yes"), forget_callback(ForgetChoice.CONFIRM)),
+                _button(view.say("forget_no"), forget_callback(ForgetChoice.CANCEL)),
             ]
         ]
     )
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data)

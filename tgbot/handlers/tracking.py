@@ -11,6 +11,7 @@ from typing import Any
 from telegram import Update
 
 from tgbot.handlers.context import BotContext
+from tgbot.services.countries import user_country
 
 log = logging.getLogger("tgbot.updates")
 
@@ -24,7 +25,11 @@ async def track_user(update: Update, context: BotContext) -> None:
     services = context.services
     language = services.content.resolve_language(user.language_code)
     record = await services.users.touch(user.id, language, int(time.time()))
-    context.catalog = services.content.catalog(record.language or language)
+    catalog = services.content.catalog(record.language or language)
+    context.catalog = catalog
+    context.country = user_country(
+        record.settings.get("country"), user.language_code, catalog.emergency.countries
+    )
 
 
 def logged(callback: Callback) -> Callback:

@@ -12,6 +12,7 @@ from enum import Enum
 MAIN_SCREEN = "main"
 SCREEN_PREFIX = "s:"
 FORGET_PREFIX = "fg:"
+COUNTRY_PREFIX = "c:"
 
 
 class ForgetChoice(Enum):
@@ -24,7 +25,14 @@ class OpenScreen:
     screen_id: str
 
 
-Action = OpenScreen | ForgetChoice
+@dataclass(frozen=True)
+class ChooseCountry:
+    """``code`` None: show the list; else remember that country (ISO 3166 alpha-2)."""
+
+    code: str | None
+
+
+Action = OpenScreen | ForgetChoice | ChooseCountry
 
 
 def screen_callback(screen_id: str) -> str:
@@ -33,6 +41,10 @@ def screen_callback(screen_id: str) -> str:
 
 def forget_callback(choice: ForgetChoice) -> str:
     return FORGET_PREFIX + choice.value
+
+
+def country_callback(code: str | None = None) -> str:
+    return COUNTRY_PREFIX + (code or "")
 
 
 def parse_callback(data: str | None) -> Action | None:
@@ -47,4 +59,9 @@ def parse_callback(data: str | None) -> Action | None:
             return ForgetChoice(data.removeprefix(FORGET_PREFIX))
         except ValueError:
             return None
+    if data.startswith(COUNTRY_PREFIX):
+        code = data.removeprefix(COUNTRY_PREFIX)
+        if not code:
+            return ChooseCountry(None)
+        return ChooseCountry(code) if len(code) == 2 and code.isalpha() and code.isupper() else None
     return None

@@ -1,0 +1,480 @@
+"""Typed-question matching: red flags first and never hidden, no false alarms, sensible routing.
+
+Two layers: the real ``messages/en/matching.yaml`` (behaviour people rely on), and small
+hand-made YAML files that pin down the generic engine (rules, negation, typos, validation).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tgbot.content import Catalog, Content
+from tgbot.services.matching import (
+    Matcher,
+    MatchingContentError,
+    MatchKind,
+    MatchResult,
+    load_matcher,
+)
+
+MATCHING_YAML = Path(__file__).resolve().parents[1] / "messages" / "en" / "matching.yaml"
+
+
+@pytest.fixture(scope="module")
+def catalog(content: Content) -> Catalog:
+    return content.catalogs["en"]
+
+
+@pytest.fixture(scope="module")
+def matcher(catalog: Catalog) -> Matcher:
+    assert catalog.matcher is not None, "messages/en/matching.yaml did not load"
+    return catalog.matcher
+
+
+def emergency(result: MatchResult) -> bool:
+    return result.kind is MatchKind.RED_FLAG and result.level == "emergency"
+
+
+# ------------------------------------------------------------------------------ red flags
+
+EMERGENCIES = [
+    ("my chest feels tight and heavy", "em_chest"),
+    ("pain in the middle of my chest, kind of crushing", "em_chest"),
+    ("chestpain", "em_chest"),
+    ("think i have a cramp in my chest", "em_chest"),
+    ("calf has been sore for days and now i'm suddenly breathless", "em_chest"),
+    ("my leg is swolen and im brethless", "em_chest"),
+    ("cant breath and my throat is tight", "em_breathing"),
+    ("it's getting hard to swallow", "em_breathing"),
+    ("her face is drooping on one side and her words are slurred", "em_stroke"),
+    ("sudden weakness down one side of my body", "em_stroke"),
+    ("lower back spasm and now i can't pee", "em_cauda"),
+    ("back pain and no feeling in my groin", "em_cauda"),
+    ("a rusty nail went through my boot days ago, my jaw keeps locking", "em_tetanus"),
+    ("sprayed weed killer all morning, now twitching and drooling", "em_poison"),
+    ("bitten by a snake and my leg keeps cramping", "em_poison"),
+    ("he is jerking all over and won't respond to me", "em_seizure"),
+    ("high fever and a really stiff neck", "em_meningitis"),
+    ("ran in the heat and now my friend is confused and cramping", "em_heatstroke"),
+    ("my pee is brown like cola after leg day and my thighs are swollen", "em_rhabdo"),
+    ("drank way too much water during the marathon and now confused", "em_overdrinking"),
+]
+
+
+@pytest.mark.parametrize(("text", "screen"), EMERGENCIES)
+def test_emergencies_are_red_flags(matcher: Matcher, text: str, screen: str) -> None:
+    result = matcher.match(text)
+    assert result.kind is MatchKind.RED_FLAG and result.level == "emergency", result
+    assert result.screen_id == screen
+
+
+URGENT = [
+    ("my left calf is swollen and warm to the touch", "ur_dvt"),
+    ("since the flight home one of my calves looks puffy and feels tender", "ur_dvt"),
+    ("this cramp has lasted 20 minutes and won't ease", "ur_long_cramp"),
+    ("been vomiting all night and my legs keep cramping", "ur_fluid_loss"),
+    ("hot day at work, cramping with a pounding headache", "ur_heat"),
+    ("hand cramps plus tingling around my mouth", "ur_numb_weak"),
+    ("deep cut from a rusty fence and now my calf cramps", "ur_wound"),
+    ("i take quinine and i've been bruising easily", "ur_quinine"),
+    ("pregnant and my right calf is red and swollen", "ur_pregnancy"),
+]
+
+
+@pytest.mark.parametrize(("text", "screen"), URGENT)
+def test_urgent_red_flags(matcher: Matcher, text: str, screen: str) -> None:
+    result = matcher.match(text)
+    assert result.kind is MatchKind.RED_FLAG and result.level == "urgent", result
+    assert result.screen_id == screen
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CHEST PAIN",
+        "MY CHEST HURTS 😭😭",
+        "😰 cant breathe 😰",
+        "chets pain",  # typo
+        "cant breath",
+        "can't brethe",
+        "pls help my chset is so tight",
+    ],
+)
+def test_red_flags_survive_caps_emoji_and_typos(matcher: Matcher, text: str) -> None:
+    assert emergency(matcher.match(text)), text
+
+
+def test_red_flag_buried_in_a_long_message_wins(matcher: Matcher) -> None:
+    filler = "I have been getting calf cramps after work and tried stretching and water. " * 60
+    text = (filler + "But an hour ago I started having crushing pressure in my chest.")[-4096:]
+    assert len(text) == 4096
+    assert matcher.match(text).screen_id == "em_chest"
+    # also at the very end, far past the words that get typo correction
+    chatter = "I read a lot about sleep, tea and my busy week at the office. " * 80
+    assert matcher.match((chatter + "now i cant breathe")[-4096:]).screen_id == "em_breathing"
+
+
+def test_red_flag_beats_every_topic_in_the_same_message(matcher: Matcher) -> None:
+    text = "set a reminder for calf stretches, any magnesium tips? also my chest is tight"
+    assert emergency(matcher.match(text))
+
+
+FALSE_ALARMS = [
+    "a calf cramp woke me at 4am, the muscle is still sore",
+    "my calf is tight after running",
+    "night cramps every night",
+    "I'm short of time",
+    "my chest day at the gym gave me cramps",
+    "leg cramps in pregnancy",
+    "is cramp pain normal?",
+    "no chest pain, no swelling, just a cramp",
+    "there's no swelling or redness or warmth in my calf, it just cramps at night",
+    "took a deep breath and stretched my calf",
+    "I did chest presses and my forearm cramped",
+    "chin to chest stretch for my neck?",
+    "I was out of breath after sprints and my calf cramped",
+    "my pee is dark yellow after the gym, am I dehydrated?",
+    "I drank a lot of water during my run and still cramped",
+    "I'm confused about whether to use heat or ice",
+    "stiff neck after sleeping wrong, no fever",
+    "a bit of cramping in my calf after walking the dog",
+    "swallowing pills is hard for me, is there magnesium I can drink?",
+    "my grandma had a stroke last year and her arm cramps",
+    "I almost fainted from the pain of the calf cramp",
+    "we fumigated the house last year, could that cause cramps?",
+    "the spin class was intense, quads cramping",
+    "my right calf is cramping right now",
+    "what is heat stroke",
+]
+
+
+@pytest.mark.parametrize("text", FALSE_ALARMS)
+def test_ordinary_cramp_questions_raise_no_emergency(matcher: Matcher, text: str) -> None:
+    result = matcher.match(text)
+    assert not emergency(result), result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no chest pain, just a calf cramp",
+        "I don't have any chest pain, only cramps",
+        "not breathless at all, just a hamstring cramp",
+        "without swelling or redness, my calf cramps at night",
+    ],
+)
+def test_negated_symptoms_do_not_count(matcher: Matcher, text: str) -> None:
+    assert matcher.match(text).kind is not MatchKind.RED_FLAG
+
+
+def test_negation_stops_at_the_clause(matcher: Matcher) -> None:
+    assert matcher.match("no swelling, but my chest hurts").screen_id == "em_chest"
+    assert matcher.match("not sure why but my chest is really tight").screen_id == "em_chest"
+
+
+def test_negation_undone_by_like_this(matcher: Matcher) -> None:
+    assert matcher.match("never had chest pain like this before").screen_id == "em_chest"
+    assert matcher.match("i never had chest pain").kind is not MatchKind.RED_FLAG
+
+
+# ------------------------------------------------------------------------------ routing
+
+
+@pytest.mark.parametrize(
+    ("text", "screen"),
+    [
+        ("calf!!", "calf_now"),
+        ("foot cramp", "foot_now"),
+        ("charley horse", "calf_now"),
+        ("charlie horse", "calf_now"),
+        ("my hamstring cramped up during a match", "hamstring_now"),
+        ("front of my thigh is cramping", "quad_now"),
+        ("fingers cramping from writing", "hand_now"),
+        ("neck spasm, turning my head is impossible", "neck_now"),
+        ("lower back seized up", "back_now"),
+        ("ice or heat for back spasm", "back_now"),
+        ("bicep cramp after curls", "other_now"),
+        ("is ibuprofen ok to take", "medicines"),
+        ("is quinine ok", "medicines"),
+        ("tonic water for cramps?", "medicines"),
+        ("are mag supplements any use", "medicines"),
+        ("my friend's muscle relaxer, should i take one", "medicines"),
+        ("reminder to stretch", "reminders"),
+        ("remind me at bedtime", "reminders"),
+        ("pregnant and cramping at night", "pregnancy"),
+        ("eyelid twitching for days", "twitch_common"),
+        ("what causes cramps", "causes"),
+        ("how to prevent cramps", "prevention"),
+        ("does pickle juice work", "pickle_juice"),
+        ("best drink for cramps?", "hydration"),
+        ("still sore the day after a cramp", "sore_after"),
+        ("does my sleeping position matter", "sleep_position"),
+        ("difference between a cramp and a spasm", "cramp_types"),
+        ("best calf stretch", "stretch_calf_wall"),
+    ],
+)
+def test_topics_and_sites_route_to_their_screen(matcher: Matcher, text: str, screen: str) -> None:
+    result = matcher.match(text)
+    assert result.kind is MatchKind.ANSWER, result
+    assert result.screen_id == screen, result
+
+
+@pytest.mark.parametrize(
+    ("text", "screen"),
+    [
+        ("cramps since i started atorvastatin", "doc_medicine"),
+        ("the water pill my doctor gave me gives me cramps", "doc_medicine"),
+        ("my legs have cramped most nights for months and stretching does nothing", "doc_frequent"),
+        ("twitching and my hand is getting weaker", "doc_twitch_weak"),
+        ("calves cramp when i walk and stop when i rest", "doc_walking"),
+        ("diabetic with cramps and tingling feet", "doc_conditions"),
+    ],
+)
+def test_see_doctor_routes(matcher: Matcher, text: str, screen: str) -> None:
+    result = matcher.match(text)
+    assert (result.kind, result.screen_id, result.level) == (MatchKind.ANSWER, screen, "see_doctor")
+
+
+def test_quinine_answers_never_endorse_it(matcher: Matcher, catalog: Catalog) -> None:
+    for text in ("would quinine be fine for cramps at night", "tonic water before bed, good idea?"):
+        result = matcher.match(text)
+        assert result.screen_id is not None
+        reply = catalog.screens[result.screen_id].text.casefold()
+        assert "quinine is not recommended" in reply
+        assert "quinine is safe" not in reply
+
+
+@pytest.mark.parametrize("text", ["leg", "help", "cramp?", "muscles", "🤔"])
+def test_vague_messages_get_did_you_mean(matcher: Matcher, catalog: Catalog, text: str) -> None:
+    result = matcher.match(text)
+    assert result.kind is MatchKind.UNSURE, result
+    assert 2 <= len(result.suggestions) <= 3
+    assert len(set(result.suggestions)) == len(result.suggestions)
+    assert all(s in catalog.screens for s in result.suggestions)
+
+
+def test_a_leg_is_ambiguous_between_leg_muscles(matcher: Matcher) -> None:
+    assert matcher.match("leg").suggestions[:2] == ("calf_now", "hamstring_now")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("hi", MatchKind.GREETING),
+        ("hello what can you do", MatchKind.GREETING),
+        ("good evening, are you the cramp helper?", MatchKind.GREETING),
+        ("thanks!", MatchKind.THANKS),
+        ("ty that helped", MatchKind.THANKS),
+        ("what's the weather tomorrow", MatchKind.OFF_TOPIC),
+        ("who won the big match yesterday", MatchKind.OFF_TOPIC),
+        ("write my cover letter", MatchKind.OFF_TOPIC),
+        ("tell me a joke", MatchKind.OFF_TOPIC),
+        ("will bitcoin go up", MatchKind.OFF_TOPIC),
+        ("how do I fix my router", MatchKind.OFF_TOPIC),
+        ("what is 12 times 7", MatchKind.OFF_TOPIC),
+        ("calorie count of an apple please", MatchKind.OFF_TOPIC),
+        ("toothache, which painkiller is best", MatchKind.OFF_TOPIC),
+    ],
+)
+def test_small_talk_and_off_topic(matcher: Matcher, text: str, kind: MatchKind) -> None:
+    result = matcher.match(text)
+    assert result.kind is kind, result
+    assert result.screen_id is None
+
+
+def test_a_greeting_with_a_real_question_gets_the_answer(matcher: Matcher) -> None:
+    assert matcher.match("hi, my calf is cramping right now").screen_id == "calf_now"
+    assert matcher.match("thanks, but my foot still cramps").kind is MatchKind.ANSWER
+
+
+def test_results_never_carry_user_text(matcher: Matcher) -> None:
+    secret = "zebrafinch"
+    result = matcher.match(f"{secret} calf cramp")
+    assert secret not in repr(result)
+
+
+def test_maximum_length_message_is_handled(matcher: Matcher) -> None:
+    result = matcher.match(("ab " * 2000)[:4096])
+    assert result.kind in (MatchKind.UNSURE, MatchKind.OFF_TOPIC)
+    assert matcher.match("").kind is MatchKind.UNSURE
+
+
+# ------------------------------------------------------------------------------ the engine
+
+ENGINE_YAML = """
+language:
+  suffixes: [ing, es, ed, s]
+  min_stem: 3
+  lemmas: {calves: calf}
+  clause_words: [but]
+fuzzy: {min_length: 5, max_edits: {5: 1, 8: 2}, split_words: [chest, pain]}
+phrase_max_gap: 1
+negation: {words: ["no", not], window: 3, extend_with: [or], not_followed_by: [sure]}
+known_words: [stuff]
+concepts:
+  calf: [calf, "charley horse"]
+  chest: {terms: [chest], except: ["chest day"]}
+  pain: [pain, hurt, tight]
+  stiff: [stiff]
+  swollen: [swollen, puffy]
+  warm: [warm]
+  both: ["@swollen", "@warm"]
+  long: [{number: [10, 600], units: [minutes, min], prefix: [for]}]
+  weeks: ["=weeks"]
+red_flags:
+  - {id: chest, level: emergency, screen: s_em, when: "near_clause(chest, pain, 2)"}
+  - {id: calf_signs, level: urgent, screen: s_ur, when: "near(calf, both, 3)"}
+  - {id: long, level: urgent, screen: s_long, when: "long & !weeks"}
+intents:
+  calf_now: {screen: s_calf, terms: {"@calf": 2}}
+  weekly: {screen: s_week, terms: {"@weeks": 2}}
+  stiffness: {screen: s_stiff, terms: {"@stiff": 2, "really stiff": 1}}
+decision:
+  min_score: 1.5
+  sure_score: 3
+  margin: 0.5
+  default_suggestions: [s_calf, s_stiff]
+"""
+ENGINE_SCREENS = {"s_em", "s_ur", "s_long", "s_calf", "s_week", "s_stiff"}
+
+
+def write(tmp_path: Path, text: str, name: str = "matching.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Matcher:
+    return load_matcher(write(tmp_path, ENGINE_YAML), ENGINE_SCREENS)
+
+
+def test_engine_near_clause_except_and_negation(engine: Matcher) -> None:
+    assert engine.match("my chest is tight").rule == "chest"
+    assert engine.match("chest, then later my leg is tight").kind is not MatchKind.RED_FLAG
+    assert engine.match("chest day made me tight").kind is not MatchKind.RED_FLAG
+    assert engine.match("no chest pain").kind is not MatchKind.RED_FLAG
+    assert engine.match("not sure but chest pain").rule == "chest"
+
+
+def test_engine_negation_window_carries_over_or(engine: Matcher) -> None:
+    assert engine.match("calf is swollen").rule == "calf_signs"
+    assert engine.match("calf not puffy or swollen or warm").kind is not MatchKind.RED_FLAG
+
+
+def test_engine_typos_stems_glued_words_and_exact_forms(engine: Matcher) -> None:
+    assert engine.match("calves are swolen").rule == "calf_signs"  # lemma + typo
+    assert engine.match("chestpain").rule == "chest"  # glued words
+    assert engine.match("charley  horse").screen_id == "s_calf"  # phrase
+    assert engine.match("stuff").kind is MatchKind.UNSURE  # a known word is never "fixed"
+    assert engine.match("weeks").screen_id == "s_week"
+    assert engine.match("week").kind is MatchKind.UNSURE  # "=weeks" is exact
+
+
+def test_engine_quantities_need_range_unit_and_prefix(engine: Matcher) -> None:
+    assert engine.match("cramping for 25 minutes").rule == "long"
+    assert engine.match("cramping for 5 minutes").kind is not MatchKind.RED_FLAG
+    assert engine.match("cramp after 25 minutes").kind is not MatchKind.RED_FLAG
+    assert engine.match("for 25 minutes every few weeks").kind is not MatchKind.RED_FLAG
+
+
+def test_engine_emergency_rules_always_checked_before_urgent(tmp_path: Path) -> None:
+    text = ENGINE_YAML.replace(
+        "  - {id: chest, level: emergency",
+        "  - {id: long2, level: urgent, screen: s_long, when: chest}\n"
+        "  - {id: chest, level: emergency",
+    )
+    matcher = load_matcher(write(tmp_path, text), ENGINE_SCREENS)
+    assert matcher.match("chest tight").rule == "chest"
+
+
+def test_engine_unsure_offers_scored_screens_then_defaults(engine: Matcher) -> None:
+    result = engine.match("really stiff")
+    assert result.kind is MatchKind.ANSWER and result.screen_id == "s_stiff"
+    vague = engine.match("hmm")
+    assert vague.kind is MatchKind.UNSURE and vague.suggestions == ("s_calf", "s_stiff")
+
+
+def test_engine_explain_names_concepts(engine: Matcher) -> None:
+    found = engine.explain("my calf is swollen")
+    assert {"calf", "swollen", "both"} <= set(found["concepts"])
+    assert found["result"].rule == "calf_signs"
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+def broken(tmp_path: Path, catalog: Catalog, old: str, new: str) -> str:
+    """The real matching.yaml with one edit, loaded; returns the error message."""
+    text = MATCHING_YAML.read_text(encoding="utf-8")
+    assert old in text, old
+    path = write(tmp_path, text.replace(old, new, 1))
+    with pytest.raises(MatchingContentError) as caught:
+        load_matcher(path, catalog.screens)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: "), message
+    return message
+
+
+def test_real_file_loads(catalog: Catalog) -> None:
+    assert load_matcher(MATCHING_YAML, catalog.screens) is not None
+
+
+def test_unknown_screen_is_named(tmp_path: Path, catalog: Catalog) -> None:
+    message = broken(tmp_path, catalog, "screen: em_chest", "screen: em_nowhere")
+    assert "red_flags[0].screen: unknown screen 'em_nowhere'" in message
+
+
+def test_unknown_intent_screen_is_named(tmp_path: Path, catalog: Catalog) -> None:
+    message = broken(tmp_path, catalog, "screen: pickle_juice", "screen: pickles")
+    assert "intents.pickle_juice.screen: unknown screen 'pickles'" in message
+
+
+def test_rule_syntax_errors_are_named(tmp_path: Path, catalog: Catalog) -> None:
+    message = broken(tmp_path, catalog, 'when: "(near(chest, chest_feeling, 2)', 'when: "((chest &')
+    assert "red_flags[1].when: bad rule" in message
+
+
+def test_unknown_concept_in_rule_is_named(tmp_path: Path, catalog: Catalog) -> None:
+    message = broken(tmp_path, catalog, "(heat_env | endurance)", "(heat_envv | endurance)")
+    assert "when: bad rule: unknown concept 'heat_envv'" in message
+
+
+def test_bad_thresholds_are_named(tmp_path: Path, catalog: Catalog) -> None:
+    message = broken(tmp_path, catalog, "sure_score: 2.9", "sure_score: 0.1")
+    assert "decision.sure_score: must be ≥ min_score" in message
+    message = broken(tmp_path, catalog, "min_score: 1.5", "min_score: lots")
+    assert "decision.min_score: expected a number" in message
+
+
+def test_bare_yaml_booleans_are_caught(tmp_path: Path, catalog: Catalog) -> None:
+    message = broken(tmp_path, catalog, 'words: ["no", not,', "words: [no, not,")
+    assert "negation.words[0]: expected a word, got False (quote it)" in message
+
+
+def test_unknown_include_and_level_are_named(tmp_path: Path, catalog: Catalog) -> None:
+    assert "concepts.site_any: unknown concept '@nowhere'" in broken(
+        tmp_path, catalog, '"@calf", "@hamstring"', '"@nowhere", "@hamstring"'
+    )
+    assert "red_flags[0].level: must be one of emergency, urgent" in broken(
+        tmp_path, catalog, "level: emergency", "level: soon"
+    )
+
+
+def test_misspelt_keys_are_refused(tmp_path: Path, catalog: Catalog) -> None:
+    message = broken(tmp_path, catalog, "    bonus: 5\n", "    bonuss: 5\n")
+    assert "intents.doc_medicine.bonuss: unknown key" in message
+    assert "decision.min_scor: unknown key" in broken(
+        tmp_path, catalog, "min_score: 1.5", "min_scor: 1.5\n  min_score: 1.5"
+    )
+
+
+def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "concepts: [unclosed")
+    with pytest.raises(MatchingContentError, match=r"matching\.yaml: file: not valid YAML"):
+        load_matcher(path, set())
+    with pytest.raises(MatchingContentError, match=r"nope\.yaml: file: is missing"):
+        load_matcher(tmp_path / "nope.yaml", set())

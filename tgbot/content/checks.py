@@ -1,0 +1,89 @@
+"""Shared checks for content files: YAML reading, labels, HTML, placeholders, lengths."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tgbot.telegram_html import TelegramHtmlError, parse_html, utf16_len
+
+MAX_TEXT_LENGTH = 4096  # Telegram's limit, counted after entity parsing
+MAX_LABEL_LENGTH = 40
+ID_RE = re.compile(r"^[a-z0-9_]{1,40}$")
+PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+EMERGENCY_PLACEHOLDER = "emergency"
+# The longest emergency line a placeholder may become; set when emergency.yaml is read.
+SAMPLE_FILL_LENGTH = 160
+
+
+class ContentError(ValueError):
+    """A content file is broken; the message starts with ``file: key:``."""
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ContentError(f"{path}: file is missing") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ContentError(f"{path}: not valid YAML: {exc}") from None
+
+
+def read_entries(path: Path, what: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """A file mapping ids to bodies: yields (id, body, where) with both shapes checked."""
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ContentError(f"{path}: expected a mapping of {what} ids")
+    for key, body in data.items():
+        where = f"{path}: {key}"
+        check_id(key, where)
+        if not isinstance(body, dict):
+            raise ContentError(f"{where}: expected a mapping (text, buttons…), not {body!r:.40}")
+        yield str(key), body, where
+
+
+def check_id(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not ID_RE.match(value):
+        raise ContentError(f"{where}: id must be 1-40 of a-z, 0-9, _")
+    return value
+
+
+def check_label(label: Any, where: str) -> str:
+    text = str(label).strip() if label is not None else ""
+    if not text or len(text) > MAX_LABEL_LENGTH:
+        raise ContentError(f"{where}: must be 1-{MAX_LABEL_LENGTH} characters")
+    return text
+
+
+def check_text(
+    value: Any, where: str, placeholders: Collection[str] = (EMERGENCY_PLACEHOLDER,)
+) -> str:
+    """A non-empty Telegram-HTML text that fits once its placeholders are filled in."""
+    if not isinstance(value, str) or not value.strip():
+        raise ContentError(f"{where}: must be a non-empty text")
+    text = value.strip()
+    for name in PLACEHOLDER_RE.findall(text):
+        if name not in placeholders:
+            allowed = ", ".join("{" + p + "}" for p in placeholders) or "none"
+            raise ContentError(f"{where}: unknown placeholder {{{name}}} (allowed: {allowed})")
+    check_html(fill_sample(text), where)
+    return text
+
+
+def fill_sample(text: str) -> str:
+    """Fill placeholders with worst-case-length stand-ins, for length checks."""
+    return PLACEHOLDER_RE.sub(lambda _: "x" * SAMPLE_FILL_LENGTH, text)
+
+
+def check_html(text: str, where: str) -> str:
+    try:
+        plain, _ = parse_html(text)
+    except TelegramHtmlError as exc:
+        raise ContentError(f"{where}: invalid Telegram HTML: {exc}") from None
+    if utf16_len(plain) > MAX_TEXT_LENGTH:
+        raise ContentError(f"{where}: text is longer than Telegram's {MAX_TEXT_LENGTH} characters")
+    return plain

@@ -1,0 +1,72 @@
+"""The immutable content model the bot reads from (no Telegram types here)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tgbot.services.matching import Matcher
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    to: str
+
+
+@dataclass(frozen=True)
+class Screen:
+    id: str
+    text: str
+    rows: tuple[tuple[Button, ...], ...]
+    source: str
+    title: str | None = None
+    parent: str | None = None  # where Back leads: the first screen that links here
+
+    def with_parent(self, parent: str | None) -> Screen:
+        return replace(self, parent=parent)
+
+
+@dataclass(frozen=True)
+class Command:
+    command: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str  # ISO 3166 alpha-2, upper case
+    name: str
+    line: str
+
+
+@dataclass(frozen=True)
+class EmergencyNumbers:
+    fallback: str
+    countries: Mapping[str, Country] = field(default_factory=dict)
+
+    def line(self, country: str | None) -> str:
+        found = self.countries.get((country or "").upper())
+        return found.line if found else self.fallback
+
+
+@dataclass(frozen=True)
+class Catalog:
+    language: str
+    ui: Mapping[str, str]
+    commands: tuple[Command, ...]
+    screens: Mapping[str, Screen]
+    emergency: EmergencyNumbers
+    matcher: Matcher | None = None
+
+    def text(self, key: str) -> str:
+        return self.ui[key]
+
+    def screen(self, screen_id: str) -> Screen | None:
+        return self.screens.get(screen_id)
+
+    def personalise(self, text: str, country: str | None) -> str:
+        """Fill in the emergency line for the user's country."""
+        return text.replace("{emergency}", self.emergency.line(country))

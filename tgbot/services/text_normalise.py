@@ -1,0 +1,125 @@
+"""Turn a typed message into comparable tokens: lowercase, no emoji, light stemming.
+
+Everything about the language itself (suffixes, irregular forms, clause words) comes from
+``messages/<lang>/matching.yaml``; this module only applies it. The same function normalises
+the vocabulary at load time and the user's message at match time, so both sides always agree
+even when a stem is not a real word ("caus", "muscl").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+# Letters of any script, or a number with an optional decimal part ("39.8"). Everything else
+# (punctuation, emoji, symbols) separates tokens; a few punctuation marks also end a clause.
+_TOKEN_RE = re.compile(r"[^\W\d_]+|\d+(?:[.,]\d+)?|[.,;:!?\n]")
+_CLAUSE_PUNCTUATION = frozenset(".,;:!?\n")
+# Apostrophes vanish so "can't", "cant" and "can’t" are one token.
+_APOSTROPHES = str.maketrans("", "", "'’‘`´")
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageRules:
+    """How to reduce a word to a stem; loaded from matching.yaml ``language``."""
+
+    suffixes: tuple[str, ...]  # tried longest first; one is stripped at most
+    min_stem: int  # a suffix is only stripped if this many letters remain
+    keep_endings: tuple[str, ...]  # words ending so keep their final "s" ("stress", "this")
+    double_suffixes: frozenset[str]  # after these, "swimm" -> "swim"
+    keep_double: frozenset[str]  # ...unless the letter is doubled in the word ("swell")
+    lemmas: Mapping[str, str]  # irregular forms: "calves" -> "calf"
+    clause_words: frozenset[str]  # words that end a clause like a comma ("but")
+    replacements: tuple[tuple[str, str], ...]  # raw substrings replaced before tokenising
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        suffixes: Iterable[str],
+        min_stem: int,
+        keep_endings: Iterable[str],
+        double_suffixes: Iterable[str],
+        keep_double: Iterable[str],
+        lemmas: Mapping[str, str],
+        clause_words: Iterable[str],
+        replacements: Mapping[str, str],
+    ) -> LanguageRules:
+        return cls(
+            suffixes=tuple(sorted(set(suffixes), key=len, reverse=True)),
+            min_stem=min_stem,
+            keep_endings=tuple(keep_endings),
+            double_suffixes=frozenset(double_suffixes),
+            keep_double=frozenset(keep_double),
+            lemmas=dict(lemmas),
+            clause_words=frozenset(clause_words),
+            replacements=tuple(replacements.items()),
+        )
+
+    def stem(self, word: str) -> str:
+        lemma = self.lemmas.get(word)
+        if lemma is not None:
+            return lemma
+        if word.isdigit() or len(word) <= self.min_stem:
+            return word
+        for suffix in self.suffixes:
+            if not word.endswith(suffix) or len(word) - len(suffix) < self.min_stem:
+                continue
+            if suffix == "s" and word.endswith(self.keep_endings):
+                continue
+            stem = word[: -len(suffix)]
+            if suffix in self.double_suffixes:
+                stem = self._undouble(stem)
+            return stem
+        return word
+
+    def _undouble(self, stem: str) -> str:
+        if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in self.keep_double:
+            return stem[:-1]
+        return stem
+
+
+@dataclass(frozen=True, slots=True)
+class RawToken:
+    text: str  # lowercased surface form, apostrophes removed
+    clause: int  # tokens in the same clause share this number
+    number: float | None  # the value when the token is a number
+
+
+def prepare(text: str, rules: LanguageRules) -> str:
+    """Unicode-normalise, lowercase and apply the language's raw replacements ("w/" -> "with")."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    for old, new in rules.replacements:
+        if old in text:
+            text = text.replace(old, new)
+    return text
+
+
+def tokenise(text: str, rules: LanguageRules) -> list[RawToken]:
+    """Words and numbers in order, each with its clause number; punctuation is dropped."""
+    tokens: list[RawToken] = []
+    clause = 0
+    for piece in _TOKEN_RE.findall(prepare(text, rules)):
+        if piece in _CLAUSE_PUNCTUATION:
+            clause += 1
+            continue
+        if piece in rules.clause_words:
+            clause += 1
+        tokens.append(RawToken(piece, clause, _number(piece)))
+    return tokens
+
+
+def _number(piece: str) -> float | None:
+    if not piece[0].isdigit():
+        return None
+    try:
+        return float(piece.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def phrase_words(phrase: str, rules: LanguageRules) -> list[str]:
+    """A vocabulary phrase as raw words (same tokeniser, clause marks ignored)."""
+    return [t.text for t in tokenise(phrase, rules)]

@@ -52,7 +52,7 @@ class EmergencyNumbers:
         return found.line if found else self.fallback
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: a cache key for renders
 class Catalog:
     language: str
     ui: Mapping[str, str]

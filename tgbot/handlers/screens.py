@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -39,6 +40,13 @@ class View:
         return self.catalog.personalise(self.catalog.text(key), self.country)
 
 
+# Content is immutable, so a rendered screen (text + keyboard) is built once per
+# catalogue, screen and country and then reused: building keyboards is most of the CPU
+# work of a menu tap.
+RENDER_CACHE_SIZE = 8192
+
+
+@lru_cache(maxsize=RENDER_CACHE_SIZE)
 def render_screen(view: View, screen: Screen) -> Rendered:
     text = view.catalog.personalise(screen.text, view.country)
     return Rendered(f"{text}\n\n{view.say('footer')}", screen_keyboard(view, screen))
@@ -63,6 +71,7 @@ def navigation_row(view: View, back_to: str) -> list[InlineKeyboardButton]:
     ]
 
 
+@lru_cache(maxsize=RENDER_CACHE_SIZE)
 def main_menu(view: View, intro_key: str | None = None) -> Rendered:
     """The main menu, optionally under another text (welcome, expired, pointer…)."""
     main = view.catalog.screens[MAIN_SCREEN]

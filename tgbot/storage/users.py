@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,8 @@ from tgbot.storage.database import Database
 
 # Writing last_seen on every update would cost a commit per tap; once a minute is plenty.
 LAST_SEEN_RESOLUTION_S = 60
+# Recently active users stay in memory, so a tap costs no database round trip.
+CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -23,14 +26,25 @@ class UserRecord:
 
 
 class UserRepository:
-    def __init__(self, database: Database) -> None:
+    """The only writer of the users table, so its cache of recent rows is always current."""
+
+    def __init__(self, database: Database, cache_size: int = CACHE_SIZE) -> None:
         self._db = database.connection
+        self._cache: OrderedDict[int, UserRecord] = OrderedDict()
+        self._cache_size = cache_size
 
     async def touch(self, user_id: int, language: str | None, now: int) -> UserRecord:
         """Create the user on first contact, refresh last-seen; returns the stored row.
 
         ``language`` is only used for a new row: a language the user chose later wins.
         """
+        cached = self._cache.get(user_id)
+        if cached is not None and now - cached.last_seen_at < LAST_SEEN_RESOLUTION_S:
+            self._cache.move_to_end(user_id)
+            return cached
+        return self._remember(await self._upsert(user_id, language, now))
+
+    async def _upsert(self, user_id: int, language: str | None, now: int) -> UserRecord:
         async with self._db.execute(
             """
             INSERT INTO users (user_id, language, created_at, last_seen_at)
@@ -43,12 +57,23 @@ class UserRepository:
         ) as cursor:
             row = await cursor.fetchone()
         if row is None:  # recent enough: the conditional update touched nothing
-            record = await self.get(user_id)
+            record = await self._select(user_id)
             assert record is not None
             return record
         return _record(row)
 
+    def _remember(self, record: UserRecord) -> UserRecord:
+        self._cache[record.user_id] = record
+        self._cache.move_to_end(record.user_id)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return record
+
     async def get(self, user_id: int) -> UserRecord | None:
+        cached = self._cache.get(user_id)
+        return cached if cached is not None else await self._select(user_id)
+
+    async def _select(self, user_id: int) -> UserRecord | None:
         async with self._db.execute(
             "SELECT user_id, language, time_zone, settings, created_at, last_seen_at "
             "FROM users WHERE user_id = ?",
@@ -61,11 +86,13 @@ class UserRepository:
         await self._db.execute(
             "UPDATE users SET language = ? WHERE user_id = ?", (language, user_id)
         )
+        self._forget_cached(user_id)
 
     async def set_time_zone(self, user_id: int, time_zone: str) -> None:
         await self._db.execute(
             "UPDATE users SET time_zone = ? WHERE user_id = ?", (time_zone, user_id)
         )
+        self._forget_cached(user_id)
 
     async def update_settings(self, user_id: int, **changes: Any) -> None:
         """Merge ``changes`` into the user's settings object."""
@@ -73,12 +100,17 @@ class UserRepository:
             "UPDATE users SET settings = json_patch(settings, ?) WHERE user_id = ?",
             (json.dumps(changes), user_id),
         )
+        self._forget_cached(user_id)
 
     async def delete(self, user_id: int) -> bool:
         """Delete everything stored about the user; True when there was something."""
+        self._forget_cached(user_id)
         async with self._db.execute("DELETE FROM users WHERE user_id = ?", (user_id,)) as cursor:
             deleted = cursor.rowcount
         return deleted > 0
+
+    def _forget_cached(self, user_id: int) -> None:
+        self._cache.pop(user_id, None)
 
     async def count(self) -> int:
         async with self._db.execute("SELECT count(*) FROM users") as cursor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ import pytest
 from tgbot.app import STANDIN_TOKEN, build_application
 from tgbot.config import Settings
 from tgbot.content import Content, load_content
-from tgbot.handlers.context import BotApplication
+from tgbot.handlers.context import SERVICES_KEY, BotApplication, BotServices
+from tgbot.services.clock import ManualClock
 from tgbot.standin import BotDriver, FakeBotAPI
 
 
@@ -27,6 +29,12 @@ class Harness:
     app: BotApplication
     driver: BotDriver
     settings: Settings
+    clock: ManualClock
+
+    @property
+    def services(self) -> BotServices:
+        services: BotServices = self.app.bot_data[SERVICES_KEY]
+        return services
 
     def db_rows(self, sql: str, *params: object) -> list[tuple[object, ...]]:
         """Read the bot's SQLite file directly, as an auditor would."""
@@ -34,8 +42,17 @@ class Harness:
             return list(connection.execute(sql, params))
 
 
+# Tests move time by hand: Saturday 2026-11-21 18:00 UTC unless a test sets it.
+START = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
+
+
 @pytest.fixture
-async def bot(tmp_path: Path, content: Content) -> AsyncIterator[Harness]:
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, content: Content, clock: ManualClock) -> AsyncIterator[Harness]:
     api = FakeBotAPI(token=STANDIN_TOKEN)
     settings = Settings(token=STANDIN_TOKEN, db_path=tmp_path / "data" / "bot.sqlite3")
     app = build_application(
@@ -43,7 +60,9 @@ async def bot(tmp_path: Path, content: Content) -> AsyncIterator[Harness]:
         content=content,
         request=api.request(),
         updates_request=api.request(),
+        reminder_request=api.request(),
         rate_limited=False,
+        clock=clock,
     )
     async with BotDriver(api, app) as driver:
-        yield Harness(api, app, driver, settings)
+        yield Harness(api, app, driver, settings, clock)

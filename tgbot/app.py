@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
-from telegram.request import BaseRequest
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults, ExtBot
+from telegram.request import BaseRequest, HTTPXRequest
 
 from tgbot.bot_api_compat import LenientHTTPXRequest
 from tgbot.config import Settings
@@ -17,7 +18,11 @@ from tgbot.content import Content, load_content
 from tgbot.content.catalog import DEFAULT_LANGUAGE
 from tgbot.handlers import register_handlers
 from tgbot.handlers.context import SERVICES_KEY, BotApplication, BotContext, BotServices
-from tgbot.storage import UserRepository, open_database
+from tgbot.handlers.reminder_delivery import TelegramReminderSender
+from tgbot.services.clock import Clock, SystemClock
+from tgbot.services.reminder_engine import ReminderEngine
+from tgbot.services.reminders import ReminderService
+from tgbot.storage import ReminderRepository, UserRepository, open_database
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +35,20 @@ ALLOWED_UPDATES = [
 ]
 # Used with the local stand-in, which needs some well-formed token.
 STANDIN_TOKEN = "123456:LOCAL-STANDIN"
+# How often the reminder engine looks for due reminders.
+TICK_SECONDS = 1.0
 
-_SETTINGS_KEY = "settings"
-_CONTENT_KEY = "content"
+_SETUP_KEY = "setup"
+
+
+@dataclass
+class _Setup:
+    """What post_init needs to finish building the bot (it runs inside the event loop)."""
+
+    settings: Settings
+    content: Content
+    clock: Clock
+    reminder_bot: ExtBot[None]
 
 
 def build_application(
@@ -41,20 +57,20 @@ def build_application(
     content: Content | None = None,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
+    reminder_request: BaseRequest | None = None,
     rate_limited: bool = True,
+    clock: Clock | None = None,
 ) -> BotApplication:
     """Content is loaded (and validated) here, before any network or database work."""
     content = content or load_content(settings.messages_dir)
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+    )
     builder = (
         Application.builder()
         .token(settings.token or STANDIN_TOKEN)
         .context_types(ContextTypes(context=BotContext))
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
+        .defaults(defaults)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -72,21 +88,67 @@ def build_application(
         # Telegram's ~30 messages/s overall; a 429 is retried after its retry_after.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     app: BotApplication = builder.build()  # type: ignore[assignment]
-    app.bot_data[_SETTINGS_KEY] = settings
-    app.bot_data[_CONTENT_KEY] = content
+    reminder_bot = _reminder_bot(settings, defaults, reminder_request)
+    app.bot_data[_SETUP_KEY] = _Setup(settings, content, clock or SystemClock(), reminder_bot)
     register_handlers(app)
     return app
 
 
+def _reminder_bot(
+    settings: Settings, defaults: Defaults, request: BaseRequest | None
+) -> ExtBot[None]:
+    """A second Bot without the shared rate limiter: reminders are paced by their engine."""
+    token = settings.token or STANDIN_TOKEN
+    if request is not None:
+        return ExtBot(token, request=request, defaults=defaults)
+    if settings.api_base_url:
+        root = settings.api_base_url
+        return ExtBot(
+            token,
+            base_url=f"{root}/bot",
+            base_file_url=f"{root}/file/bot",
+            request=LenientHTTPXRequest(connection_pool_size=8),
+            defaults=defaults,
+        )
+    return ExtBot(token, request=HTTPXRequest(connection_pool_size=8), defaults=defaults)
+
+
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    settings: Settings = app.bot_data[_SETTINGS_KEY]
-    content: Content = app.bot_data[_CONTENT_KEY]
-    database = await open_database(settings.db_path)
-    app.bot_data[SERVICES_KEY] = BotServices(
-        settings=settings, content=content, database=database, users=UserRepository(database)
+    setup: _Setup = app.bot_data[_SETUP_KEY]
+    database = await open_database(setup.settings.db_path)
+    users = UserRepository(database)
+    repository = ReminderRepository(database)
+    await setup.reminder_bot.initialize()
+    engine = ReminderEngine(
+        repository,
+        TelegramReminderSender(setup.reminder_bot, setup.content, users),
+        setup.clock,
+        rate=setup.settings.reminder_rate,
     )
-    await _set_commands(app, content)
-    log.info("bot @%s ready; languages: %s", app.bot.username, ", ".join(content.languages))
+    app.bot_data[SERVICES_KEY] = BotServices(
+        settings=setup.settings,
+        content=setup.content,
+        database=database,
+        users=users,
+        reminders=ReminderService(repository, setup.clock),
+        engine=engine,
+    )
+    engine.start()
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            _tick,
+            interval=TICK_SECONDS,
+            first=TICK_SECONDS,
+            name="reminder-tick",
+            # A late tick is still useful; never pile up overlapping ticks.
+            job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
+        )
+    await _set_commands(app, setup.content)
+    log.info("bot @%s ready; languages: %s", app.bot.username, ", ".join(setup.content.languages))
+
+
+async def _tick(context: BotContext) -> None:
+    await context.services.engine.tick()
 
 
 async def _set_commands(app: Application[Any, Any, Any, Any, Any, Any], content: Content) -> None:
@@ -103,5 +165,8 @@ async def _set_commands(app: Application[Any, Any, Any, Any, Any, Any], content:
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: BotServices | None = app.bot_data.get(SERVICES_KEY)
+    setup: _Setup = app.bot_data[_SETUP_KEY]
     if services is not None:
+        await services.engine.stop()
         await services.database.close()
+    await setup.reminder_bot.shutdown()

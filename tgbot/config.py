@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 
 DEFAULT_DB_PATH = Path("data") / "tgbot.sqlite3"
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+MAX_REMINDER_RATE = 30.0
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -33,6 +34,7 @@ class Settings:
     log_level: str = "INFO"
     admin_ids: frozenset[int] = frozenset()
     messages_dir: Path | None = None  # None: the messages/ shipped with the package
+    reminder_rate: float = 25.0  # reminders per second; Telegram allows about 30/s in bulk
 
     @property
     def log_level_number(self) -> int:
@@ -58,6 +60,7 @@ def load_settings(
         log_level=_log_level(merged.get("TGBOT_LOG_LEVEL", "").strip()),
         admin_ids=_admin_ids(merged.get("TGBOT_ADMIN_IDS", "").strip()),
         messages_dir=_messages_dir(merged.get("TGBOT_MESSAGES_DIR", "").strip()),
+        reminder_rate=_reminder_rate(merged.get("TGBOT_REMINDER_RATE", "").strip()),
     )
 
 
@@ -127,3 +130,18 @@ def _messages_dir(value: str) -> Path | None:
     if not path.is_dir():
         raise ConfigError(f"TGBOT_MESSAGES_DIR is not a folder: {path}")
     return path
+
+
+def _reminder_rate(value: str) -> float:
+    if not value:
+        return Settings.reminder_rate
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = 0.0
+    if not 0 < rate <= MAX_REMINDER_RATE:
+        raise ConfigError(
+            f"TGBOT_REMINDER_RATE must be a number of messages per second above 0 and at most "
+            f"{MAX_REMINDER_RATE:g} (Telegram's bulk limit), not {value!r}"
+        )
+    return rate

@@ -39,6 +39,7 @@ async def local_driver(
         content=content,
         request=api.request(),
         updates_request=api.request(),
+        reminder_request=api.request(),
         rate_limited=False,
     )
     async with BotDriver(api, app) as driver:

@@ -23,6 +23,7 @@ from tgbot.content.checks import (
 )
 from tgbot.content.emergency import load_emergency
 from tgbot.content.model import Catalog, Command, Screen
+from tgbot.content.reminder_texts import load_reminder_texts
 from tgbot.content.routines import load_routines
 from tgbot.content.screens import link_screens, load_screen_files
 from tgbot.content.triage import load_triage
@@ -145,7 +146,8 @@ def load_catalog(folder: Path) -> Catalog:
     )
     _check_footer_fits(screens, ui["footer"])
     matcher = _load_matcher(folder / MATCHING_FILE, screens.keys())
-    return Catalog(folder.name, ui, commands, screens, emergency, matcher)
+    reminders = load_reminder_texts(folder / "reminders.yaml")
+    return Catalog(folder.name, ui, commands, screens, emergency, reminders, matcher)
 
 
 def _load_ui(path: Path) -> dict[str, str]:

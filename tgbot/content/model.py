@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from tgbot.content.reminder_texts import ReminderTexts
     from tgbot.services.matching import Matcher
 
 
@@ -59,6 +60,7 @@ class Catalog:
     commands: tuple[Command, ...]
     screens: Mapping[str, Screen]
     emergency: EmergencyNumbers
+    reminders: ReminderTexts
     matcher: Matcher | None = None
 
     def text(self, key: str) -> str:

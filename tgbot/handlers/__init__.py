@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from tgbot.handlers import commands, fallbacks, members, menu
+from tgbot.handlers import commands, fallbacks, members, menu, reminders
 from tgbot.handlers.context import BotApplication
 from tgbot.handlers.errors import on_error
 from tgbot.handlers.tracking import logged, track_user
@@ -33,9 +33,13 @@ def register_handlers(app: BotApplication) -> None:
         ("disclaimer", commands.disclaimer),
         ("privacy", commands.privacy),
         ("forget", commands.forget),
+        ("reminders", reminders.reminders_command),
+        ("remind", reminders.remind_command),
     ):
         app.add_handler(CommandHandler(name, logged(callback), filters=private & new_message))
 
+    reminder_buttons = CallbackQueryHandler(logged(reminders.on_reminder_button), pattern="^rm:")
+    app.add_handler(reminder_buttons)
     app.add_handler(CallbackQueryHandler(logged(menu.on_button)))
     app.add_handler(ChatMemberHandler(logged(members.on_my_chat_member)))
 
@@ -44,6 +48,7 @@ def register_handlers(app: BotApplication) -> None:
     )
     app.add_handler(MessageHandler(private & filters.COMMAND, logged(fallbacks.on_unknown_command)))
     app.add_handler(MessageHandler(private & filters.TEXT, logged(fallbacks.on_text)))
+    app.add_handler(MessageHandler(private & filters.LOCATION, logged(reminders.on_location)))
     app.add_handler(MessageHandler(private & new_message, logged(fallbacks.on_other_message)))
 
     app.add_error_handler(on_error)

@@ -10,6 +10,8 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from tgbot.config import Settings
 from tgbot.content import Catalog, Content
 from tgbot.handlers.screens import View
+from tgbot.services.reminder_engine import ReminderEngine
+from tgbot.services.reminders import ReminderService
 from tgbot.storage import Database, UserRepository
 
 SERVICES_KEY = "services"
@@ -21,6 +23,8 @@ class BotServices:
     content: Content
     database: Database
     users: UserRepository
+    reminders: ReminderService
+    engine: ReminderEngine
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -7,6 +7,8 @@ import logging
 from telegram import Update
 
 from tgbot.handlers.context import BotContext
+from tgbot.handlers.reminder_views import REMINDERS_SCREEN
+from tgbot.handlers.reminders import answer_pending, reminder_settings
 from tgbot.handlers.replies import send
 from tgbot.handlers.screens import Rendered, View, main_menu, render_screen, suggestions
 from tgbot.services.matching import MatchKind, MatchResult
@@ -15,16 +17,31 @@ log = logging.getLogger(__name__)
 
 
 async def on_text(update: Update, context: BotContext) -> None:
-    """Red flags first (the matcher guarantees it), then the best screen, or 'did you mean'."""
+    """Red flags first (the matcher guarantees it), then an open set-up question, then the
+    best screen, or 'did you mean'."""
     message = update.effective_message
     view = context.view
-    matcher = view.catalog.matcher
-    if message is None or not message.text or matcher is None:
+    if message is None or not message.text:
         await send(update, context, main_menu(view, "text_pointer"))
         return
-    result = matcher.match(message.text)
-    log.info("typed message: kind=%s rule=%s level=%s", result.kind.name, result.rule, result.level)
-    await send(update, context, answer_for(view, result))
+    matcher = view.catalog.matcher
+    result = matcher.match(message.text) if matcher is not None else None
+    if result is not None:
+        log.info(
+            "typed message: kind=%s rule=%s level=%s", result.kind.name, result.rule, result.level
+        )
+    if result is None or result.kind is not MatchKind.RED_FLAG:
+        unclear = (MatchKind.UNSURE, MatchKind.OFF_TOPIC)
+        understood = result is not None and result.kind not in unclear
+        if await answer_pending(update, context, message.text, understood_otherwise=understood):
+            return
+    if result is not None and result.screen_id == REMINDERS_SCREEN:
+        user = update.effective_user
+        assert user is not None
+        await send(update, context, await reminder_settings(context, user.id))
+        return
+    reply = answer_for(view, result) if result is not None else main_menu(view, "text_pointer")
+    await send(update, context, reply)
 
 
 def answer_for(view: View, result: MatchResult) -> Rendered:

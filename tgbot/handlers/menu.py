@@ -8,7 +8,9 @@ import logging
 from telegram import Update
 
 from tgbot.handlers.context import BotContext
-from tgbot.handlers.replies import send, show_in_place
+from tgbot.handlers.reminder_views import REMINDERS_SCREEN
+from tgbot.handlers.reminders import reminder_settings
+from tgbot.handlers.replies import expired, show_in_place
 from tgbot.handlers.screens import (
     Rendered,
     View,
@@ -28,7 +30,10 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     action = parse_callback(query.data)
     view = context.view
-    if isinstance(action, OpenScreen) and (screen := view.catalog.screen(action.screen_id)):
+    if isinstance(action, OpenScreen) and action.screen_id == REMINDERS_SCREEN:
+        await query.answer()  # the live settings, not a static page
+        await show_in_place(update, context, await reminder_settings(context, _user_id(update)))
+    elif isinstance(action, OpenScreen) and (screen := view.catalog.screen(action.screen_id)):
         await query.answer()
         await show_in_place(update, context, render_screen(view, screen))
     elif isinstance(action, ForgetChoice):
@@ -38,7 +43,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer()
         await _country_choice(update, context, action.code)
     else:
-        await _expired(update, context)
+        await expired(update, context)
 
 
 async def _forget_choice(update: Update, context: BotContext, choice: ForgetChoice) -> None:
@@ -68,10 +73,7 @@ async def _country_choice(update: Update, context: BotContext, code: str | None)
     await show_in_place(update, context, country_saved(context.view))
 
 
-async def _expired(update: Update, context: BotContext) -> None:
-    """Stale, unknown or forged data: say so kindly and hand over a fresh menu."""
-    query = update.callback_query
-    view = context.view
-    if query is not None:
-        await query.answer(view.say("expired_toast"))
-    await send(update, context, main_menu(view, "expired"))
+def _user_id(update: Update) -> int:
+    user = update.effective_user
+    assert user is not None
+    return user.id

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from tgbot.handlers.context import BotContext
-from tgbot.handlers.screens import Rendered
+from tgbot.handlers.screens import Rendered, main_menu
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +24,12 @@ async def show_in_place(update: Update, context: BotContext, rendered: Rendered)
     """Edit the message whose button was pressed; send a new one if it cannot be edited."""
     query = update.callback_query
     message = query.message if query else None
-    if not isinstance(message, Message):  # inaccessible (too old) or an inline message
+    editable = rendered.markup is None or isinstance(rendered.markup, InlineKeyboardMarkup)
+    if not isinstance(message, Message) or not editable:
+        # Too old, an inline message, or a reply keyboard (edits only take inline ones).
         await send(update, context, rendered)
         return
+    assert rendered.markup is None or isinstance(rendered.markup, InlineKeyboardMarkup)
     try:
         await message.edit_text(rendered.text, reply_markup=rendered.markup)
     except BadRequest as exc:
@@ -34,3 +37,12 @@ async def show_in_place(update: Update, context: BotContext, rendered: Rendered)
             return  # the same button pressed twice: already showing this screen
         log.info("could not edit message %s (%s); sending a new one", message.id, exc.message)
         await send(update, context, rendered)
+
+
+async def expired(update: Update, context: BotContext) -> None:
+    """Stale, unknown or forged data: say so kindly and hand over a fresh menu."""
+    query = update.callback_query
+    view = context.view
+    if query is not None:
+        await query.answer(view.say("expired_toast"))
+    await send(update, context, main_menu(view, "expired"))

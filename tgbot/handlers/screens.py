@@ -6,7 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
 from tgbot.content import Catalog, Screen
 from tgbot.services.navigation import (
@@ -26,7 +31,7 @@ COUNTRY_COLUMNS = 2
 @dataclass(frozen=True)
 class Rendered:
     text: str
-    markup: InlineKeyboardMarkup | None
+    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,252 @@
+"""Bedtime reminders as a user lives them: opt in, receive, press each button, change, stop."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import Harness
+from tgbot.content import Content
+from tgbot.standin import BotMessage, DriverUser
+from tgbot.telegram_html import html_to_plain
+
+# START in conftest is 18:00 UTC = 19:00 in Berlin (CET) on Saturday 2026-11-21.
+BERLIN_2215 = datetime(2026, 11, 21, 21, 15, tzinfo=UTC)
+
+
+def rtext(content: Content, key: str) -> str:
+    """A reminders.yaml text as the user reads it, up to its first placeholder."""
+    raw = content.catalog("en").reminders.texts[key].split("{")[0]
+    return html_to_plain(raw).strip()[:30]
+
+
+def label(content: Content, key: str) -> str:
+    return content.catalog("en").reminders.buttons[key]
+
+
+async def deliver_due(bot: Harness) -> None:
+    """What the once-a-second tick does, run now, then wait for the sends to finish."""
+    await bot.services.engine.tick()
+    await bot.services.engine.idle()
+
+
+def reminders_received(bot: Harness, user_id: int, content: Content) -> list[dict[str, object]]:
+    """Every nightly reminder delivered to the user, as first sent (before any button edit)."""
+    title = content.catalog("en").reminders.texts["reminder_title"]
+    sent = [
+        c.result["message_id"]
+        for c in bot.api.calls
+        if c.method == "sendMessage"
+        and c.status == 200
+        and str(c.params.get("chat_id")) == str(user_id)
+        and str(c.params.get("text", "")).startswith(title)
+    ]
+    return [m for m in bot.api.chat_messages(user_id) if m["message_id"] in sent]
+
+
+async def opt_in_typed(
+    user: DriverUser, content: Content, time_text: str, zone_text: str
+) -> BotMessage:
+    await user.send("/reminders")
+    await user.press(label(content, "turn_on"))
+    await user.press(label(content, "other_time"))
+    [zone_question, _location_hint] = await user.send(time_text)
+    assert zone_question.text.startswith(rtext(content, "ask_zone"))
+    await user.press(label(content, "type_zone"), zone_question)
+    replies = await user.send(zone_text)
+    assert any("Berlin" in r.text for r in replies)
+    [confirm] = await user.press(label(content, "every_day"))
+    return confirm
+
+
+async def test_opt_in_with_typed_time_and_zone_then_receive_once(
+    bot: Harness, content: Content
+) -> None:
+    user = bot.driver.user(user_id=701)
+    confirm = await opt_in_typed(user, content, "10:15pm", "Berlin")
+    assert "tonight at 22:15" in confirm.text and "Berlin" in confirm.text
+    [(fire_at,)] = bot.db_rows("SELECT next_fire_at FROM reminders WHERE user_id = 701")
+    assert fire_at == int(BERLIN_2215.timestamp())
+
+    await deliver_due(bot)
+    assert reminders_received(bot, 701, content) == []  # not yet: it is 19:00 in Berlin
+
+    bot.clock.set(BERLIN_2215)
+    await deliver_due(bot)
+    await deliver_due(bot)
+    [reminder] = reminders_received(bot, 701, content)
+    assert "Done" in str(reminder["reply_markup"])
+    [(sent, next_fire)] = bot.db_rows(
+        "SELECT last_sent_date, next_fire_at FROM reminders WHERE user_id = 701"
+    )
+    assert sent == "2026-11-21" and next_fire == int((BERLIN_2215 + timedelta(days=1)).timestamp())
+
+
+async def test_reminder_buttons_done_snooze_skip_stop(bot: Harness, content: Content) -> None:
+    user = bot.driver.user(user_id=702)
+    [confirm] = await user.send("/remind 22:15 Europe/Berlin")
+    assert "tonight at 22:15" in confirm.text
+    bot.clock.set(BERLIN_2215)
+    await deliver_due(bot)
+    [raw] = reminders_received(bot, 702, content)
+    reminder = BotMessage.from_json(raw)
+
+    [done] = await user.press(label(content, "done"), reminder)
+    assert done.text.startswith(rtext(content, "done_ack"))
+    assert bot.db_rows("SELECT last_done_date FROM reminders WHERE user_id = 702") == [
+        ("2026-11-21",)
+    ]
+
+    await deliver_due(bot)  # a second nightly reminder to press the other buttons on
+    bot.clock.set(BERLIN_2215 + timedelta(days=1))
+    await deliver_due(bot)
+    second = BotMessage.from_json(reminders_received(bot, 702, content)[-1])
+    [snoozed] = await user.press(label(content, "snooze"), second)
+    assert "22:30" in snoozed.text
+    bot.clock.advance(timedelta(minutes=15))
+    await deliver_due(bot)
+    assert len(reminders_received(bot, 702, content)) == 3  # the snoozed one came back
+
+    third = BotMessage.from_json(reminders_received(bot, 702, content)[-1])
+    [skipped] = await user.press(label(content, "skip"), third)
+    assert skipped.text.startswith(rtext(content, "skip_ack"))
+
+    bot.clock.set(BERLIN_2215 + timedelta(days=2))
+    await deliver_due(bot)
+    fourth = BotMessage.from_json(reminders_received(bot, 702, content)[-1])
+    [stopped] = await user.press(label(content, "stop"), fourth)
+    assert stopped.text.startswith(rtext(content, "turned_off"))
+    assert bot.db_rows("SELECT enabled FROM reminders WHERE user_id = 702") == [(0,)]
+    bot.clock.advance(timedelta(days=1))
+    await deliver_due(bot)
+    assert len(reminders_received(bot, 702, content)) == 4
+    assert bot.api.unanswered_callback_queries() == []
+
+
+async def test_manage_change_time_pause_and_turn_off(bot: Harness, content: Content) -> None:
+    user = bot.driver.user(user_id=703)
+    await user.send("/remind 22:15 Europe/Berlin")
+    [state] = await user.send("/reminders")
+    assert "22:15" in state.text
+    await user.press(label(content, "change_time"), state)
+    [changed] = await user.press("23:00")
+    assert "tonight at 23:00" in changed.text
+    [paused] = await user.press(label(content, "pause_week"), changed)
+    assert "23:00" in paused.text and "Paused" in paused.text
+    [off] = await user.press(label(content, "turn_off"), paused)
+    assert off.text.startswith(rtext(content, "turned_off"))
+    [state] = await user.send("/reminders")
+    assert state.has_button(label(content, "turn_on"))
+
+
+async def test_change_days_to_weekdays_and_custom(bot: Harness, content: Content) -> None:
+    user = bot.driver.user(user_id=704)
+    await user.send("/remind 22:15 Europe/Berlin")
+    [state] = await user.send("/reminders")
+    await user.press(label(content, "change_days"), state)
+    [custom] = await user.press(label(content, "custom_days"))
+    [custom] = await user.press("Mon", custom)
+    [custom] = await user.press("Wed", custom)
+    [saved] = await user.press(label(content, "save_days"), custom)
+    assert "Mon, Wed" in saved.text and "on Monday at 22:15" in saved.text  # today is Saturday
+    [(days,)] = bot.db_rows("SELECT days FROM reminders WHERE user_id = 704")
+    assert days == 0b101
+
+
+@pytest.mark.parametrize("nonsense", ["25:99", "tomorrow", "13pm", "99"])
+async def test_absurd_times_get_a_hint_and_the_question_again(
+    bot: Harness, content: Content, nonsense: str
+) -> None:
+    user = bot.driver.user(user_id=705)
+    await user.send("/reminders")
+    await user.press(label(content, "turn_on"))
+    await user.press(label(content, "other_time"))
+    [hint] = await user.send(nonsense)
+    assert hint.text.startswith(rtext(content, "bad_time"))
+    [zone_question, _] = await user.send("22:15")
+    assert "22:15" in zone_question.text
+
+
+async def test_a_red_flag_beats_an_open_set_up_question(bot: Harness) -> None:
+    user = bot.driver.user(user_id=706)
+    await user.send("/reminders")
+    await user.press(0)  # Turn on
+    await user.press("Other")
+    [reply] = await user.send("crushing chest pain and I can't breathe")
+    assert "112" in reply.text
+
+
+@pytest.mark.parametrize("args", ["", "25:99 Berlin", "22:15 Atlantis", "soon"])
+async def test_remind_shortcut_explains_itself_on_bad_input(
+    bot: Harness, content: Content, args: str
+) -> None:
+    user = bot.driver.user(user_id=707)
+    [reply] = await user.send(f"/remind {args}".strip())
+    assert reply.text.startswith(rtext(content, "remind_usage"))
+
+
+async def test_remind_shortcut_reuses_a_known_zone_and_turns_off(
+    bot: Harness, content: Content
+) -> None:
+    user = bot.driver.user(user_id=708)
+    await user.send("/remind 21:30 America/New_York")
+    [again] = await user.send("/remind 9:45pm")
+    assert "21:45" in again.text and "New York" in again.text
+    [off] = await user.send("/remind off")
+    assert off.text.startswith(rtext(content, "turned_off"))
+
+
+async def test_missed_within_grace_is_sent_late_once_older_is_skipped(
+    bot: Harness, content: Content
+) -> None:
+    user = bot.driver.user(user_id=709)
+    await user.send("/remind 22:15 Europe/Berlin")
+    bot.clock.set(BERLIN_2215 + timedelta(minutes=40))
+    await deliver_due(bot)
+    await deliver_due(bot)
+    assert len(reminders_received(bot, 709, content)) == 1
+    bot.clock.set(BERLIN_2215 + timedelta(days=1, hours=3))  # the bot was down all evening
+    await deliver_due(bot)
+    assert len(reminders_received(bot, 709, content)) == 1
+    [(next_fire,)] = bot.db_rows("SELECT next_fire_at FROM reminders WHERE user_id = 709")
+    assert next_fire == int((BERLIN_2215 + timedelta(days=2)).timestamp())
+
+
+async def test_429_pauses_then_delivers_once(bot: Harness, content: Content) -> None:
+    user = bot.driver.user(user_id=710)
+    await user.send("/remind 22:15 Europe/Berlin")
+    bot.clock.set(BERLIN_2215)
+    bot.api.inject_fault("sendMessage", kind="retry_after", retry_after=1, chat_id=710)
+    await deliver_due(bot)
+    assert len(reminders_received(bot, 710, content)) == 1
+
+
+async def test_403_turns_reminders_off_without_retrying(bot: Harness, content: Content) -> None:
+    user = bot.driver.user(user_id=711)
+    await user.send("/remind 22:15 Europe/Berlin")
+    bot.api.block_bot(711)
+    bot.clock.set(BERLIN_2215)
+    await deliver_due(bot)
+    assert bot.db_rows("SELECT enabled FROM reminders WHERE user_id = 711") == [(0,)]
+    title = content.catalog("en").reminders.texts["reminder_title"]
+    attempts = [
+        c
+        for c in bot.api.calls
+        if c.method == "sendMessage"
+        and str(c.params.get("chat_id")) == "711"
+        and str(c.params.get("text")).startswith(title)
+    ]
+    assert [c.status for c in attempts] == [403]  # no retries after a 403
+    [welcome_back] = await user.unblock()
+    assert welcome_back.text.startswith(rtext(content, "welcome_back_off"))
+    [state] = await user.send("/reminders")
+    assert state.has_button(label(content, "turn_on"))
+
+
+async def test_forget_removes_reminders(bot: Harness) -> None:
+    user = bot.driver.user(user_id=712)
+    await user.send("/remind 22:15 Europe/Berlin")
+    await user.send("/forget")
+    await user.press("Yes")
+    assert bot.db_rows("SELECT count(*) FROM reminders WHERE user_id = 712") == [(0,)]

@@ -1,0 +1,125 @@
+"""reminders.yaml: the texts of the bedtime-reminder flow and the rotating nightly content."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tgbot.content.checks import ContentError, check_label, check_text, read_yaml
+
+# Each text and the placeholders the code fills in for it.
+TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "intro_off": (),
+    "ask_time": (),
+    "ask_time_typed": (),
+    "bad_time": (),
+    "ask_zone": ("time",),
+    "ask_zone_typed": (),
+    "pick_zone": (),
+    "bad_zone": (),
+    "zone_found": ("zone", "local_now"),
+    "ask_days": (),
+    "ask_custom_days": (),
+    "confirm": ("days", "time", "zone", "when"),
+    "state": ("days", "time", "zone", "when"),
+    "paused": ("days", "time", "zone", "when"),
+    "turned_off": (),
+    "not_set": (),
+    "remind_usage": (),
+    "reminder_title": (),
+    "done_ack": (),
+    "snooze_ack": ("time",),
+    "skip_ack": (),
+    "welcome_back_off": (),
+    "when_tonight": (),
+    "when_tomorrow": (),
+    "when_weekday": ("weekday",),
+    "when_date": ("date",),
+    "days_every": (),
+    "days_weekdays": (),
+    "days_list": ("days",),
+}
+BUTTON_KEYS = (
+    "turn_on",
+    "other_time",
+    "share_location",
+    "type_zone",
+    "every_day",
+    "weekdays",
+    "custom_days",
+    "save_days",
+    "change_time",
+    "change_zone",
+    "change_days",
+    "pause_week",
+    "turn_off",
+    "start_routine",
+    "done",
+    "snooze",
+    "skip",
+    "stop",
+)
+REGION_KEYS = ("europe", "americas", "asia_pacific", "africa_middle_east")
+
+
+@dataclass(frozen=True, eq=False)
+class ReminderTexts:
+    texts: Mapping[str, str]
+    buttons: Mapping[str, str]
+    weekdays: tuple[str, ...]
+    weekdays_short: tuple[str, ...]
+    regions: Mapping[str, str]
+    stretches: tuple[str, ...]
+    tips: tuple[str, ...]
+
+    def text(self, key: str, **values: str) -> str:
+        return self.texts[key].format(**values) if values else self.texts[key]
+
+
+def load_reminder_texts(path: Path) -> ReminderTexts:
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ContentError(f"{path}: expected texts, buttons, weekdays, stretches and tips")
+    return ReminderTexts(
+        texts=_texts(data.get("texts"), path),
+        buttons=_labels(data.get("buttons"), BUTTON_KEYS, f"{path}: buttons"),
+        weekdays=_names(data.get("weekdays"), f"{path}: weekdays"),
+        weekdays_short=_names(data.get("weekdays_short"), f"{path}: weekdays_short"),
+        regions=_labels(data.get("regions"), REGION_KEYS, f"{path}: regions"),
+        stretches=_list(data.get("stretches"), f"{path}: stretches"),
+        tips=_list(data.get("tips"), f"{path}: tips"),
+    )
+
+
+def _texts(raw: Any, path: Path) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise ContentError(f"{path}: texts: expected a mapping of key: text")
+    texts = {}
+    for key, allowed in TEXT_PLACEHOLDERS.items():
+        if key not in raw:
+            raise ContentError(f"{path}: texts.{key}: required text is missing")
+        texts[key] = check_text(raw[key], f"{path}: texts.{key}", placeholders=allowed)
+    return texts
+
+
+def _labels(raw: Any, keys: tuple[str, ...], where: str) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise ContentError(f"{where}: expected a mapping of key: label")
+    missing = [k for k in keys if k not in raw]
+    if missing:
+        raise ContentError(f"{where}.{missing[0]}: required label is missing")
+    return {k: check_label(raw[k], f"{where}.{k}") for k in keys}
+
+
+def _names(raw: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or len(raw) != 7:
+        raise ContentError(f"{where}: expected the 7 day names, Monday first")
+    return tuple(check_label(name, f"{where}[{i}]") for i, name in enumerate(raw))
+
+
+def _list(raw: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ContentError(f"{where}: expected a non-empty list of texts")
+    return tuple(check_text(item, f"{where}[{i}]", placeholders=()) for i, item in enumerate(raw))

@@ -1,0 +1,54 @@
+"""Sends the nightly reminder through Telegram and tells the engine how it went."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from tgbot.content import Content
+from tgbot.handlers.reminder_views import nightly
+from tgbot.handlers.screens import View
+from tgbot.services.countries import user_country
+from tgbot.services.reminder_engine import Delivery, DeliveryStatus, DueReminder
+from tgbot.storage import UserRepository
+
+# Telegram's answers that mean the chat is gone for good, like a block.
+_GONE = ("chat not found", "user is deactivated", "bot was blocked")
+
+
+class TelegramReminderSender:
+    """Uses its own Bot (no shared rate limiter): the engine paces reminders itself, so a
+    burst of reminders never eats the budget of replies to people who are chatting."""
+
+    def __init__(self, bot: Bot, content: Content, users: UserRepository) -> None:
+        self._bot = bot
+        self._content = content
+        self._users = users
+
+    async def send_reminder(self, reminder: DueReminder) -> Delivery:
+        user_id = reminder.record.user_id
+        record = await self._users.get(user_id)
+        catalog = self._content.catalog(record.language if record else None)
+        country = user_country(
+            record.settings.get("country") if record else None, None, catalog.emergency.countries
+        )
+        rendered = nightly(View(catalog, country), user_id, reminder.local_date)
+        try:
+            await self._bot.send_message(user_id, rendered.text, reply_markup=rendered.markup)
+        except Forbidden as exc:
+            return Delivery(DeliveryStatus.BLOCKED, detail=exc.message)
+        except RetryAfter as exc:
+            return Delivery(DeliveryStatus.RETRY_AFTER, retry_after=_seconds(exc.retry_after))
+        except BadRequest as exc:
+            gone = any(marker in exc.message.lower() for marker in _GONE)
+            status = DeliveryStatus.BLOCKED if gone else DeliveryStatus.FAILED
+            return Delivery(status, detail=exc.message)
+        except TelegramError as exc:
+            return Delivery(DeliveryStatus.FAILED, detail=exc.message)
+        return Delivery(DeliveryStatus.SENT)
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

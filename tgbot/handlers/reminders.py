@@ -1,0 +1,311 @@
+"""Bedtime reminders: /reminders, /remind, the set-up buttons, typed times and zones, and the
+buttons under each nightly reminder."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, time
+from zoneinfo import ZoneInfo
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+
+from tgbot.handlers.context import BotContext
+from tgbot.handlers.reminder_views import (
+    ask_days,
+    ask_time,
+    ask_zone,
+    confirmation,
+    custom_days,
+    intro_off,
+    pick_zone,
+    settings,
+    simple,
+    texts,
+    zone_found,
+)
+from tgbot.handlers.replies import expired, send, show_in_place
+from tgbot.handlers.screens import Rendered, main_menu
+from tgbot.services.reminder_actions import ReminderAction, parse_reminder_callback
+from tgbot.services.schedule import mask_to_days, parse_time_of_day
+from tgbot.services.zones import resolve_zone, zone_from_location
+
+log = logging.getLogger(__name__)
+
+# What a typed message answers while a set-up question is open (kept in the user's settings,
+# so it survives a restart): {"what": "time"} or {"what": "zone", "at": "HHMM"}.
+AWAITING = "awaiting"
+
+
+# ------------------------------------------------------------------ commands
+
+
+async def reminders_command(update: Update, context: BotContext) -> None:
+    await send(update, context, await reminder_settings(context, _user_id(update)))
+
+
+async def remind_command(update: Update, context: BotContext) -> None:
+    """``/remind 22:15 Europe/Berlin``, ``/remind 22:15`` (zone known) or ``/remind off``."""
+    view, user_id = context.view, _user_id(update)
+    args = context.args or []
+    t = texts(view)
+    if args and args[0].lower() in ("off", "stop"):
+        await context.services.reminders.turn_off(user_id)
+        await send(update, context, simple(view, t.text("turned_off")))
+        return
+    at = parse_time_of_day(" ".join(args[:2])) if len(args) >= 2 else None
+    rest = args[2:] if at is not None else args[1:]
+    at = at or (parse_time_of_day(args[0]) if args else None)
+    zone = resolve_zone(" ".join(rest)) if rest else await _known_zone(context, user_id)
+    if at is None or zone is None:
+        await send(update, context, simple(view, t.text("remind_usage")))
+        return
+    await _turn_on(update, context, at, zone, None, edit=False)
+
+
+# ------------------------------------------------------------------ buttons
+
+
+async def on_reminder_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    action = parse_reminder_callback(query.data)
+    if action is None:
+        await expired(update, context)
+        return
+    await query.answer()
+    await _act(update, context, action)
+
+
+async def _act(update: Update, context: BotContext, action: ReminderAction) -> None:
+    view, user_id = context.view, _user_id(update)
+    service = context.services.reminders
+    verb = action.verb
+    if verb == "menu":
+        await show_in_place(update, context, await reminder_settings(context, user_id))
+    elif verb in ("on", "ct"):
+        await show_in_place(update, context, ask_time(view))
+    elif verb == "t" and action.at is not None:
+        await _time_chosen(update, context, action.at)
+    elif verb == "tx":
+        await _await(context, user_id, what="time")
+        await show_in_place(update, context, simple(view, texts(view).text("ask_time_typed")))
+    elif verb == "cz":
+        state = await service.state(user_id)
+        at = state.schedule.at if state else time(22, 0)
+        await _ask_zone(update, context, at)
+    elif verb == "r" and action.at is not None and action.region:
+        await show_in_place(update, context, pick_zone(view, action.at, action.region))
+    elif verb == "zx" and action.at is not None:
+        await _await(context, user_id, what="zone", at=action.at)
+        await show_in_place(update, context, simple(view, texts(view).text("ask_zone_typed")))
+    elif verb == "z" and action.at is not None and action.zone:
+        await _zone_chosen(update, context, action.at, action.zone, edit=True)
+    elif verb == "cd":
+        state = await service.state(user_id)
+        if state is None:
+            await show_in_place(update, context, intro_off(view))
+            return
+        await show_in_place(update, context, ask_days(view, state.schedule.at, state.schedule.zone))
+    elif verb == "dc" and action.at is not None and action.zone and action.mask is not None:
+        await show_in_place(update, context, custom_days(view, action.at, action.zone, action.mask))
+    elif verb == "d" and action.at is not None and action.zone and action.mask:
+        days = mask_to_days(action.mask)
+        await _turn_on(update, context, action.at, action.zone, days, edit=True)
+    else:
+        await _manage(update, context, action)
+
+
+async def _manage(update: Update, context: BotContext, action: ReminderAction) -> None:
+    """Pause, off, and the buttons under a nightly reminder."""
+    view, user_id = context.view, _user_id(update)
+    service = context.services.reminders
+    t = texts(view)
+    if action.verb == "p":
+        state = await service.pause(user_id)
+        rendered = settings(view, state, service.now()) if state else intro_off(view)
+    elif action.verb == "off":
+        await service.turn_off(user_id)
+        rendered = simple(view, t.text("turned_off"))
+    elif action.verb == "done" and action.day:
+        await service.mark_done(user_id, date.fromisoformat(action.day))
+        rendered = simple(view, t.text("done_ack"))
+    elif action.verb == "sn":
+        at = await service.snooze(user_id)
+        if at is None:
+            rendered = intro_off(view)
+        else:
+            state = await service.state(user_id)
+            zone = state.schedule.zone if state else "UTC"
+            local = at.astimezone(ZoneInfo(zone))
+            rendered = simple(view, t.text("snooze_ack", time=f"{local:%H:%M}"))
+    elif action.verb == "sk":
+        await service.skip_tonight(user_id)
+        rendered = simple(view, t.text("skip_ack"))
+    else:
+        await expired(update, context)
+        return
+    await _reply(update, context, rendered, edit=True)
+
+
+# ------------------------------------------------------------------ typed answers
+
+
+async def answer_pending(
+    update: Update, context: BotContext, text: str, *, understood_otherwise: bool
+) -> bool:
+    """If a set-up question is open, treat the message as its answer; True if handled.
+
+    A message that is clearly about something else (``understood_otherwise``) closes the
+    question instead, so nobody gets stuck in the set-up.
+    """
+    user = update.effective_user
+    record = await context.services.users.get(user.id) if user else None
+    pending = record.settings.get(AWAITING) if record else None
+    if not isinstance(pending, dict) or user is None:
+        return False
+    view = context.view
+    what = pending.get("what")
+    at = parse_time_of_day(text) if what == "time" else None
+    zone = resolve_zone(text) if what == "zone" else None
+    if at is None and zone is None:
+        if understood_otherwise:
+            await _clear(context, user.id)
+            return False
+        hint = "bad_time" if what == "time" else "bad_zone"
+        await send(update, context, simple(view, texts(view).text(hint)))
+        return True
+    await _clear(context, user.id)
+    if at is not None:
+        await _time_chosen(update, context, at, edit=False)
+    elif zone is not None:
+        await _zone_chosen(update, context, _pending_time(pending), zone, edit=False)
+    return True
+
+
+async def on_location(update: Update, context: BotContext) -> None:
+    """A shared location answers the zone question (the coordinates are never stored)."""
+    message, user = update.effective_message, update.effective_user
+    record = await context.services.users.get(user.id) if user else None
+    pending = record.settings.get(AWAITING) if record else None
+    if message is None or message.location is None or user is None or not isinstance(pending, dict):
+        await send(update, context, main_menu(context.view, "non_text"))
+        return
+    zone = zone_from_location(message.location.latitude, message.location.longitude)
+    view = context.view
+    if zone is None:
+        await send(update, context, simple(view, texts(view).text("bad_zone")))
+        return
+    await _clear(context, user.id)
+    await _zone_chosen(update, context, _pending_time(pending), zone, edit=False)
+
+
+# ------------------------------------------------------------------ steps
+
+
+async def _time_chosen(update: Update, context: BotContext, at: time, *, edit: bool = True) -> None:
+    """A time: change an existing reminder at once, or ask the zone (if unknown) and days."""
+    user_id = _user_id(update)
+    state = await context.services.reminders.state(user_id)
+    if state is not None:
+        days = state.schedule.days if state.record.enabled else None
+        await _turn_on(update, context, at, state.schedule.zone, days, edit=edit)
+        return
+    zone = await _known_zone(context, user_id)
+    if zone is None:
+        await _ask_zone(update, context, at, edit=edit)
+        return
+    await _reply(update, context, ask_days(context.view, at, zone), edit=edit)
+
+
+async def _ask_zone(update: Update, context: BotContext, at: time, *, edit: bool = True) -> None:
+    view = context.view
+    await _await(context, _user_id(update), what="zone", at=at)
+    await _reply(update, context, ask_zone(view, at), edit=edit)
+    # Sharing a location needs a reply-keyboard button; it goes with a short second message.
+    location = KeyboardButton(texts(view).buttons["share_location"], request_location=True)
+    keyboard = ReplyKeyboardMarkup([[location]], resize_keyboard=True, one_time_keyboard=True)
+    await send(update, context, _plain(texts(view).text("ask_zone_typed"), keyboard))
+
+
+async def _zone_chosen(
+    update: Update, context: BotContext, at: time, zone: str, *, edit: bool
+) -> None:
+    user_id = _user_id(update)
+    view = context.view
+    await _clear(context, user_id)
+    await context.services.users.set_time_zone(user_id, zone)
+    found = zone_found(view, zone, context.services.reminders.now())
+    if not edit:  # a typed answer or a location: take the location button away
+        await send(update, context, _plain(found, ReplyKeyboardRemove()))
+    state = await context.services.reminders.state(user_id)
+    if state is not None and state.record.enabled:
+        await _turn_on(update, context, state.schedule.at, zone, state.schedule.days, edit=edit)
+        return
+    await _reply(update, context, ask_days(view, at, zone, found if edit else ""), edit=edit)
+
+
+async def _turn_on(
+    update: Update,
+    context: BotContext,
+    at: time,
+    zone: str,
+    days: frozenset[int] | None,
+    *,
+    edit: bool,
+) -> None:
+    user_id = _user_id(update)
+    service = context.services.reminders
+    await context.services.users.set_time_zone(user_id, zone)
+    state = await service.state(user_id)
+    chosen = days if days is not None else (state.schedule.days if state else None)
+    new_state = await service.turn_on(user_id, at, zone, chosen or frozenset(range(7)))
+    log.info("bedtime reminder set")
+    await _reply(update, context, confirmation(context.view, new_state, service.now()), edit=edit)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+async def reminder_settings(context: BotContext, user_id: int) -> Rendered:
+    """The user's reminder settings, or the invitation to turn one on."""
+    state = await context.services.reminders.state(user_id)
+    view = context.view
+    return settings(view, state, context.services.reminders.now()) if state else intro_off(view)
+
+
+async def _known_zone(context: BotContext, user_id: int) -> str | None:
+    record = await context.services.users.get(user_id)
+    return record.time_zone if record else None
+
+
+async def _await(context: BotContext, user_id: int, *, what: str, at: time | None = None) -> None:
+    pending: dict[str, str] = {"what": what}
+    if at is not None:
+        pending["at"] = f"{at.hour:02d}{at.minute:02d}"
+    await context.services.users.update_settings(user_id, **{AWAITING: pending})
+
+
+async def _clear(context: BotContext, user_id: int) -> None:
+    await context.services.users.update_settings(user_id, **{AWAITING: None})
+
+
+def _pending_time(pending: dict[str, object]) -> time:
+    raw = str(pending.get("at") or "2200")
+    return time(int(raw[:2]), int(raw[2:4]))
+
+
+def _user_id(update: Update) -> int:
+    user = update.effective_user
+    assert user is not None
+    return user.id
+
+
+async def _reply(update: Update, context: BotContext, rendered: Rendered, *, edit: bool) -> None:
+    if edit and update.callback_query is not None:
+        await show_in_place(update, context, rendered)
+    else:
+        await send(update, context, rendered)
+
+
+def _plain(text: str, markup: ReplyKeyboardMarkup | ReplyKeyboardRemove) -> Rendered:
+    return Rendered(text, markup)

@@ -1,0 +1,235 @@
+"""The reminder engine: one periodic tick claims due rows from SQLite; one sender drains them.
+
+Its cost follows the send rate, not the user count: no per-user jobs, nothing per user in
+memory except the few reminders in flight. SQLite is the source of truth, so a restart
+(even ``kill -9``) loses nothing; a reminder that was sent but not yet recorded at the kill is
+sent again (at-least-once), which bounds duplicates by the sends in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+
+from tgbot.services.clock import Clock
+from tgbot.services.pacing import Pacer
+from tgbot.services.reminders import schedule_of, to_unix
+from tgbot.services.schedule import next_occurrence
+from tgbot.storage import ReminderRecord, ReminderRepository
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RATE = 25.0  # messages/s; Telegram allows about 30/s overall for bulk sends
+DEFAULT_GRACE = timedelta(hours=2)
+MAX_ATTEMPTS = 5
+QUEUE_SECONDS = 4  # claim at most this many seconds' worth of sends ahead
+
+
+class DeliveryStatus(enum.Enum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: the user blocked the bot, or the chat is gone
+    RETRY_AFTER = "retry_after"  # 429: wait, then send the same message again
+    FAILED = "failed"  # anything else: retry with backoff
+
+
+@dataclass(frozen=True)
+class Delivery:
+    status: DeliveryStatus
+    retry_after: float = 0.0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    record: ReminderRecord
+    local_date: date
+    snoozed: bool
+    attempts: int = 0
+
+
+class ReminderSender(Protocol):
+    async def send_reminder(self, reminder: DueReminder) -> Delivery: ...
+
+
+class ReminderEngine:
+    def __init__(
+        self,
+        repository: ReminderRepository,
+        sender: ReminderSender,
+        clock: Clock,
+        *,
+        rate: float = DEFAULT_RATE,
+        grace: timedelta = DEFAULT_GRACE,
+        pacer: Pacer | None = None,
+        retry_base: float = 2.0,
+    ) -> None:
+        self._repo = repository
+        self._sender = sender
+        self._clock = clock
+        self._grace = grace
+        self._pacer = pacer or Pacer(rate)
+        self._capacity = max(1, int(rate * QUEUE_SECONDS))
+        self._queue: asyncio.Queue[DueReminder] = asyncio.Queue()
+        self._in_flight: set[int] = set()
+        self._tick_lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._retries: set[asyncio.TimerHandle] = set()
+        self._retry_base = retry_base  # seconds; doubles with every failed attempt
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._drain(), name="reminders")
+
+    async def stop(self) -> None:
+        for handle in self._retries:
+            handle.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def idle(self) -> None:
+        """Wait until everything claimed so far has been delivered (tests, benchmarks)."""
+        await self._queue.join()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    # ---------------------------------------------------------------- claiming
+
+    async def tick(self) -> int:
+        """Claim due reminders into the send queue; returns how many were queued."""
+        async with self._tick_lock:
+            try:
+                return await self._claim()
+            except Exception:  # a failing tick must never stop the scheduler
+                log.exception("reminder tick failed; will try again")
+                return 0
+
+    async def _claim(self) -> int:
+        room = self._capacity - len(self._in_flight)
+        if room <= 0:
+            return 0
+        now = self._clock.now()
+        due = await self._repo.due(to_unix(now), room, exclude=self._in_flight)
+        queued = 0
+        for record in due:
+            reminder = await self._prepare(record, now)
+            if reminder is not None:
+                self._in_flight.add(record.user_id)
+                self._queue.put_nowait(reminder)
+                queued += 1
+        return queued
+
+    async def _prepare(self, record: ReminderRecord, now: datetime) -> DueReminder | None:
+        """A regular reminder (sent late within the grace window, else skipped) or a snooze."""
+        regular = record.next_fire_at is not None and record.next_fire_at <= to_unix(now)
+        if not regular:
+            return DueReminder(record, _local_date(record.last_sent_date, now), snoozed=True)
+        assert record.next_fire_at is not None and record.next_local_date is not None
+        local_date = date.fromisoformat(record.next_local_date)
+        late = now - datetime.fromtimestamp(record.next_fire_at, UTC)
+        if late > self._grace:
+            log.info("reminder missed by %s (over the grace window): skipped", late)
+            await self._move_on(record, local_date, now, sent=False)
+            return None
+        return DueReminder(record, local_date, snoozed=False)
+
+    # ---------------------------------------------------------------- sending
+
+    async def _drain(self) -> None:
+        while True:
+            reminder = await self._queue.get()
+            try:
+                await self._deliver(reminder)
+            except Exception:  # no error may stop the sender
+                log.exception("reminder delivery failed unexpectedly")
+                self._in_flight.discard(reminder.record.user_id)
+            finally:
+                self._queue.task_done()
+
+    async def _deliver(self, reminder: DueReminder) -> None:
+        user_id = reminder.record.user_id
+        while True:
+            await self._pacer.wait()
+            try:
+                delivery = await self._sender.send_reminder(reminder)
+            except Exception as exc:
+                delivery = Delivery(DeliveryStatus.FAILED, detail=repr(exc))
+            if delivery.status is not DeliveryStatus.RETRY_AFTER:
+                break
+            log.warning(
+                "Telegram asked to slow down: pausing reminders %.1fs", delivery.retry_after
+            )
+            self._pacer.pause(delivery.retry_after)
+        now = self._clock.now()
+        if delivery.status is DeliveryStatus.SENT:
+            await self._record_sent(reminder, now)
+        elif delivery.status is DeliveryStatus.BLOCKED:
+            await self._repo.disable(user_id, to_unix(now))
+            log.info("user unreachable (%s): reminders turned off", delivery.detail)
+        elif await self._retry_later(reminder, delivery):
+            return  # still in flight until the retry
+        self._in_flight.discard(user_id)
+
+    async def _record_sent(self, reminder: DueReminder, now: datetime) -> None:
+        if reminder.snoozed:
+            await self._repo.set_snooze(reminder.record.user_id, None, to_unix(now))
+        else:
+            await self._move_on(reminder.record, reminder.local_date, now, sent=True)
+
+    async def _move_on(
+        self, record: ReminderRecord, local_date: date, now: datetime, *, sent: bool
+    ) -> None:
+        """Past this local day: schedule the next one (exactly one per local day)."""
+        fired = datetime.fromtimestamp(record.next_fire_at or to_unix(now), UTC)
+        following = next_occurrence(
+            schedule_of(record), after=max(now, fired), last_sent_date=local_date
+        )
+        args = (to_unix(following.fire_at), following.local_date.isoformat(), to_unix(now))
+        if sent:
+            await self._repo.mark_sent(record.user_id, local_date.isoformat(), *args)
+        else:
+            await self._repo.reschedule(record.user_id, *args)
+
+    async def _retry_later(self, reminder: DueReminder, delivery: Delivery) -> bool:
+        """Back off and try again; after too many failures move on. True if retrying."""
+        attempts = reminder.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            log.warning(
+                "reminder failed %d times (%s); giving up for now", attempts, delivery.detail
+            )
+            await self._give_up(reminder)
+            return False
+        delay = self._retry_base * 2 ** (attempts - 1)
+        log.info("reminder send failed (%s); retrying in %.0fs", delivery.detail, delay)
+        retry = DueReminder(reminder.record, reminder.local_date, reminder.snoozed, attempts)
+        handle: asyncio.TimerHandle
+
+        def requeue() -> None:
+            self._retries.discard(handle)
+            self._queue.put_nowait(retry)
+
+        handle = asyncio.get_running_loop().call_later(delay, requeue)
+        self._retries.add(handle)
+        return True
+
+    async def _give_up(self, reminder: DueReminder) -> None:
+        now = self._clock.now()
+        if reminder.snoozed:
+            await self._repo.set_snooze(reminder.record.user_id, None, to_unix(now))
+        else:
+            await self._move_on(reminder.record, reminder.local_date, now, sent=False)
+
+
+def _local_date(iso: str | None, now: datetime) -> date:
+    return date.fromisoformat(iso) if iso else now.date()

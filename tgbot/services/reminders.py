@@ -1,0 +1,144 @@
+"""Reminder settings: turn on, change, pause, snooze, done, off. Each change recomputes the
+next due instant in the user's zone, so the engine only ever reads a due index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+from tgbot.services.clock import Clock
+from tgbot.services.schedule import (
+    ALL_DAYS,
+    DailySchedule,
+    Occurrence,
+    days_to_mask,
+    mask_to_days,
+    next_occurrence,
+)
+from tgbot.storage import ReminderRecord, ReminderRepository
+
+SNOOZE = timedelta(minutes=15)
+PAUSE = timedelta(days=7)
+
+
+def to_unix(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def from_unix(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def schedule_of(record: ReminderRecord) -> DailySchedule:
+    hours, minutes = (int(part) for part in record.local_time.split(":"))
+    return DailySchedule(time(hours, minutes), record.time_zone, mask_to_days(record.days))
+
+
+@dataclass(frozen=True)
+class ReminderState:
+    """What /reminders shows: the settings and, when on, the next reminder."""
+
+    record: ReminderRecord
+    schedule: DailySchedule
+    next: Occurrence | None
+
+
+class ReminderService:
+    def __init__(self, repository: ReminderRepository, clock: Clock) -> None:
+        self._repo = repository
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    async def state(self, user_id: int) -> ReminderState | None:
+        record = await self._repo.get(user_id)
+        if record is None:
+            return None
+        upcoming = None
+        if record.enabled and record.next_fire_at is not None and record.next_local_date:
+            upcoming = Occurrence(
+                date.fromisoformat(record.next_local_date), from_unix(record.next_fire_at)
+            )
+        return ReminderState(record, schedule_of(record), upcoming)
+
+    async def turn_on(
+        self,
+        user_id: int,
+        at: time,
+        zone: str,
+        days: frozenset[int] = ALL_DAYS,
+    ) -> ReminderState:
+        """Create or replace the reminder; the next one is the first valid instant from now."""
+        record = ReminderRecord(
+            user_id=user_id,
+            local_time=f"{at.hour:02d}:{at.minute:02d}",
+            time_zone=zone,
+            days=days_to_mask(days),
+            enabled=True,
+        )
+        current = await self._repo.get(user_id)
+        last_sent = current.last_sent_date if current else None
+        return await self._save(record, self.now(), last_sent)
+
+    async def change(
+        self,
+        user_id: int,
+        *,
+        at: time | None = None,
+        zone: str | None = None,
+        days: frozenset[int] | None = None,
+    ) -> ReminderState | None:
+        current = await self._repo.get(user_id)
+        if current is None:
+            return None
+        schedule = schedule_of(current)
+        return await self.turn_on(
+            user_id,
+            at or schedule.at,
+            zone or schedule.zone,
+            days if days is not None else schedule.days,
+        )
+
+    async def pause(self, user_id: int, length: timedelta = PAUSE) -> ReminderState | None:
+        current = await self._repo.get(user_id)
+        if current is None:
+            return None
+        until = self.now() + length
+        paused = replace(current, enabled=True, paused_until=to_unix(until))
+        return await self._save(paused, until, current.last_sent_date)
+
+    async def turn_off(self, user_id: int) -> bool:
+        return await self._repo.disable(user_id, to_unix(self.now()))
+
+    async def snooze(self, user_id: int, length: timedelta = SNOOZE) -> datetime | None:
+        current = await self._repo.get(user_id)
+        if current is None or not current.enabled:
+            return None
+        at = self.now() + length
+        await self._repo.set_snooze(user_id, to_unix(at), to_unix(self.now()))
+        return at
+
+    async def skip_tonight(self, user_id: int) -> None:
+        """Nothing more tonight: drop a pending snooze (the next reminder is tomorrow's)."""
+        await self._repo.set_snooze(user_id, None, to_unix(self.now()))
+
+    async def mark_done(self, user_id: int, local_date: date) -> None:
+        await self._repo.mark_done(user_id, local_date.isoformat(), to_unix(self.now()))
+
+    async def _save(
+        self, record: ReminderRecord, after: datetime, last_sent: str | None
+    ) -> ReminderState:
+        schedule = schedule_of(record)
+        upcoming = next_occurrence(
+            schedule,
+            after=after,
+            last_sent_date=date.fromisoformat(last_sent) if last_sent else None,
+        )
+        saved = replace(
+            record,
+            next_fire_at=to_unix(upcoming.fire_at),
+            next_local_date=upcoming.local_date.isoformat(),
+        )
+        await self._repo.save(saved, to_unix(self.now()))
+        return ReminderState(saved, schedule, upcoming)

@@ -1,0 +1,153 @@
+"""The reminders table: one opt-in bedtime reminder per user."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from tgbot.storage.database import Database
+
+_COLUMNS = (
+    "user_id, local_time, time_zone, days, enabled, paused_until, next_fire_at, "
+    "next_local_date, last_sent_date, snooze_at, last_done_date"
+)
+
+
+@dataclass(frozen=True)
+class ReminderRecord:
+    user_id: int
+    local_time: str  # "HH:MM"
+    time_zone: str
+    days: int  # bit mask, bit i = weekday i (0 = Monday)
+    enabled: bool
+    paused_until: int | None = None
+    next_fire_at: int | None = None
+    next_local_date: str | None = None
+    last_sent_date: str | None = None
+    snooze_at: int | None = None
+    last_done_date: str | None = None
+
+
+class ReminderRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database.connection
+
+    async def get(self, user_id: int) -> ReminderRecord | None:
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM reminders WHERE user_id = ?", (user_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _record(row) if row else None
+
+    async def save(self, record: ReminderRecord, now: int) -> None:
+        """Insert or replace the user's settings and next due time (history is kept)."""
+        await self._db.execute(
+            """
+            INSERT INTO reminders (user_id, local_time, time_zone, days, enabled, paused_until,
+                                   next_fire_at, next_local_date, snooze_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
+            ON CONFLICT (user_id) DO UPDATE SET
+                local_time = excluded.local_time, time_zone = excluded.time_zone,
+                days = excluded.days, enabled = excluded.enabled,
+                paused_until = excluded.paused_until, next_fire_at = excluded.next_fire_at,
+                next_local_date = excluded.next_local_date, snooze_at = NULL,
+                updated_at = excluded.updated_at
+            """,
+            (
+                record.user_id,
+                record.local_time,
+                record.time_zone,
+                record.days,
+                int(record.enabled),
+                record.paused_until,
+                record.next_fire_at if record.enabled else None,
+                record.next_local_date if record.enabled else None,
+                now,
+                now,
+            ),
+        )
+
+    async def due(
+        self, now: int, limit: int, exclude: Collection[int] = ()
+    ) -> list[ReminderRecord]:
+        """Reminders (and snoozes) due by ``now``, oldest first, skipping those in flight."""
+        rows: list[Any] = []
+        for sql in (
+            f"SELECT {_COLUMNS} FROM reminders WHERE enabled = 1 AND next_fire_at <= ? "
+            "ORDER BY next_fire_at LIMIT ?",
+            f"SELECT {_COLUMNS} FROM reminders WHERE snooze_at <= ? AND enabled = 1 "
+            "ORDER BY snooze_at LIMIT ?",
+        ):
+            async with self._db.execute(sql, (now, limit + len(exclude))) as cursor:
+                rows.extend(await cursor.fetchall())
+        found: dict[int, ReminderRecord] = {}
+        for row in rows:
+            record = _record(row)
+            if record.user_id not in exclude:
+                found.setdefault(record.user_id, record)
+        return list(found.values())[:limit]
+
+    async def mark_sent(
+        self, user_id: int, local_date: str, next_fire_at: int, next_local_date: str, now: int
+    ) -> None:
+        """The day's reminder went out: remember the day and move on to the next one."""
+        await self._db.execute(
+            "UPDATE reminders SET last_sent_date = ?, next_fire_at = ?, next_local_date = ?, "
+            "updated_at = ? WHERE user_id = ? AND enabled = 1",
+            (local_date, next_fire_at, next_local_date, now, user_id),
+        )
+
+    async def reschedule(
+        self, user_id: int, next_fire_at: int, next_local_date: str, now: int
+    ) -> None:
+        """Move on without sending (missed beyond the grace window, or skipped)."""
+        await self._db.execute(
+            "UPDATE reminders SET next_fire_at = ?, next_local_date = ?, updated_at = ? "
+            "WHERE user_id = ? AND enabled = 1",
+            (next_fire_at, next_local_date, now, user_id),
+        )
+
+    async def set_snooze(self, user_id: int, at: int | None, now: int) -> None:
+        await self._db.execute(
+            "UPDATE reminders SET snooze_at = ?, updated_at = ? WHERE user_id = ?",
+            (at, now, user_id),
+        )
+
+    async def mark_done(self, user_id: int, local_date: str, now: int) -> None:
+        await self._db.execute(
+            "UPDATE reminders SET last_done_date = ?, snooze_at = NULL, updated_at = ? "
+            "WHERE user_id = ?",
+            (local_date, now, user_id),
+        )
+
+    async def disable(self, user_id: int, now: int) -> bool:
+        """Turn reminders off (kept, so they can be turned on again); True if they were on."""
+        async with self._db.execute(
+            "UPDATE reminders SET enabled = 0, next_fire_at = NULL, next_local_date = NULL, "
+            "snooze_at = NULL, updated_at = ? WHERE user_id = ? AND enabled = 1",
+            (now, user_id),
+        ) as cursor:
+            changed = cursor.rowcount
+        return changed > 0
+
+    async def count_enabled(self) -> int:
+        async with self._db.execute("SELECT count(*) FROM reminders WHERE enabled = 1") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+def _record(row: Any) -> ReminderRecord:
+    return ReminderRecord(
+        user_id=row["user_id"],
+        local_time=row["local_time"],
+        time_zone=row["time_zone"],
+        days=row["days"],
+        enabled=bool(row["enabled"]),
+        paused_until=row["paused_until"],
+        next_fire_at=row["next_fire_at"],
+        next_local_date=row["next_local_date"],
+        last_sent_date=row["last_sent_date"],
+        snooze_at=row["snooze_at"],
+        last_done_date=row["last_done_date"],
+    )

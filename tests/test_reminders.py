@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ BERLIN_2215 = datetime(2026, 11, 21, 21, 15, tzinfo=UTC)
 def rtext(content: Content, key: str) -> str:
     """A reminders.yaml text as the user reads it, up to its first placeholder."""
     raw = content.catalog("en").reminders.texts[key].split("{")[0]
-    return html_to_plain(raw).strip()[:30]
+    return re.sub(r"<[^>]+>", "", raw).strip()[:30]
 
 
 def label(content: Content, key: str) -> str:
@@ -250,3 +251,40 @@ async def test_forget_removes_reminders(bot: Harness) -> None:
     await user.send("/forget")
     await user.press("Yes")
     assert bot.db_rows("SELECT count(*) FROM reminders WHERE user_id = 712") == [(0,)]
+
+
+async def test_opt_in_by_sharing_a_location(bot: Harness, content: Content) -> None:
+    pytest.importorskip("timezonefinder")
+    user = bot.driver.user(user_id=713)
+    await user.send("/reminders")
+    await user.press(label(content, "turn_on"))
+    [zone_question, _hint] = await user.press("22:00")
+    assert zone_question.text.startswith(rtext(content, "ask_zone"))
+    keyboard = str(bot.api.reply_keyboard(713))
+    assert "request_location" in keyboard  # the share-location button
+    replies = await user.send_location(52.52, 13.40)
+    assert any("Berlin" in r.text for r in replies)
+    [confirm] = await user.press(label(content, "every_day"))
+    assert "tonight at 22:00" in confirm.text
+    assert bot.db_rows("SELECT time_zone FROM users WHERE user_id = 713") == [("Europe/Berlin",)]
+
+
+async def test_opt_in_by_picking_a_region_and_city(bot: Harness, content: Content) -> None:
+    user = bot.driver.user(user_id=714)
+    await user.send("/reminders")
+    await user.press(label(content, "turn_on"))
+    [zone_question, _hint] = await user.press("22:30")
+    [cities] = await user.press("Americas", zone_question)
+    [days] = await user.press("New York", cities)
+    assert days.text.startswith(rtext(content, "zone_found"))
+    [confirm] = await user.press(label(content, "weekdays"), days)
+    assert "Weekdays at 22:30" in confirm.text and "New York" in confirm.text
+    assert "on Monday at 22:30" in confirm.text  # it is Saturday afternoon in New York
+
+
+async def test_a_location_without_an_open_question_gets_the_pointer(
+    bot: Harness, content: Content
+) -> None:
+    user = bot.driver.user(user_id=715)
+    [reply] = await user.send_location(48.85, 2.35)
+    assert reply.text.startswith(html_to_plain(content.catalog("en").text("non_text"))[:30])

@@ -23,7 +23,6 @@ from tgbot.services.clock import Clock, SystemClock
 from tgbot.services.reminder_engine import ReminderEngine
 from tgbot.services.reminders import ReminderService
 from tgbot.storage import ReminderRepository, UserRepository, open_database
-from tgbot.update_order import PerUserUpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +73,6 @@ def build_application(
         .defaults(defaults)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .concurrent_updates(PerUserUpdateProcessor())
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)

@@ -28,8 +28,10 @@ run: $(STAMP)  ## the real bot; needs TELEGRAM_BOT_TOKEN (and optionally TELEGRA
 standin: $(STAMP)  ## the local Bot API stand-in on http://127.0.0.1:8081
 	$(BIN)/tgbot standin
 
-bench: $(STAMP)  ## print throughput and latency figures
+bench: $(STAMP)  ## print the performance figures beside their targets (a few minutes)
 	$(BIN)/python bench/bench_updates.py
+	$(BIN)/python bench/bench_matching.py
+	$(BIN)/python bench/bench_reminders.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import Harness
+from tgbot.app import build_application
 from tgbot.content import Content
-from tgbot.standin import BotMessage, DriverUser
+from tgbot.handlers.context import SERVICES_KEY, BotServices
+from tgbot.standin import BotDriver, BotMessage, DriverUser
 from tgbot.telegram_html import html_to_plain
 
 # START in conftest is 18:00 UTC = 19:00 in Berlin (CET) on Saturday 2026-11-21.
@@ -288,3 +290,26 @@ async def test_a_location_without_an_open_question_gets_the_pointer(
     user = bot.driver.user(user_id=715)
     [reply] = await user.send_location(48.85, 2.35)
     assert reply.text.startswith(html_to_plain(content.catalog("en").text("non_text"))[:30])
+
+
+async def test_a_restarted_bot_sends_a_due_reminder_once(bot: Harness, content: Content) -> None:
+    user = bot.driver.user(user_id=716)
+    await user.send("/remind 22:15 Europe/Berlin")
+    await bot.driver.stop()  # the bot goes down before 22:15 Berlin…
+
+    bot.clock.set(BERLIN_2215 + timedelta(seconds=20))  # …and is back just after it
+    restarted = build_application(
+        bot.settings,
+        content=content,
+        request=bot.api.request(),
+        updates_request=bot.api.request(),
+        reminder_request=bot.api.request(),
+        rate_limited=False,
+        clock=bot.clock,
+    )
+    async with BotDriver(bot.api, restarted):
+        services: BotServices = restarted.bot_data[SERVICES_KEY]
+        for _ in range(3):
+            await services.engine.tick()
+            await services.engine.idle()
+    assert len(reminders_received(bot, 716, content)) == 1

@@ -224,20 +224,7 @@ def test_every_zone_has_a_label() -> None:
 
 def test_regions_pick_list() -> None:
     assert list(REGIONS) == ["Europe", "Americas", "Asia & Pacific", "Africa & Middle East"]
-    assert REGIONS["Europe"] == (
-        "Europe/London",
-        "Europe/Dublin",
-        "Europe/Lisbon",
-        "Europe/Madrid",
-        "Europe/Paris",
-        "Europe/Berlin",
-        "Europe/Rome",
-        "Europe/Warsaw",
-        "Europe/Athens",
-        "Europe/Kyiv",
-        "Europe/Istanbul",
-        "Europe/Moscow",
-    )
+    assert "Europe/Berlin" in REGIONS["Europe"] and "America/New_York" in REGIONS["Americas"]
     seen: set[str] = set()
     for region, names in REGIONS.items():
         assert 1 <= len(names) <= 12, region

@@ -20,9 +20,11 @@ from tgbot.handlers import register_handlers
 from tgbot.handlers.context import SERVICES_KEY, BotApplication, BotContext, BotServices
 from tgbot.handlers.reminder_delivery import TelegramReminderSender
 from tgbot.services.clock import Clock, SystemClock
+from tgbot.services.diary_log import DiaryService
+from tgbot.services.diary_render import shutdown_workers
 from tgbot.services.reminder_engine import ReminderEngine
 from tgbot.services.reminders import ReminderService
-from tgbot.storage import ReminderRepository, UserRepository, open_database
+from tgbot.storage import DiaryRepository, ReminderRepository, UserRepository, open_database
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ ALLOWED_UPDATES = [
 STANDIN_TOKEN = "123456:LOCAL-STANDIN"
 # How often the reminder engine looks for due reminders.
 TICK_SECONDS = 1.0
+DIARY_CLEAN_UP_SECONDS = 24 * 3600
 
 _SETUP_KEY = "setup"
 
@@ -132,6 +135,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         users=users,
         reminders=ReminderService(repository, setup.clock),
         engine=engine,
+        diary=DiaryService(DiaryRepository(database), repository, users, setup.clock),
     )
     engine.start()
     if app.job_queue is not None:
@@ -143,12 +147,21 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             # A late tick is still useful; never pile up overlapping ticks.
             job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
         )
+        app.job_queue.run_repeating(
+            _clean_up_diaries, interval=DIARY_CLEAN_UP_SECONDS, first=60, name="diary-retention"
+        )
     await _set_commands(app, setup.content)
     log.info("bot @%s ready; languages: %s", app.bot.username, ", ".join(setup.content.languages))
 
 
 async def _tick(context: BotContext) -> None:
     await context.services.engine.tick()
+
+
+async def _clean_up_diaries(context: BotContext) -> None:
+    deleted = await context.services.diary.clean_up()
+    if deleted:
+        log.info("diary retention: %d old entries deleted", deleted)
 
 
 async def _set_commands(app: Application[Any, Any, Any, Any, Any, Any], content: Content) -> None:
@@ -168,5 +181,6 @@ async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     setup: _Setup = app.bot_data[_SETUP_KEY]
     if services is not None:
         await services.engine.stop()
+        shutdown_workers()
         await services.database.close()
     await setup.reminder_bot.shutdown()

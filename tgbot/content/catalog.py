@@ -21,6 +21,7 @@ from tgbot.content.checks import (
     fill_sample,
     read_yaml,
 )
+from tgbot.content.diary_texts import load_diary_texts
 from tgbot.content.emergency import load_emergency
 from tgbot.content.model import Catalog, Command, Screen
 from tgbot.content.reminder_texts import load_reminder_texts
@@ -147,7 +148,8 @@ def load_catalog(folder: Path) -> Catalog:
     _check_footer_fits(screens, ui["footer"])
     matcher = _load_matcher(folder / MATCHING_FILE, screens.keys())
     reminders = load_reminder_texts(folder / "reminders.yaml")
-    return Catalog(folder.name, ui, commands, screens, emergency, reminders, matcher)
+    diary = load_diary_texts(folder / "diary.yaml")
+    return Catalog(folder.name, ui, commands, screens, emergency, reminders, diary, matcher)
 
 
 def _load_ui(path: Path) -> dict[str, str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from tgbot.content.diary_texts import DiaryTexts
     from tgbot.content.reminder_texts import ReminderTexts
     from tgbot.services.matching import Matcher
 
@@ -61,6 +62,7 @@ class Catalog:
     screens: Mapping[str, Screen]
     emergency: EmergencyNumbers
     reminders: ReminderTexts
+    diary: DiaryTexts
     matcher: Matcher | None = None
 
     def text(self, key: str) -> str:

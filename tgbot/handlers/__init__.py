@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from tgbot.handlers import commands, fallbacks, members, menu, reminders
+from tgbot.handlers import commands, diary, fallbacks, members, menu, reminders
 from tgbot.handlers.context import BotApplication
 from tgbot.handlers.errors import on_error
 from tgbot.handlers.tracking import logged, track_user
@@ -35,11 +35,14 @@ def register_handlers(app: BotApplication) -> None:
         ("forget", commands.forget),
         ("reminders", reminders.reminders_command),
         ("remind", reminders.remind_command),
+        ("diary", diary.diary_command),
+        ("export", diary.export_command),
     ):
         app.add_handler(CommandHandler(name, logged(callback), filters=private & new_message))
 
     reminder_buttons = CallbackQueryHandler(logged(reminders.on_reminder_button), pattern="^rm:")
     app.add_handler(reminder_buttons)
+    app.add_handler(CallbackQueryHandler(logged(diary.on_diary_button), pattern="^dy:"))
     app.add_handler(CallbackQueryHandler(logged(menu.on_button)))
     app.add_handler(ChatMemberHandler(logged(members.on_my_chat_member)))
 

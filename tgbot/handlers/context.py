@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from tgbot.config import Settings
 from tgbot.content import Catalog, Content
 from tgbot.handlers.screens import View
+from tgbot.services.diary_log import DiaryService
 from tgbot.services.reminder_engine import ReminderEngine
 from tgbot.services.reminders import ReminderService
 from tgbot.storage import Database, UserRepository
@@ -25,6 +26,7 @@ class BotServices:
     users: UserRepository
     reminders: ReminderService
     engine: ReminderEngine
+    diary: DiaryService
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

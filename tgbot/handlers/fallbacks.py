@@ -7,6 +7,7 @@ import logging
 from telegram import Update
 
 from tgbot.handlers.context import BotContext
+from tgbot.handlers.diary import answer_note
 from tgbot.handlers.reminder_views import REMINDERS_SCREEN
 from tgbot.handlers.reminders import answer_pending, reminder_settings
 from tgbot.handlers.replies import send
@@ -34,6 +35,8 @@ async def on_text(update: Update, context: BotContext) -> None:
         unclear = (MatchKind.UNSURE, MatchKind.OFF_TOPIC)
         understood = result is not None and result.kind not in unclear
         if await answer_pending(update, context, message.text, understood_otherwise=understood):
+            return
+        if await answer_note(update, context, message.text):
             return
     if result is not None and result.screen_id == REMINDERS_SCREEN:
         user = update.effective_user

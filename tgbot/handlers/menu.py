@@ -7,7 +7,9 @@ import logging
 
 from telegram import Update
 
+from tgbot.handlers import diary
 from tgbot.handlers.context import BotContext
+from tgbot.handlers.diary_views import DIARY_SCREEN, LOG_SCREEN
 from tgbot.handlers.reminder_views import REMINDERS_SCREEN
 from tgbot.handlers.reminders import reminder_settings
 from tgbot.handlers.replies import expired, show_in_place
@@ -24,15 +26,27 @@ from tgbot.services.navigation import ChooseCountry, ForgetChoice, OpenScreen, p
 log = logging.getLogger(__name__)
 
 
+async def _show_reminders(update: Update, context: BotContext) -> None:
+    await show_in_place(update, context, await reminder_settings(context, _user_id(update)))
+
+
+# Content screens whose buttons open a live view instead of the static page.
+LIVE_SCREENS = {
+    REMINDERS_SCREEN: _show_reminders,
+    LOG_SCREEN: diary.open_log,
+    DIARY_SCREEN: diary.open_diary,
+}
+
+
 async def on_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
     action = parse_callback(query.data)
     view = context.view
-    if isinstance(action, OpenScreen) and action.screen_id == REMINDERS_SCREEN:
-        await query.answer()  # the live settings, not a static page
-        await show_in_place(update, context, await reminder_settings(context, _user_id(update)))
+    if isinstance(action, OpenScreen) and action.screen_id in LIVE_SCREENS:
+        await query.answer()  # live views (settings, the user's diary), not static pages
+        await LIVE_SCREENS[action.screen_id](update, context)
     elif isinstance(action, OpenScreen) and (screen := view.catalog.screen(action.screen_id)):
         await query.answer()
         await show_in_place(update, context, render_screen(view, screen))

@@ -165,6 +165,8 @@ async def answer_pending(
         return False
     view = context.view
     what = pending.get("what")
+    if what not in ("time", "zone"):
+        return False  # another open question (a diary note)
     at = parse_time_of_day(text) if what == "time" else None
     zone = resolve_zone(text) if what == "zone" else None
     if at is None and zone is None:

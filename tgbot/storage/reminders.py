@@ -120,6 +120,19 @@ class ReminderRepository:
             "WHERE user_id = ?",
             (local_date, now, user_id),
         )
+        await self._db.execute(
+            "INSERT OR IGNORE INTO routine_done (user_id, local_date) VALUES (?, ?)",
+            (user_id, local_date),
+        )
+
+    async def done_dates(self, user_id: int) -> list[str]:
+        """Every local day the user marked the bedtime routine Done, oldest first."""
+        async with self._db.execute(
+            "SELECT local_date FROM routine_done WHERE user_id = ? ORDER BY local_date",
+            (user_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [row[0] for row in rows]
 
     async def disable(self, user_id: int, now: int) -> bool:
         """Turn reminders off (kept, so they can be turned on again); True if they were on."""

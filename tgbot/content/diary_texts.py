@@ -1,0 +1,134 @@
+"""diary.yaml: the texts of the cramp diary (logging, the entry card, /diary, summaries)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tgbot.content.checks import ContentError, check_label, check_text, read_yaml
+
+TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "ask_site": ("when",),
+    "logged": ("site", "when"),
+    "card": ("site", "when", "side", "severity", "duration", "note"),
+    "long_cramp": ("emergency",),
+    "ask_note": (),
+    "note_too_long": (),
+    "note_saved": (),
+    "deleted": (),
+    "not_found": (),
+    "empty": (),
+    "tiny": ("cramps",),
+    "summary": ("cramps", "nights", "top_site", "trend"),
+    "routine_line": ("with_cramps", "with_nights", "without_cramps", "without_nights"),
+    "chart_caption": (),
+    "doctor_intro": (),
+    "export_intro": (),
+    "export_empty": (),
+    "retention_prompt": ("current",),
+    "retention_saved": ("current",),
+    "retention_forever": (),
+    "retention_90": (),
+    "retention_365": (),
+    "trend_up": ("previous",),
+    "trend_down": ("previous",),
+    "trend_same": ("previous",),
+    "trend_new": (),
+    "when_now": (),
+    "when_last_night": (),
+    "when_earlier_today": (),
+    "unset": (),
+    "count_cramps_one": (),
+    "count_cramps_many": ("n",),
+    "count_nights_one": (),
+    "count_nights_many": ("n",),
+}
+BUTTON_KEYS = (
+    "log",
+    "last_night",
+    "earlier_today",
+    "side_left",
+    "side_right",
+    "side_both",
+    "note",
+    "delete",
+    "diary",
+    "recent",
+    "doctor",
+    "retention",
+    "keep_forever",
+    "keep_90",
+    "keep_365",
+)
+SITE_KEYS = ("calf", "thigh_front", "thigh_back", "foot", "hand", "neck", "back", "other")
+SIDE_KEYS = ("left", "right", "both")
+DURATION_KEYS = ("under_1", "1_to_10", "over_10")
+
+
+@dataclass(frozen=True, eq=False)
+class DiaryTexts:
+    texts: Mapping[str, str]
+    buttons: Mapping[str, str]
+    sites: Mapping[str, str]
+    sides: Mapping[str, str]
+    durations: Mapping[str, str]
+    extra: Mapping[str, str]  # chart and PDF labels, passed to the renderers as they are
+
+    def text(self, key: str, **values: object) -> str:
+        template = self.texts[key]
+        return template.format(**values) if values else template
+
+    def count(self, noun: str, n: int) -> str:
+        """'1 cramp' / '3 cramps' (the plural rule lives with the words)."""
+        return self.text(f"count_{noun}_one") if n == 1 else self.text(f"count_{noun}_many", n=n)
+
+
+def load_diary_texts(path: Path) -> DiaryTexts:
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ContentError(f"{path}: expected texts, buttons, sites, sides and durations")
+    texts = _texts(data.get("texts"), path)
+    return DiaryTexts(
+        texts=texts,
+        buttons=_labels(data.get("buttons"), BUTTON_KEYS, f"{path}: buttons"),
+        sites=_labels(data.get("sites"), SITE_KEYS, f"{path}: sites"),
+        sides=_labels(data.get("sides"), SIDE_KEYS, f"{path}: sides"),
+        durations=_labels(data.get("durations"), DURATION_KEYS, f"{path}: durations"),
+        extra=_extra(data.get("render"), path),
+    )
+
+
+def _texts(raw: Any, path: Path) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise ContentError(f"{path}: texts: expected a mapping of key: text")
+    texts = {}
+    for key, allowed in TEXT_PLACEHOLDERS.items():
+        if key not in raw:
+            raise ContentError(f"{path}: texts.{key}: required text is missing")
+        texts[key] = check_text(raw[key], f"{path}: texts.{key}", placeholders=allowed)
+    return texts
+
+
+def _labels(raw: Any, keys: tuple[str, ...], where: str) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise ContentError(f"{where}: expected a mapping of key: label")
+    for key in keys:
+        if key not in raw:
+            raise ContentError(f"{where}.{key}: required label is missing")
+    return {key: check_label(raw[key], f"{where}.{key}") for key in keys}
+
+
+def _extra(raw: Any, path: Path) -> dict[str, str]:
+    """Plain-text labels for the chart, the PDF and the CSV header (no HTML there)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ContentError(f"{path}: render: expected a mapping of key: text")
+    labels = {}
+    for key, value in raw.items():
+        if not isinstance(value, str) or not value.strip():
+            raise ContentError(f"{path}: render.{key}: must be a non-empty text")
+        labels[str(key)] = value.strip()
+    return labels

@@ -1,0 +1,290 @@
+"""The cramp diary: log in two taps, add details, /diary with a chart, a summary for the
+doctor, /export of everything stored, and the retention setting."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import InputFile, Update
+
+from tgbot.handlers.context import BotContext
+from tgbot.handlers.diary_views import (
+    ask_site,
+    card,
+    overview,
+    recent,
+    retention,
+    simple,
+    texts,
+)
+from tgbot.handlers.replies import expired, send, show_in_place
+from tgbot.handlers.screens import View
+from tgbot.services.diary import DiarySummary, summarize
+from tgbot.services.diary_actions import DiaryAction, parse_diary_callback
+from tgbot.services.diary_log import MAX_NOTE_LENGTH, RETENTION_KEY, WHEN_NOW
+from tgbot.services.diary_render import (
+    render_chart_png,
+    render_csv,
+    render_in_worker,
+    render_summary_pdf,
+)
+
+log = logging.getLogger(__name__)
+
+PERIOD_DAYS = 30
+AWAITING = "awaiting"  # shared with the reminder set-up: one open question at a time
+
+
+# ------------------------------------------------------------------ commands
+
+
+async def diary_command(update: Update, context: BotContext) -> None:
+    await _show_diary(update, context, edit=False)
+
+
+async def export_command(update: Update, context: BotContext) -> None:
+    view, user_id = context.view, _user_id(update)
+    data = await context.services.diary.export(user_id)
+    if data is None:
+        await send(update, context, simple(view, texts(view).text("export_empty")))
+        return
+    payload = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    await context.bot.send_document(
+        user_id,
+        InputFile(io.BytesIO(payload), filename="my-cramp-bot-data.json"),
+        caption=texts(view).text("export_intro"),
+    )
+
+
+async def open_log(update: Update, context: BotContext) -> None:
+    """'Log a cramp' from the menu or after a routine: the site question (time: now)."""
+    await show_in_place(update, context, ask_site(context.view, WHEN_NOW))
+
+
+async def open_diary(update: Update, context: BotContext) -> None:
+    await _show_diary(update, context, edit=True)
+
+
+# ------------------------------------------------------------------ buttons
+
+
+async def on_diary_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    action = parse_diary_callback(query.data)
+    if action is None:
+        await expired(update, context)
+        return
+    await query.answer()
+    await _act(update, context, action)
+
+
+async def _act(update: Update, context: BotContext, action: DiaryAction) -> None:
+    view, user_id = context.view, _user_id(update)
+    diary = context.services.diary
+    zone = await _zone(context, user_id)
+    if action.verb == "new":
+        await show_in_place(update, context, ask_site(view, action.value or WHEN_NOW))
+    elif action.verb == "s" and action.value:
+        site, when = action.value.split(":")
+        record = await diary.log(user_id, site, when, zone)
+        intro = texts(view).text(
+            "logged", site=texts(view).sites[site], when=_when_text(view, when)
+        )
+        await show_in_place(update, context, card(view, record, zone, intro))
+    elif action.verb == "me":
+        await _show_diary(update, context, edit=True)
+    elif action.verb == "list":
+        await show_in_place(update, context, recent(view, await diary.recent(user_id), zone))
+    elif action.verb == "doc":
+        await _doctor_summary(update, context)
+    elif action.verb == "ret":
+        await _retention(update, context, action.value)
+    else:
+        await _entry_action(update, context, action, zone)
+
+
+async def _entry_action(
+    update: Update, context: BotContext, action: DiaryAction, zone: str | None
+) -> None:
+    """Open, change or delete one of the user's own entries (never anyone else's)."""
+    view, user_id = context.view, _user_id(update)
+    diary = context.services.diary
+    assert action.entry_id is not None
+    entry_id = action.entry_id
+    if action.verb == "x":
+        found = await diary.delete(user_id, entry_id)
+        key = "deleted" if found else "not_found"
+        await show_in_place(update, context, simple(view, texts(view).text(key)))
+        return
+    if action.verb == "n":
+        if await diary.get(user_id, entry_id) is None:
+            await show_in_place(update, context, simple(view, texts(view).text("not_found")))
+            return
+        await context.services.users.update_settings(
+            user_id, **{AWAITING: {"what": "note", "entry": entry_id}}
+        )
+        await show_in_place(update, context, simple(view, texts(view).text("ask_note")))
+        return
+    field = {"v": "severity", "sd": "side", "d": "duration"}.get(action.verb)
+    if field is not None:
+        value: object = int(action.value or 0) if field == "severity" else action.value
+        await diary.set_detail(user_id, entry_id, field, value)
+    record = await diary.get(user_id, entry_id)
+    if record is None:
+        await show_in_place(update, context, simple(view, texts(view).text("not_found")))
+        return
+    await show_in_place(update, context, card(view, record, zone))
+
+
+async def answer_note(update: Update, context: BotContext, text: str) -> bool:
+    """A typed note for an entry, when one was asked for; True if handled."""
+    user = update.effective_user
+    record = await context.services.users.get(user.id) if user else None
+    pending = record.settings.get(AWAITING) if record else None
+    if user is None or not isinstance(pending, dict) or pending.get("what") != "note":
+        return False
+    view = context.view
+    note = text.strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        await send(update, context, simple(view, texts(view).text("note_too_long")))
+        return True
+    await context.services.users.update_settings(user.id, **{AWAITING: None})
+    entry_id = int(pending.get("entry", 0))
+    if not note or not await context.services.diary.set_detail(user.id, entry_id, "note", note):
+        await send(update, context, simple(view, texts(view).text("not_found")))
+        return True
+    entry = await context.services.diary.get(user.id, entry_id)
+    assert entry is not None
+    zone = await _zone(context, user.id)
+    await send(update, context, card(view, entry, zone, texts(view).text("note_saved")))
+    return True
+
+
+# ------------------------------------------------------------------ /diary and summaries
+
+
+async def _show_diary(update: Update, context: BotContext, *, edit: bool) -> None:
+    view, user_id = context.view, _user_id(update)
+    summary, entries, done, today = await _summary(context, user_id)
+    rendered = overview(view, _summary_text(view, summary))
+    if edit:
+        await show_in_place(update, context, rendered)
+    else:
+        await send(update, context, rendered)
+    if summary.size == "normal":
+        start = today - timedelta(days=PERIOD_DAYS - 1)
+        labels = dict(texts(view).extra)
+        png = await render_in_worker(render_chart_png, entries, done, start, today, labels)
+        await context.bot.send_photo(
+            user_id,
+            InputFile(io.BytesIO(png), filename="cramps.png"),
+            caption=texts(view).text("chart_caption"),
+        )
+
+
+async def _doctor_summary(update: Update, context: BotContext) -> None:
+    view, user_id = context.view, _user_id(update)
+    summary, entries, done, today = await _summary(context, user_id, days=90)
+    labels = dict(texts(view).extra)
+    start = today - timedelta(days=89)
+    chart = None
+    if summary.size == "normal":
+        chart = await render_in_worker(render_chart_png, entries, done, start, today, labels)
+    pdf = await render_in_worker(
+        render_summary_pdf, summary, entries, chart, labels, _period(labels, start, today), today
+    )
+    zone = await _zone(context, user_id) or "UTC"
+    csv_bytes = render_csv(entries, labels, zone)
+    await send(update, context, simple(view, texts(view).text("doctor_intro")))
+    await context.bot.send_document(
+        user_id, InputFile(io.BytesIO(pdf), filename=f"cramp-diary-{today}.pdf")
+    )
+    await context.bot.send_document(
+        user_id, InputFile(io.BytesIO(csv_bytes), filename=f"cramp-diary-{today}.csv")
+    )
+
+
+async def _summary(
+    context: BotContext, user_id: int, days: int = PERIOD_DAYS
+) -> tuple[DiarySummary, list, set[date], date]:  # type: ignore[type-arg]
+    diary = context.services.diary
+    zone = await _zone(context, user_id)
+    today = diary.now().astimezone(ZoneInfo(zone or "UTC")).date()
+    since = diary.now() - timedelta(days=2 * days + 1)
+    entries = await diary.entries(user_id, since)
+    done = await diary.done_dates(user_id)
+    return summarize(entries, done, today, days), entries, done, today
+
+
+def _summary_text(view: View, summary: DiarySummary) -> str:
+    t = texts(view)
+    current = summary.current
+    if summary.size == "empty":
+        return t.text("empty")
+    if summary.size == "tiny":
+        return t.text("tiny", cramps=t.count("cramps", current.cramps))
+    trend_key = f"trend_{summary.trend}"
+    trend = (
+        t.text(trend_key)
+        if summary.trend == "new"
+        else t.text(trend_key, previous=t.count("cramps", summary.previous.cramps))
+    )
+    text = t.text(
+        "summary",
+        cramps=t.count("cramps", current.cramps),
+        nights=t.count("nights", current.nights_with_cramps),
+        top_site=t.sites.get(summary.top_site or "other", summary.top_site or ""),
+        trend=trend,
+    )
+    routine = summary.routine
+    if routine is not None and routine.nights_with:
+        text += "\n" + t.text(
+            "routine_line",
+            with_cramps=t.count("cramps", routine.cramps_with),
+            with_nights=t.count("nights", routine.nights_with),
+            without_cramps=t.count("cramps", routine.cramps_without),
+            without_nights=t.count("nights", routine.nights_without),
+        )
+    return text
+
+
+async def _retention(update: Update, context: BotContext, value: str | None) -> None:
+    view, user_id = context.view, _user_id(update)
+    if value is not None:
+        days = int(value) or None
+        await context.services.diary.set_retention(user_id, days)
+        await show_in_place(update, context, retention(view, days, saved=True))
+        return
+    record = await context.services.users.get(user_id)
+    current = record.settings.get(RETENTION_KEY) if record else None
+    await show_in_place(
+        update, context, retention(view, current if isinstance(current, int) else None)
+    )
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _period(labels: dict[str, str], start: date, end: date) -> str:
+    return labels["period"].format(start=start.isoformat(), end=end.isoformat())
+
+
+def _when_text(view: View, when: str) -> str:
+    key = {"now": "when_now", "ln": "when_last_night", "et": "when_earlier_today"}[when]
+    return texts(view).text(key)
+
+
+async def _zone(context: BotContext, user_id: int) -> str | None:
+    record = await context.services.users.get(user_id)
+    return record.time_zone if record else None
+
+
+def _user_id(update: Update) -> int:
+    user = update.effective_user
+    assert user is not None
+    return user.id

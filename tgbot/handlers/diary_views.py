@@ -1,0 +1,146 @@
+"""How diary screens look: texts from diary.yaml, buttons carrying dy: actions."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from tgbot.content.diary_texts import DiaryTexts
+from tgbot.handlers.screens import Rendered, View
+from tgbot.services.diary import DURATIONS, SIDES, SITES
+from tgbot.services.diary_actions import diary_callback
+from tgbot.services.diary_log import RETENTION_CHOICES, WHEN_NOW
+from tgbot.services.navigation import MAIN_SCREEN, screen_callback
+from tgbot.storage import DiaryRecord
+
+DIARY_SCREEN = "diary"
+LOG_SCREEN = "log_cramp"
+
+
+def texts(view: View) -> DiaryTexts:
+    return view.catalog.diary
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def _grid(buttons: list[InlineKeyboardButton], columns: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
+
+
+def _screen(view: View, text: str, rows: list[list[InlineKeyboardButton]]) -> Rendered:
+    rows = [*rows, [_button(view.say("nav_home"), screen_callback(MAIN_SCREEN))]]
+    return Rendered(f"{text}\n\n{view.say('footer')}", InlineKeyboardMarkup(rows))
+
+
+def when_label(view: View, when: str) -> str:
+    key = {"now": "when_now", "ln": "when_last_night", "et": "when_earlier_today"}[when]
+    return texts(view).text(key)
+
+
+def ask_site(view: View, when: str = WHEN_NOW) -> Rendered:
+    t = texts(view)
+    sites = [_button(t.sites[s], diary_callback("s", value=f"{s}:{when}")) for s in SITES]
+    other_times = [
+        _button(t.buttons["last_night"], diary_callback("new", value="ln")),
+        _button(t.buttons["earlier_today"], diary_callback("new", value="et")),
+    ]
+    return _screen(
+        view, t.text("ask_site", when=when_label(view, when)), [*_grid(sites, 2), other_times]
+    )
+
+
+def local_time(record: DiaryRecord, zone: str | None) -> str:
+    moment = datetime.fromtimestamp(record.occurred_at, UTC).astimezone(ZoneInfo(zone or "UTC"))
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def card(view: View, record: DiaryRecord, zone: str | None, intro: str = "") -> Rendered:
+    """One entry with one-tap buttons for its details, a note, and delete."""
+    t = texts(view)
+    unset = t.text("unset")
+    body = t.text(
+        "card",
+        site=t.sites.get(record.site, record.site),
+        when=local_time(record, zone),
+        side=t.sides[record.side] if record.side else unset,
+        severity=f"{record.severity}/10" if record.severity else unset,
+        duration=t.durations[record.duration] if record.duration else unset,
+        note=html.escape(record.note) if record.note else unset,
+    )
+    if record.duration == "over_10":
+        body += "\n\n" + view.catalog.personalise(t.text("long_cramp"), view.country)
+    rid = record.id
+    severity = [_button(str(n), diary_callback("v", rid, n)) for n in range(1, 11)]
+    sides = [_button(t.buttons[f"side_{s}"], diary_callback("sd", rid, s)) for s in SIDES]
+    durations = [_button(t.durations[d], diary_callback("d", rid, d)) for d in DURATIONS]
+    rows = [
+        *_grid(severity, 5),
+        sides,
+        durations,
+        [
+            _button(t.buttons["note"], diary_callback("n", rid)),
+            _button(t.buttons["delete"], diary_callback("x", rid)),
+        ],
+        [_button(t.buttons["diary"], diary_callback("me"))],
+    ]
+    text = f"{intro}\n\n{body}" if intro else body
+    return _screen(view, text, rows)
+
+
+def diary_buttons(view: View) -> list[list[InlineKeyboardButton]]:
+    b = texts(view).buttons
+    return [
+        [_button(b["log"], diary_callback("new"))],
+        [_button(b["recent"], diary_callback("list")), _button(b["doctor"], diary_callback("doc"))],
+        [_button(b["retention"], diary_callback("ret"))],
+    ]
+
+
+def overview(view: View, text: str) -> Rendered:
+    return _screen(view, text, diary_buttons(view))
+
+
+def recent(view: View, records: Sequence[DiaryRecord], zone: str | None) -> Rendered:
+    t = texts(view)
+    rows = [
+        [
+            _button(
+                f"{local_time(r, zone)} · {t.sites.get(r.site, r.site)}"
+                + (f" · {r.severity}/10" if r.severity else ""),
+                diary_callback("o", r.id),
+            )
+        ]
+        for r in records
+    ]
+    rows.append([_button(t.buttons["diary"], diary_callback("me"))])
+    return _screen(view, t.buttons["recent"], rows)
+
+
+def retention(view: View, current_days: int | None, saved: bool = False) -> Rendered:
+    t = texts(view)
+    current = t.text(
+        {None: "retention_forever", 90: "retention_90", 365: "retention_365"}.get(
+            current_days, "retention_forever"
+        )
+    )
+    options = [_button(t.buttons["keep_forever"], diary_callback("ret", value="0"))]
+    options += [
+        _button(t.buttons[f"keep_{d}"], diary_callback("ret", value=str(d)))
+        for d in RETENTION_CHOICES
+    ]
+    key = "retention_saved" if saved else "retention_prompt"
+    return _screen(
+        view,
+        t.text(key, current=current),
+        [options, [_button(t.buttons["diary"], diary_callback("me"))]],
+    )
+
+
+def simple(view: View, text: str) -> Rendered:
+    return _screen(view, text, [[_button(texts(view).buttons["diary"], diary_callback("me"))]])

@@ -1,0 +1,71 @@
+"""Callback data of the diary screens (``dy:``): short, stateless, checked on the way in.
+
+Entry ids travel in the data, but every use is scoped to the pressing user in storage, so a
+forged id can at most point at nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tgbot.services.diary import DURATIONS, SIDES, SITES
+from tgbot.services.diary_log import RETENTION_CHOICES, WHEN_CODES
+
+PREFIX = "dy:"
+
+
+@dataclass(frozen=True)
+class DiaryAction:
+    verb: str
+    entry_id: int | None = None
+    value: str | None = None
+
+
+def diary_callback(verb: str, entry_id: int | None = None, value: object = None) -> str:
+    parts = [verb]
+    if entry_id is not None:
+        parts.append(str(entry_id))
+    if value is not None:
+        parts.append(str(value))
+    return PREFIX + ":".join(parts)
+
+
+# verb -> (takes an entry id, the values allowed after it; None = no value)
+_VALUES: dict[str, tuple[bool, tuple[str, ...] | None]] = {
+    "new": (False, WHEN_CODES),  # ask the site, for this time
+    "s": (False, None),  # handled specially: site and time
+    "o": (True, None),  # open an entry
+    "v": (True, tuple(str(n) for n in range(1, 11))),  # severity
+    "sd": (True, SIDES),
+    "d": (True, DURATIONS),
+    "n": (True, None),  # add a note
+    "x": (True, None),  # delete
+    "list": (False, None),
+    "me": (False, None),  # /diary
+    "doc": (False, None),  # summary for the doctor
+    "ret": (False, ("0", *(str(d) for d in RETENTION_CHOICES))),
+}
+
+
+def parse_diary_callback(data: str | None) -> DiaryAction | None:
+    if not data or not data.startswith(PREFIX):
+        return None
+    verb, *rest = data.removeprefix(PREFIX).split(":")
+    if verb == "s":  # dy:s:<site>:<when>
+        ok = len(rest) == 2 and rest[0] in SITES and rest[1] in WHEN_CODES
+        return DiaryAction("s", value=f"{rest[0]}:{rest[1]}") if ok else None
+    if verb not in _VALUES:
+        return None
+    needs_id, allowed = _VALUES[verb]
+    entry_id = None
+    if needs_id:
+        if not rest or not rest[0].isdigit():
+            return None
+        entry_id, rest = int(rest[0]), rest[1:]
+    if allowed is None:
+        return DiaryAction(verb, entry_id) if not rest else None
+    if verb in ("new", "ret") and not rest:
+        return DiaryAction(verb, entry_id)  # the question itself, nothing chosen yet
+    if len(rest) != 1 or rest[0] not in allowed:
+        return None
+    return DiaryAction(verb, entry_id, rest[0])

@@ -1,0 +1,141 @@
+"""Writing and reading the cramp diary: two-tap logging, edits, exports, retention."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tgbot.services.clock import Clock
+from tgbot.services.diary import DURATIONS, SIDES, SITES, DiaryEntry
+from tgbot.storage import DiaryRecord, DiaryRepository, ReminderRepository, UserRepository
+
+WHEN_NOW, WHEN_LAST_NIGHT, WHEN_EARLIER_TODAY = "now", "ln", "et"
+WHEN_CODES = (WHEN_NOW, WHEN_LAST_NIGHT, WHEN_EARLIER_TODAY)
+MAX_NOTE_LENGTH = 200
+RETENTION_CHOICES = (90, 365)  # days; no setting means "until the user deletes them"
+RETENTION_KEY = "diary_retention_days"
+# "Last night" is logged at 02:00 local: the middle of most people's night.
+NIGHT_HOUR = time(2, 0)
+EARLIER_TODAY = timedelta(hours=2)
+
+
+class DiaryService:
+    def __init__(
+        self,
+        diary: DiaryRepository,
+        reminders: ReminderRepository,
+        users: UserRepository,
+        clock: Clock,
+    ) -> None:
+        self._diary = diary
+        self._reminders = reminders
+        self._users = users
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    async def log(
+        self, user_id: int, site: str, when: str, zone: str | None, source: str = "menu"
+    ) -> DiaryRecord:
+        if site not in SITES or when not in WHEN_CODES:
+            raise ValueError(f"unknown site or time: {site!r}, {when!r}")
+        tz = ZoneInfo(zone or "UTC")
+        moment = occurred_at(when, self.now(), tz)
+        record = DiaryRecord(
+            id=0,
+            user_id=user_id,
+            occurred_at=int(moment.timestamp()),
+            local_date=moment.astimezone(tz).date().isoformat(),
+            site=site,
+            source=source,
+        )
+        new_id = await self._diary.add(record, int(self.now().timestamp()))
+        saved = await self._diary.get(user_id, new_id)
+        assert saved is not None
+        return saved
+
+    async def get(self, user_id: int, entry_id: int) -> DiaryRecord | None:
+        return await self._diary.get(user_id, entry_id)
+
+    async def set_detail(self, user_id: int, entry_id: int, field: str, value: Any) -> bool:
+        """Side, severity, duration or note of the user's own entry; False if not theirs."""
+        valid = {
+            "side": lambda v: v in SIDES,
+            "severity": lambda v: isinstance(v, int) and 1 <= v <= 10,
+            "duration": lambda v: v in DURATIONS,
+            "note": lambda v: isinstance(v, str) and 0 < len(v) <= MAX_NOTE_LENGTH,
+        }
+        if field not in valid or not valid[field](value):
+            raise ValueError(f"invalid {field}: {value!r}")
+        return await self._diary.update(user_id, entry_id, **{field: value})
+
+    async def delete(self, user_id: int, entry_id: int) -> bool:
+        return await self._diary.delete(user_id, entry_id)
+
+    async def recent(self, user_id: int, limit: int = 10) -> list[DiaryRecord]:
+        return (await self._diary.all_for(user_id))[-limit:][::-1]
+
+    async def entries(self, user_id: int, since: datetime) -> list[DiaryEntry]:
+        records = await self._diary.between(
+            user_id, int(since.timestamp()), int(self.now().timestamp()) + 1
+        )
+        return [to_entry(r) for r in records]
+
+    async def done_dates(self, user_id: int) -> set[date]:
+        return {date.fromisoformat(d) for d in await self._reminders.done_dates(user_id)}
+
+    async def export(self, user_id: int) -> dict[str, Any] | None:
+        """Everything stored about the user, for /export; None when nothing is stored."""
+        user = await self._users.get(user_id)
+        if user is None:
+            return None
+        reminder = await self._reminders.get(user_id)
+        return {
+            "user": asdict(user),
+            "reminder": asdict(reminder) if reminder else None,
+            "routine_done": await self._reminders.done_dates(user_id),
+            "diary": [asdict(r) for r in await self._diary.all_for(user_id)],
+        }
+
+    async def set_retention(self, user_id: int, days: int | None) -> None:
+        if days is not None and days not in RETENTION_CHOICES:
+            raise ValueError(f"retention must be one of {RETENTION_CHOICES} or None")
+        await self._users.update_settings(user_id, **{RETENTION_KEY: days})
+
+    async def clean_up(self) -> int:
+        """The daily retention clean-up: delete entries older than each user's setting."""
+        now = self.now()
+        deleted = 0
+        for days in RETENTION_CHOICES:
+            cutoff = int((now - timedelta(days=days)).timestamp())
+            deleted += await self._diary.delete_older_than(days, cutoff)
+        return deleted
+
+
+def occurred_at(when: str, now: datetime, tz: ZoneInfo) -> datetime:
+    local_now = now.astimezone(tz)
+    if when == WHEN_LAST_NIGHT:
+        night = datetime.combine(local_now.date(), NIGHT_HOUR, tzinfo=tz)
+        if night > local_now:
+            night -= timedelta(days=1)
+        return night.astimezone(UTC)
+    if when == WHEN_EARLIER_TODAY:
+        midnight = datetime.combine(local_now.date(), time(0, 0), tzinfo=tz)
+        return max(local_now - EARLIER_TODAY, midnight).astimezone(UTC)
+    return now.astimezone(UTC)
+
+
+def to_entry(record: DiaryRecord) -> DiaryEntry:
+    return DiaryEntry(
+        id=record.id,
+        occurred_at=datetime.fromtimestamp(record.occurred_at, UTC),
+        local_date=date.fromisoformat(record.local_date),
+        site=record.site,
+        side=record.side,
+        severity=record.severity,
+        duration=record.duration,
+        note=record.note,
+    )

@@ -190,3 +190,29 @@ def _last_document(bot: Harness) -> dict[str, object]:
     documents = [c for c in bot.api.calls if c.method == "sendDocument" and c.status == 200]
     result: dict[str, object] = documents[-1].result
     return result
+
+
+async def test_a_typed_cramp_report_is_offered_for_the_diary_prefilled(
+    bot: Harness, content: Content
+) -> None:
+    user = bot.driver.user(user_id=812)
+    [answer, offer] = await user.send("had a really bad calf cramp last night, woke me up")
+    assert "last night" in offer.text and "Calf" in offer.text and "7/10" in offer.text
+    [logged] = await user.press(button(content, "log_it"), offer)
+    assert logged.text.startswith(dtext(content, "logged"))
+    assert bot.db_rows("SELECT site, severity, source FROM diary_entries WHERE user_id = 812") == [
+        ("calf", 7, "text")
+    ]
+    assert answer.text  # the advice itself still came first
+
+
+async def test_a_declined_offer_logs_nothing_and_questions_get_no_offer(
+    bot: Harness, content: Content
+) -> None:
+    user = bot.driver.user(user_id=813)
+    [_, offer] = await user.send("my foot cramped earlier today")
+    [declined] = await user.press(button(content, "no_thanks"), offer)
+    assert declined.text.startswith(dtext(content, "offer_declined"))
+    assert await user.send("how do I stretch my calf?")  # a question, not a report
+    assert len(await user.send("calf cramp right now")) == 1
+    assert bot.db_rows("SELECT count(*) FROM diary_entries WHERE user_id = 813") == [(0,)]

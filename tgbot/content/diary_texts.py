@@ -44,6 +44,9 @@ TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "count_cramps_many": ("n",),
     "count_nights_one": (),
     "count_nights_many": ("n",),
+    "log_offer": ("site", "when", "severity"),
+    "log_offer_severity": ("severity",),
+    "offer_declined": (),
 }
 BUTTON_KEYS = (
     "log",
@@ -61,6 +64,8 @@ BUTTON_KEYS = (
     "keep_forever",
     "keep_90",
     "keep_365",
+    "log_it",
+    "no_thanks",
 )
 SITE_KEYS = ("calf", "thigh_front", "thigh_back", "foot", "hand", "neck", "back", "other")
 SIDE_KEYS = ("left", "right", "both")
@@ -75,6 +80,8 @@ class DiaryTexts:
     sides: Mapping[str, str]
     durations: Mapping[str, str]
     extra: Mapping[str, str]  # chart and PDF labels, passed to the renderers as they are
+    typed_sites: Mapping[str, str]  # matcher concept -> diary site
+    typed_severity: Mapping[str, int]  # matcher concept -> severity 1-10
 
     def text(self, key: str, **values: object) -> str:
         template = self.texts[key]
@@ -97,6 +104,7 @@ def load_diary_texts(path: Path) -> DiaryTexts:
         sides=_labels(data.get("sides"), SIDE_KEYS, f"{path}: sides"),
         durations=_labels(data.get("durations"), DURATION_KEYS, f"{path}: durations"),
         extra=_extra(data.get("render"), path),
+        **_typed_log(data.get("typed_log"), path),
     )
 
 
@@ -132,3 +140,20 @@ def _extra(raw: Any, path: Path) -> dict[str, str]:
             raise ContentError(f"{path}: render.{key}: must be a non-empty text")
         labels[str(key)] = value.strip()
     return labels
+
+
+def _typed_log(raw: Any, path: Path) -> dict[str, Any]:
+    where = f"{path}: typed_log"
+    if not isinstance(raw, dict):
+        raise ContentError(f"{where}: expected sites and severity")
+    sites, severity = raw.get("sites"), raw.get("severity")
+    if not isinstance(sites, dict) or any(v not in SITE_KEYS for v in sites.values()):
+        raise ContentError(f"{where}.sites: map concept names to one of {', '.join(SITE_KEYS)}")
+    if not isinstance(severity, dict) or any(
+        not isinstance(v, int) or not 1 <= v <= 10 for v in severity.values()
+    ):
+        raise ContentError(f"{where}.severity: map concept names to a severity from 1 to 10")
+    return {
+        "typed_sites": {str(k): str(v) for k, v in sites.items()},
+        "typed_severity": {str(k): int(v) for k, v in severity.items()},
+    }

@@ -15,6 +15,7 @@ from tgbot.handlers.context import BotContext
 from tgbot.handlers.diary_views import (
     ask_site,
     card,
+    log_offer,
     overview,
     recent,
     retention,
@@ -25,7 +26,13 @@ from tgbot.handlers.replies import expired, send, show_in_place
 from tgbot.handlers.screens import View
 from tgbot.services.diary import DiarySummary, summarize
 from tgbot.services.diary_actions import DiaryAction, parse_diary_callback
-from tgbot.services.diary_log import MAX_NOTE_LENGTH, RETENTION_KEY, WHEN_NOW
+from tgbot.services.diary_log import (
+    MAX_NOTE_LENGTH,
+    RETENTION_KEY,
+    WHEN_EARLIER_TODAY,
+    WHEN_LAST_NIGHT,
+    WHEN_NOW,
+)
 from tgbot.services.diary_render import (
     render_chart_png,
     render_csv,
@@ -90,12 +97,17 @@ async def _act(update: Update, context: BotContext, action: DiaryAction) -> None
     if action.verb == "new":
         await show_in_place(update, context, ask_site(view, action.value or WHEN_NOW))
     elif action.verb == "s" and action.value:
-        site, when = action.value.split(":")
-        record = await diary.log(user_id, site, when, zone)
+        site, when, *severity = action.value.split(":")
+        source = "text" if severity else "menu"
+        record = await diary.log(
+            user_id, site, when, zone, source, int(severity[0]) if severity else None
+        )
         intro = texts(view).text(
             "logged", site=texts(view).sites[site], when=_when_text(view, when)
         )
         await show_in_place(update, context, card(view, record, zone, intro))
+    elif action.verb == "no":
+        await show_in_place(update, context, simple(view, texts(view).text("offer_declined")))
     elif action.verb == "me":
         await _show_diary(update, context, edit=True)
     elif action.verb == "list":
@@ -163,6 +175,24 @@ async def answer_note(update: Update, context: BotContext, text: str) -> bool:
     zone = await _zone(context, user.id)
     await send(update, context, card(view, entry, zone, texts(view).text("note_saved")))
     return True
+
+
+async def offer_to_log(update: Update, context: BotContext, text: str) -> None:
+    """'Had a bad calf cramp last night' → one tap logs it, pre-filled with what was said."""
+    view = context.view
+    matcher = view.catalog.matcher
+    if matcher is None:
+        return
+    concepts = matcher.concepts(text)
+    t = texts(view)
+    if "reported_past" not in concepts:
+        return
+    site = next((s for c, s in t.typed_sites.items() if c in concepts), None)
+    if site is None:
+        return
+    when = WHEN_LAST_NIGHT if "reported_last_night" in concepts else WHEN_EARLIER_TODAY
+    severity = max((v for c, v in t.typed_severity.items() if c in concepts), default=None)
+    await send(update, context, log_offer(view, site, when, severity))
 
 
 # ------------------------------------------------------------------ /diary and summaries

@@ -144,3 +144,17 @@ def retention(view: View, current_days: int | None, saved: bool = False) -> Rend
 
 def simple(view: View, text: str) -> Rendered:
     return _screen(view, text, [[_button(texts(view).buttons["diary"], diary_callback("me"))]])
+
+
+def log_offer(view: View, site: str, when: str, severity: int | None) -> Rendered:
+    t = texts(view)
+    extra = t.text("log_offer_severity", severity=severity) if severity else ""
+    text = t.text("log_offer", site=t.sites[site], when=when_label(view, when), severity=extra)
+    value = f"{site}:{when}" + (f":{severity}" if severity else "")
+    rows = [
+        [
+            _button(t.buttons["log_it"], diary_callback("s", value=value)),
+            _button(t.buttons["no_thanks"], diary_callback("no")),
+        ]
+    ]
+    return Rendered(text, InlineKeyboardMarkup(rows))

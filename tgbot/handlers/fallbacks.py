@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 
 from tgbot.handlers.context import BotContext
-from tgbot.handlers.diary import answer_note
+from tgbot.handlers.diary import answer_note, offer_to_log
 from tgbot.handlers.reminder_views import REMINDERS_SCREEN
 from tgbot.handlers.reminders import answer_pending, reminder_settings
 from tgbot.handlers.replies import send
@@ -45,6 +45,8 @@ async def on_text(update: Update, context: BotContext) -> None:
         return
     reply = answer_for(view, result) if result is not None else main_menu(view, "text_pointer")
     await send(update, context, reply)
+    if result is not None and result.kind is MatchKind.ANSWER:
+        await offer_to_log(update, context, message.text)
 
 
 def answer_for(view: View, result: MatchResult) -> Rendered:

@@ -30,12 +30,13 @@ def diary_callback(verb: str, entry_id: int | None = None, value: object = None)
     return PREFIX + ":".join(parts)
 
 
+_SEVERITIES = tuple(str(n) for n in range(1, 11))
 # verb -> (takes an entry id, the values allowed after it; None = no value)
 _VALUES: dict[str, tuple[bool, tuple[str, ...] | None]] = {
     "new": (False, WHEN_CODES),  # ask the site, for this time
     "s": (False, None),  # handled specially: site and time
     "o": (True, None),  # open an entry
-    "v": (True, tuple(str(n) for n in range(1, 11))),  # severity
+    "v": (True, _SEVERITIES),  # severity
     "sd": (True, SIDES),
     "d": (True, DURATIONS),
     "n": (True, None),  # add a note
@@ -44,6 +45,7 @@ _VALUES: dict[str, tuple[bool, tuple[str, ...] | None]] = {
     "me": (False, None),  # /diary
     "doc": (False, None),  # summary for the doctor
     "ret": (False, ("0", *(str(d) for d in RETENTION_CHOICES))),
+    "no": (False, None),  # an offer to log was declined
 }
 
 
@@ -51,9 +53,11 @@ def parse_diary_callback(data: str | None) -> DiaryAction | None:
     if not data or not data.startswith(PREFIX):
         return None
     verb, *rest = data.removeprefix(PREFIX).split(":")
-    if verb == "s":  # dy:s:<site>:<when>
-        ok = len(rest) == 2 and rest[0] in SITES and rest[1] in WHEN_CODES
-        return DiaryAction("s", value=f"{rest[0]}:{rest[1]}") if ok else None
+    if verb == "s":  # dy:s:<site>:<when>[:<severity>]
+        ok = len(rest) in (2, 3) and rest[0] in SITES and rest[1] in WHEN_CODES
+        if len(rest) == 3:
+            ok = ok and rest[2] in _SEVERITIES
+        return DiaryAction("s", value=":".join(rest)) if ok else None
     if verb not in _VALUES:
         return None
     needs_id, allowed = _VALUES[verb]

@@ -38,7 +38,13 @@ class DiaryService:
         return self._clock.now()
 
     async def log(
-        self, user_id: int, site: str, when: str, zone: str | None, source: str = "menu"
+        self,
+        user_id: int,
+        site: str,
+        when: str,
+        zone: str | None,
+        source: str = "menu",
+        severity: int | None = None,
     ) -> DiaryRecord:
         if site not in SITES or when not in WHEN_CODES:
             raise ValueError(f"unknown site or time: {site!r}, {when!r}")
@@ -50,6 +56,7 @@ class DiaryService:
             occurred_at=int(moment.timestamp()),
             local_date=moment.astimezone(tz).date().isoformat(),
             site=site,
+            severity=severity if severity and 1 <= severity <= 10 else None,
             source=source,
         )
         new_id = await self._diary.add(record, int(self.now().timestamp()))

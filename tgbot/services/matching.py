@@ -426,6 +426,12 @@ class Matcher:
             return flag
         return self._decide(occ, len(tokens))
 
+    def concepts(self, text: str) -> frozenset[str]:
+        """The concepts a message mentions (negated ones left out), e.g. for pre-filling a
+        diary entry from "had a bad calf cramp last night"."""
+        tokens = self._tokens(text[:MAX_CHARS])
+        return frozenset(self._concept_names[c] for c in self._occurrences(tokens))
+
     def explain(self, text: str) -> dict[str, Any]:
         """Why a message matched as it did: tokens, concepts found, intent scores (for tuning)."""
         tokens = self._tokens(text[:MAX_CHARS])

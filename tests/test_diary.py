@@ -216,3 +216,21 @@ async def test_a_declined_offer_logs_nothing_and_questions_get_no_offer(
     assert await user.send("how do I stretch my calf?")  # a question, not a report
     assert len(await user.send("calf cramp right now")) == 1
     assert bot.db_rows("SELECT count(*) FROM diary_entries WHERE user_id = 813") == [(0,)]
+
+
+async def test_cramps_on_most_nights_suggest_a_doctor_once(bot: Harness, content: Content) -> None:
+    await seed(bot, 814, list(range(0, 15)))  # a cramp every night for two weeks
+    user = bot.driver.user(user_id=814)
+    replies = await user.send("/diary")
+    nudges = [r for r in replies if r.text.startswith(dtext(content, "nudge_intro"))]
+    assert len(nudges) == 1 and "most nights" in nudges[0].text
+    assert nudges[0].has_button(button(content, "see_doctor"))
+    again = await user.send("/diary")
+    assert not [r for r in again if r.text.startswith(dtext(content, "nudge_intro"))]
+
+
+async def test_a_quiet_diary_gets_no_nudge(bot: Harness, content: Content) -> None:
+    await seed(bot, 815, [3, 17])
+    user = bot.driver.user(user_id=815)
+    replies = await user.send("/diary")
+    assert not [r for r in replies if r.text.startswith(dtext(content, "nudge_intro"))]

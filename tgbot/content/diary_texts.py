@@ -47,6 +47,11 @@ TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "log_offer": ("site", "when", "severity"),
     "log_offer_severity": ("severity",),
     "offer_declined": (),
+    "nudge_intro": (),
+    "nudge_most_nights": (),
+    "nudge_long_cramp": (),
+    "nudge_sudden_increase": (),
+    "nudge_outro": (),
 }
 BUTTON_KEYS = (
     "log",
@@ -65,6 +70,7 @@ BUTTON_KEYS = (
     "keep_90",
     "keep_365",
     "log_it",
+    "see_doctor",
     "no_thanks",
 )
 SITE_KEYS = ("calf", "thigh_front", "thigh_back", "foot", "hand", "neck", "back", "other")

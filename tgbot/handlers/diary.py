@@ -16,6 +16,7 @@ from tgbot.handlers.diary_views import (
     ask_site,
     card,
     log_offer,
+    nudge,
     overview,
     recent,
     retention,
@@ -24,7 +25,7 @@ from tgbot.handlers.diary_views import (
 )
 from tgbot.handlers.replies import expired, send, show_in_place
 from tgbot.handlers.screens import View
-from tgbot.services.diary import DiarySummary, summarize
+from tgbot.services.diary import DiarySummary, NudgeReason, nudges_due, summarize
 from tgbot.services.diary_actions import DiaryAction, parse_diary_callback
 from tgbot.services.diary_log import (
     MAX_NOTE_LENGTH,
@@ -43,6 +44,8 @@ from tgbot.services.diary_render import (
 log = logging.getLogger(__name__)
 
 PERIOD_DAYS = 30
+NUDGE_HISTORY_DAYS = 40  # nudges_due needs at least 35 days of entries
+NUDGED_KEY = "diary_nudged"  # reason -> the day it was last suggested
 AWAITING = "awaiting"  # shared with the reminder set-up: one open question at a time
 
 
@@ -106,6 +109,7 @@ async def _act(update: Update, context: BotContext, action: DiaryAction) -> None
             "logged", site=texts(view).sites[site], when=_when_text(view, when)
         )
         await show_in_place(update, context, card(view, record, zone, intro))
+        await maybe_nudge(update, context, include_long_cramp=False)
     elif action.verb == "no":
         await show_in_place(update, context, simple(view, texts(view).text("offer_declined")))
     elif action.verb == "me":
@@ -195,6 +199,41 @@ async def offer_to_log(update: Update, context: BotContext, text: str) -> None:
     await send(update, context, log_offer(view, site, when, severity))
 
 
+async def maybe_nudge(
+    update: Update, context: BotContext, *, include_long_cramp: bool = True
+) -> None:
+    """When the diary crosses a threshold, suggest a doctor: once per episode, with the reason.
+
+    Right after a long cramp is logged its card already says what to do, so that reason is
+    left to /diary then.
+    """
+    user_id = _user_id(update)
+    services = context.services
+    zone = await _zone(context, user_id)
+    today = services.diary.now().astimezone(ZoneInfo(zone or "UTC")).date()
+    entries = await services.diary.entries(
+        user_id, services.diary.now() - timedelta(days=NUDGE_HISTORY_DAYS)
+    )
+    record = await services.users.get(user_id)
+    raw = record.settings.get(NUDGED_KEY, {}) if record else {}
+    already = {
+        reason: date.fromisoformat(raw[reason.value])
+        for reason in NudgeReason
+        if isinstance(raw, dict) and isinstance(raw.get(reason.value), str)
+    }
+    due = [
+        r
+        for r in nudges_due(entries, today, already)
+        if include_long_cramp or r is not NudgeReason.LONG_CRAMP
+    ]
+    if not due:
+        return
+    nudged = {**(raw if isinstance(raw, dict) else {}), **{r.value: today.isoformat() for r in due}}
+    await services.users.update_settings(user_id, **{NUDGED_KEY: nudged})
+    log.info("diary nudge: %s", ", ".join(r.value for r in due))
+    await send(update, context, nudge(context.view, [r.value for r in due]))
+
+
 # ------------------------------------------------------------------ /diary and summaries
 
 
@@ -206,6 +245,7 @@ async def _show_diary(update: Update, context: BotContext, *, edit: bool) -> Non
         await show_in_place(update, context, rendered)
     else:
         await send(update, context, rendered)
+    await maybe_nudge(update, context)
     if summary.size == "normal":
         start = today - timedelta(days=PERIOD_DAYS - 1)
         labels = dict(texts(view).extra)

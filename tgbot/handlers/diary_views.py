@@ -158,3 +158,14 @@ def log_offer(view: View, site: str, when: str, severity: int | None) -> Rendere
         ]
     ]
     return Rendered(text, InlineKeyboardMarkup(rows))
+
+
+DOCTOR_SCREEN = "serious_doctor"
+
+
+def nudge(view: View, reasons: Sequence[str]) -> Rendered:
+    """Suggest seeing a doctor, with the reasons from the diary; never a diagnosis."""
+    t = texts(view)
+    parts = [t.text("nudge_intro"), *(t.text(f"nudge_{r}") for r in reasons), t.text("nudge_outro")]
+    rows = [[_button(t.buttons["see_doctor"], screen_callback(DOCTOR_SCREEN))]]
+    return Rendered("\n".join(parts), InlineKeyboardMarkup(rows))

@@ -11,7 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tgbot.services.clock import ManualClock
-from tgbot.services.reminder_engine import Delivery, DeliveryStatus, DueReminder, ReminderEngine
+from tgbot.services.reminder_engine import (
+    Delivery,
+    DeliveryStatus,
+    DueKind,
+    DueReminder,
+    ReminderEngine,
+)
 from tgbot.services.reminders import ReminderService
 from tgbot.storage import Database, ReminderRepository, UserRepository, open_database
 from tgbot.storage.database import MEMORY
@@ -24,6 +30,7 @@ class FakeSender:
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, date, bool, datetime]] = []
+        self.checkins: list[tuple[int, date, datetime]] = []
         self.script: list[Delivery] = []
         self.attempts = 0
         self.clock: ManualClock | None = None
@@ -36,7 +43,10 @@ class FakeSender:
                 return outcome
         assert self.clock is not None
         uid = reminder.record.user_id
-        self.sent.append((uid, reminder.local_date, reminder.snoozed, self.clock.now()))
+        if reminder.kind is DueKind.CHECKIN:
+            self.checkins.append((uid, reminder.local_date, self.clock.now()))
+        else:
+            self.sent.append((uid, reminder.local_date, reminder.snoozed, self.clock.now()))
         return Delivery(DeliveryStatus.SENT)
 
 
@@ -213,3 +223,23 @@ async def test_weekday_only_schedule_skips_weekends(database: Database) -> None:
     await engine.stop()
     weekdays = {d.weekday() for _, d, _, _ in sender.sent}
     assert weekdays == {0, 1, 2, 3, 4} and len(sender.sent) == 20
+
+
+async def test_the_morning_after_a_reminder_asks_once_about_last_night(database: Database) -> None:
+    clock, sender = ManualClock(datetime(2026, 6, 1, 12, tzinfo=UTC)), FakeSender()
+    engine, service = await make_engine(database, clock, sender)
+    await add_user(database, service, 1, time(22, 0), "Europe/Berlin")
+    clock.set(datetime(2026, 6, 1, 20, 0, tzinfo=UTC))  # 22:00 Berlin: the reminder
+    await engine.tick()
+    await engine.idle()
+    for moment in (datetime(2026, 6, 2, 5, 59, tzinfo=UTC), datetime(2026, 6, 2, 6, 0, tzinfo=UTC)):
+        clock.set(moment)  # 07:59 Berlin: nothing yet; 08:00: the check-in
+        await engine.tick()
+        await engine.idle()
+    clock.advance(timedelta(minutes=5))
+    await engine.tick()
+    await engine.idle()
+    await engine.stop()
+    assert [(u, d.isoformat()) for u, d, _ in sender.checkins] == [(1, "2026-06-01")]
+    assert sender.checkins[0][2] == datetime(2026, 6, 2, 6, 0, tzinfo=UTC)
+    assert len(sender.sent) == 1

@@ -313,3 +313,55 @@ async def test_a_restarted_bot_sends_a_due_reminder_once(bot: Harness, content: 
             await services.engine.tick()
             await services.engine.idle()
     assert len(reminders_received(bot, 716, content)) == 1
+
+
+def checkins_received(bot: Harness, user_id: int, content: Content) -> list[dict[str, object]]:
+    title = content.catalog("en").reminders.texts["checkin"]
+    sent = [
+        c.result["message_id"]
+        for c in bot.api.calls
+        if c.method == "sendMessage"
+        and c.status == 200
+        and str(c.params.get("chat_id")) == str(user_id)
+        and str(c.params.get("text", "")).startswith(title)
+    ]
+    return [m for m in bot.api.chat_messages(user_id) if m["message_id"] in sent]
+
+
+async def test_morning_check_in_logs_last_nights_cramp(bot: Harness, content: Content) -> None:
+    user = bot.driver.user(user_id=717)
+    await user.send("/remind 22:15 Europe/Berlin")
+    bot.clock.set(BERLIN_2215)
+    await deliver_due(bot)
+    bot.clock.set(datetime(2026, 11, 22, 7, 0, tzinfo=UTC))  # 08:00 in Berlin
+    await deliver_due(bot)
+    await deliver_due(bot)
+    [raw] = checkins_received(bot, 717, content)
+    morning = BotMessage.from_json(raw)
+    [sites] = await user.press(label(content, "checkin_one"), morning)
+    [logged] = await user.press("Calf", sites)
+    assert "last night" in logged.text
+    assert bot.db_rows("SELECT site, local_date FROM diary_entries WHERE user_id = 717") == [
+        ("calf", "2026-11-22")
+    ]
+
+
+async def test_morning_check_in_has_its_own_off_switch(bot: Harness, content: Content) -> None:
+    user = bot.driver.user(user_id=718)
+    await user.send("/remind 22:15 Europe/Berlin")
+    bot.clock.set(BERLIN_2215)
+    await deliver_due(bot)
+    bot.clock.set(datetime(2026, 11, 22, 7, 0, tzinfo=UTC))
+    await deliver_due(bot)
+    morning = BotMessage.from_json(checkins_received(bot, 718, content)[0])
+    [none] = await user.press(label(content, "checkin_none"), morning)
+    assert none.text.startswith(rtext(content, "checkin_none_ack"))
+    [state] = await user.send("/reminders")
+    [off] = await user.press(label(content, "checkin_turn_off"), state)
+    assert off.text.startswith(rtext(content, "checkin_off_ack"))
+    bot.clock.set(BERLIN_2215 + timedelta(days=1))
+    await deliver_due(bot)
+    bot.clock.set(datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    await deliver_due(bot)
+    assert len(reminders_received(bot, 718, content)) == 2  # the reminder itself goes on
+    assert len(checkins_received(bot, 718, content)) == 1  # but no second check-in

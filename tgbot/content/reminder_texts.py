@@ -33,6 +33,11 @@ TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "snooze_ack": ("time",),
     "skip_ack": (),
     "welcome_back_off": (),
+    "checkin": (),
+    "checkin_none_ack": (),
+    "checkin_log": (),
+    "checkin_off_ack": (),
+    "checkin_on_ack": (),
     "when_tonight": (),
     "when_tomorrow": (),
     "when_weekday": ("weekday",),
@@ -60,6 +65,12 @@ BUTTON_KEYS = (
     "snooze",
     "skip",
     "stop",
+    "checkin_none",
+    "checkin_one",
+    "checkin_several",
+    "checkin_off",
+    "checkin_turn_on",
+    "checkin_turn_off",
 )
 REGION_KEYS = ("europe", "americas", "asia_pacific", "africa_middle_east")
 

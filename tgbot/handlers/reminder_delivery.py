@@ -8,10 +8,10 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from tgbot.content import Content
-from tgbot.handlers.reminder_views import nightly
+from tgbot.handlers.reminder_views import checkin, nightly
 from tgbot.handlers.screens import View
 from tgbot.services.countries import user_country
-from tgbot.services.reminder_engine import Delivery, DeliveryStatus, DueReminder
+from tgbot.services.reminder_engine import Delivery, DeliveryStatus, DueKind, DueReminder
 from tgbot.storage import UserRepository
 
 # Telegram's answers that mean the chat is gone for good, like a block.
@@ -34,7 +34,11 @@ class TelegramReminderSender:
         country = user_country(
             record.settings.get("country") if record else None, None, catalog.emergency.countries
         )
-        rendered = nightly(View(catalog, country), user_id, reminder.local_date)
+        view = View(catalog, country)
+        if reminder.kind is DueKind.CHECKIN:
+            rendered = checkin(view, reminder.local_date)
+        else:
+            rendered = nightly(view, user_id, reminder.local_date)
         try:
             await self._bot.send_message(user_id, rendered.text, reply_markup=rendered.markup)
         except Forbidden as exc:

@@ -110,9 +110,14 @@ def settings(view: View, state: ReminderState, now: datetime, key: str = "state"
             _button(b["pause_week"], reminder_callback("p")),
         ],
         [_button(b["turn_off"], reminder_callback("off"))],
+        [_button(b[_checkin_toggle(state)], reminder_callback("cit"))],
         navigation_row(view, MAIN_SCREEN),
     ]
     return _screen(view, state_text(view, state, now, key), rows)
+
+
+def _checkin_toggle(state: ReminderState) -> str:
+    return "checkin_turn_off" if state.record.checkin_enabled else "checkin_turn_on"
 
 
 def confirmation(view: View, state: ReminderState, now: datetime) -> Rendered:
@@ -210,3 +215,16 @@ def simple(view: View, text: str, back_to: str = MAIN_SCREEN) -> Rendered:
     settings_button = [_button(view.say("nav_back"), reminder_callback("menu"))]
     home = [_button(view.say("nav_home"), screen_callback(back_to))]
     return _screen(view, text, [settings_button + home])
+
+
+def checkin(view: View, night: date) -> Rendered:
+    """The morning after: one tap says how the night went."""
+    t = texts(view)
+    b = t.buttons
+    day = night.isoformat()
+    answers = [
+        _button(b[key], reminder_callback("ci", day=day, count=n))
+        for n, key in enumerate(("checkin_none", "checkin_one", "checkin_several"))
+    ]
+    rows = [answers, [_button(b["checkin_off"], reminder_callback("cit"))]]
+    return _screen(view, t.text("checkin"), rows)

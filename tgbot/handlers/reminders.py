@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from tgbot.handlers.context import BotContext
+from tgbot.handlers.diary_views import ask_site
 from tgbot.handlers.reminder_views import (
     ask_days,
     ask_time,
@@ -25,6 +26,7 @@ from tgbot.handlers.reminder_views import (
 )
 from tgbot.handlers.replies import expired, send, show_in_place
 from tgbot.handlers.screens import Rendered, main_menu
+from tgbot.services.diary_log import WHEN_LAST_NIGHT
 from tgbot.services.reminder_actions import ReminderAction, parse_reminder_callback
 from tgbot.services.schedule import mask_to_days, parse_time_of_day
 from tgbot.services.zones import resolve_zone, zone_from_location
@@ -141,6 +143,17 @@ async def _manage(update: Update, context: BotContext, action: ReminderAction) -
     elif action.verb == "sk":
         await service.skip_tonight(user_id)
         rendered = simple(view, t.text("skip_ack"))
+    elif action.verb == "ci" and action.count is not None:
+        if action.count == 0:
+            rendered = simple(view, t.text("checkin_none_ack"))
+        else:  # one or several: log each, the night already filled in
+            site_question = ask_site(view, WHEN_LAST_NIGHT)
+            rendered = Rendered(
+                f"{t.text('checkin_log')}\n\n{site_question.text}", site_question.markup
+            )
+    elif action.verb == "cit":
+        enabled = await service.toggle_checkin(user_id)
+        rendered = simple(view, t.text("checkin_on_ack" if enabled else "checkin_off_ack"))
     else:
         await expired(update, context)
         return

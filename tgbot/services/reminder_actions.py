@@ -29,6 +29,7 @@ class ReminderAction:
     mask: int | None = None
     region: str | None = None
     day: str | None = None
+    count: int | None = None
 
 
 # verb -> the fields its data carries, in order
@@ -50,6 +51,8 @@ _GRAMMAR: dict[str, tuple[str, ...]] = {
     "done": ("day",),  # the nightly routine was done
     "sn": (),  # snooze
     "sk": (),  # skip tonight
+    "ci": ("day", "count"),  # the morning check-in's answer: 0, 1 or 2 (several)
+    "cit": (),  # turn the morning check-in on or off
 }
 
 
@@ -94,6 +97,8 @@ def _parse_field(name: str, value: str) -> object | None:
         return int(value)
     if name == "day":
         return value if _DATE.match(value) else None
+    if name == "count":
+        return int(value) if value in ("0", "1", "2") else None
     return None
 
 

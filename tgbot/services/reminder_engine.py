@@ -13,8 +13,9 @@ import contextlib
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from tgbot.services.clock import Clock
 from tgbot.services.pacing import Pacer
@@ -28,6 +29,7 @@ DEFAULT_RATE = 25.0  # messages/s; Telegram allows about 30/s overall for bulk s
 DEFAULT_GRACE = timedelta(hours=2)
 MAX_ATTEMPTS = 5
 QUEUE_SECONDS = 4  # claim at most this many seconds' worth of sends ahead
+CHECKIN_TIME = time(8, 0)  # the morning after: "any cramps last night?"
 
 
 class DeliveryStatus(enum.Enum):
@@ -44,12 +46,22 @@ class Delivery:
     detail: str = ""
 
 
+class DueKind(enum.Enum):
+    BEDTIME = "bedtime"  # the day's reminder
+    SNOOZED = "snoozed"  # the same reminder again, 15 minutes later
+    CHECKIN = "checkin"  # next morning: "any cramps last night?"
+
+
 @dataclass(frozen=True)
 class DueReminder:
     record: ReminderRecord
-    local_date: date
-    snoozed: bool
+    local_date: date  # the night it is about
+    kind: DueKind
     attempts: int = 0
+
+    @property
+    def snoozed(self) -> bool:
+        return self.kind is DueKind.SNOOZED
 
 
 class ReminderSender(Protocol):
@@ -131,10 +143,15 @@ class ReminderEngine:
         return queued
 
     async def _prepare(self, record: ReminderRecord, now: datetime) -> DueReminder | None:
-        """A regular reminder (sent late within the grace window, else skipped) or a snooze."""
+        """A regular reminder (sent late within the grace window, else skipped), a morning
+        check-in (likewise) or a snooze."""
         regular = record.next_fire_at is not None and record.next_fire_at <= to_unix(now)
+        checkin = record.checkin_at is not None and record.checkin_at <= to_unix(now)
+        if not regular and checkin:
+            return await self._prepare_checkin(record, now)
         if not regular:
-            return DueReminder(record, _local_date(record.last_sent_date, now), snoozed=True)
+            last = _local_date(record.last_sent_date, now)
+            return DueReminder(record, last, DueKind.SNOOZED)
         assert record.next_fire_at is not None and record.next_local_date is not None
         local_date = date.fromisoformat(record.next_local_date)
         late = now - datetime.fromtimestamp(record.next_fire_at, UTC)
@@ -142,7 +159,16 @@ class ReminderEngine:
             log.info("reminder missed by %s (over the grace window): skipped", late)
             await self._move_on(record, local_date, now, sent=False)
             return None
-        return DueReminder(record, local_date, snoozed=False)
+        return DueReminder(record, local_date, DueKind.BEDTIME)
+
+    async def _prepare_checkin(self, record: ReminderRecord, now: datetime) -> DueReminder | None:
+        assert record.checkin_at is not None
+        late = now - datetime.fromtimestamp(record.checkin_at, UTC)
+        if late > self._grace or not record.checkin_date:
+            log.info("morning check-in missed by %s: skipped", late)
+            await self._repo.set_checkin(record.user_id, None, None, to_unix(now))
+            return None
+        return DueReminder(record, date.fromisoformat(record.checkin_date), DueKind.CHECKIN)
 
     # ---------------------------------------------------------------- sending
 
@@ -182,10 +208,17 @@ class ReminderEngine:
         self._in_flight.discard(user_id)
 
     async def _record_sent(self, reminder: DueReminder, now: datetime) -> None:
-        if reminder.snoozed:
-            await self._repo.set_snooze(reminder.record.user_id, None, to_unix(now))
+        record = reminder.record
+        if reminder.kind is DueKind.SNOOZED:
+            await self._repo.set_snooze(record.user_id, None, to_unix(now))
+        elif reminder.kind is DueKind.CHECKIN:
+            await self._repo.set_checkin(record.user_id, None, None, to_unix(now))
         else:
-            await self._move_on(reminder.record, reminder.local_date, now, sent=True)
+            await self._move_on(record, reminder.local_date, now, sent=True)
+            if record.checkin_enabled:
+                morning = checkin_instant(record, now)
+                night = reminder.local_date.isoformat()
+                await self._repo.set_checkin(record.user_id, to_unix(morning), night, to_unix(now))
 
     async def _move_on(
         self, record: ReminderRecord, local_date: date, now: datetime, *, sent: bool
@@ -212,7 +245,7 @@ class ReminderEngine:
             return False
         delay = self._retry_base * 2 ** (attempts - 1)
         log.info("reminder send failed (%s); retrying in %.0fs", delivery.detail, delay)
-        retry = DueReminder(reminder.record, reminder.local_date, reminder.snoozed, attempts)
+        retry = DueReminder(reminder.record, reminder.local_date, reminder.kind, attempts)
         handle: asyncio.TimerHandle
 
         def requeue() -> None:
@@ -225,10 +258,22 @@ class ReminderEngine:
 
     async def _give_up(self, reminder: DueReminder) -> None:
         now = self._clock.now()
-        if reminder.snoozed:
+        if reminder.kind is DueKind.SNOOZED:
             await self._repo.set_snooze(reminder.record.user_id, None, to_unix(now))
+        elif reminder.kind is DueKind.CHECKIN:
+            await self._repo.set_checkin(reminder.record.user_id, None, None, to_unix(now))
         else:
             await self._move_on(reminder.record, reminder.local_date, now, sent=False)
+
+
+def checkin_instant(record: ReminderRecord, after: datetime) -> datetime:
+    """The next CHECKIN_TIME in the user's zone after the bedtime reminder went out."""
+    zone = ZoneInfo(record.time_zone)
+    local = after.astimezone(zone)
+    morning = datetime.combine(local.date(), CHECKIN_TIME, tzinfo=zone)
+    if morning <= local:
+        morning = datetime.combine(local.date() + timedelta(days=1), CHECKIN_TIME, tzinfo=zone)
+    return morning.astimezone(UTC)
 
 
 def _local_date(iso: str | None, now: datetime) -> date:

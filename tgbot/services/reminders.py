@@ -123,6 +123,13 @@ class ReminderService:
         """Nothing more tonight: drop a pending snooze (the next reminder is tomorrow's)."""
         await self._repo.set_snooze(user_id, None, to_unix(self.now()))
 
+    async def toggle_checkin(self, user_id: int) -> bool:
+        """Turn the morning check-in off if on, on if off; returns the new setting."""
+        current = await self._repo.get(user_id)
+        enabled = not (current.checkin_enabled if current else True)
+        await self._repo.set_checkin_enabled(user_id, enabled, to_unix(self.now()))
+        return enabled
+
     async def mark_done(self, user_id: int, local_date: date) -> None:
         await self._repo.mark_done(user_id, local_date.isoformat(), to_unix(self.now()))
 

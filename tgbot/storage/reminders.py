@@ -10,7 +10,8 @@ from tgbot.storage.database import Database
 
 _COLUMNS = (
     "user_id, local_time, time_zone, days, enabled, paused_until, next_fire_at, "
-    "next_local_date, last_sent_date, snooze_at, last_done_date"
+    "next_local_date, last_sent_date, snooze_at, last_done_date, checkin_enabled, checkin_at, "
+    "checkin_date"
 )
 
 
@@ -27,6 +28,9 @@ class ReminderRecord:
     last_sent_date: str | None = None
     snooze_at: int | None = None
     last_done_date: str | None = None
+    checkin_enabled: bool = True
+    checkin_at: int | None = None
+    checkin_date: str | None = None
 
 
 class ReminderRepository:
@@ -78,6 +82,8 @@ class ReminderRepository:
             "ORDER BY next_fire_at LIMIT ?",
             f"SELECT {_COLUMNS} FROM reminders WHERE snooze_at <= ? AND enabled = 1 "
             "ORDER BY snooze_at LIMIT ?",
+            f"SELECT {_COLUMNS} FROM reminders WHERE checkin_at <= ? AND enabled = 1 "
+            "AND checkin_enabled = 1 ORDER BY checkin_at LIMIT ?",
         ):
             async with self._db.execute(sql, (now, limit + len(exclude))) as cursor:
                 rows.extend(await cursor.fetchall())
@@ -106,6 +112,21 @@ class ReminderRepository:
             "UPDATE reminders SET next_fire_at = ?, next_local_date = ?, updated_at = ? "
             "WHERE user_id = ? AND enabled = 1",
             (next_fire_at, next_local_date, now, user_id),
+        )
+
+    async def set_checkin(self, user_id: int, at: int | None, night: str | None, now: int) -> None:
+        """Ask about ``night`` at ``at``; None clears a pending check-in."""
+        await self._db.execute(
+            "UPDATE reminders SET checkin_at = ?, checkin_date = ?, updated_at = ? "
+            "WHERE user_id = ?",
+            (at, night, now, user_id),
+        )
+
+    async def set_checkin_enabled(self, user_id: int, enabled: bool, now: int) -> None:
+        await self._db.execute(
+            "UPDATE reminders SET checkin_enabled = ?, checkin_at = CASE WHEN ? THEN checkin_at "
+            "END, updated_at = ? WHERE user_id = ?",
+            (int(enabled), int(enabled), now, user_id),
         )
 
     async def set_snooze(self, user_id: int, at: int | None, now: int) -> None:
@@ -138,7 +159,7 @@ class ReminderRepository:
         """Turn reminders off (kept, so they can be turned on again); True if they were on."""
         async with self._db.execute(
             "UPDATE reminders SET enabled = 0, next_fire_at = NULL, next_local_date = NULL, "
-            "snooze_at = NULL, updated_at = ? WHERE user_id = ? AND enabled = 1",
+            "snooze_at = NULL, checkin_at = NULL, updated_at = ? WHERE user_id = ? AND enabled = 1",
             (now, user_id),
         ) as cursor:
             changed = cursor.rowcount
@@ -163,4 +184,7 @@ def _record(row: Any) -> ReminderRecord:
         last_sent_date=row["last_sent_date"],
         snooze_at=row["snooze_at"],
         last_done_date=row["last_done_date"],
+        checkin_enabled=bool(row["checkin_enabled"]),
+        checkin_at=row["checkin_at"],
+        checkin_date=row["checkin_date"],
     )

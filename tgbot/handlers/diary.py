@@ -288,7 +288,8 @@ async def _summary(
     since = diary.now() - timedelta(days=2 * days + 1)
     entries = await diary.entries(user_id, since)
     done = await diary.done_dates(user_id)
-    return summarize(entries, done, today, days), entries, done, today
+    began = await diary.reminders_since(user_id, zone)
+    return summarize(entries, done, today, days, reminders_since=began), entries, done, today
 
 
 def _summary_text(view: View, summary: DiarySummary) -> str:

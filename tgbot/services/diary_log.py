@@ -91,6 +91,14 @@ class DiaryService:
         )
         return [to_entry(r) for r in records]
 
+    async def reminders_since(self, user_id: int, zone: str | None) -> date | None:
+        """The local day bedtime reminders were first set up (for honest comparisons)."""
+        record = await self._reminders.get(user_id)
+        if record is None or record.created_at is None:
+            return None
+        moment = datetime.fromtimestamp(record.created_at, UTC)
+        return moment.astimezone(ZoneInfo(zone or "UTC")).date()
+
     async def done_dates(self, user_id: int) -> set[date]:
         return {date.fromisoformat(d) for d in await self._reminders.done_dates(user_id)}
 

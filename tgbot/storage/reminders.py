@@ -11,7 +11,7 @@ from tgbot.storage.database import Database
 _COLUMNS = (
     "user_id, local_time, time_zone, days, enabled, paused_until, next_fire_at, "
     "next_local_date, last_sent_date, snooze_at, last_done_date, checkin_enabled, checkin_at, "
-    "checkin_date"
+    "checkin_date, created_at"
 )
 
 
@@ -31,6 +31,7 @@ class ReminderRecord:
     checkin_enabled: bool = True
     checkin_at: int | None = None
     checkin_date: str | None = None
+    created_at: int | None = None
 
 
 class ReminderRepository:
@@ -187,4 +188,5 @@ def _record(row: Any) -> ReminderRecord:
         checkin_enabled=bool(row["checkin_enabled"]),
         checkin_at=row["checkin_at"],
         checkin_date=row["checkin_date"],
+        created_at=row["created_at"],
     )

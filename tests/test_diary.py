@@ -234,3 +234,20 @@ async def test_a_quiet_diary_gets_no_nudge(bot: Harness, content: Content) -> No
     user = bot.driver.user(user_id=815)
     replies = await user.send("/diary")
     assert not [r for r in replies if r.text.startswith(dtext(content, "nudge_intro"))]
+
+
+async def test_change_when_by_preset_and_by_typed_time(bot: Harness, content: Content) -> None:
+    logged = await log_calf(bot, 816)
+    user = bot.driver.user(user_id=816)
+    [when] = await user.press(button(content, "change_time"), logged)
+    [moved] = await user.press(button(content, "last_night"), when)
+    assert "2026-11-21 02:00" in moved.text
+    [when] = await user.press(button(content, "change_time"), moved)
+    await user.press(button(content, "type_time"), when)
+    [bad] = await user.send("2099-01-01 23:30")  # the future
+    assert bad.text.startswith(dtext(content, "bad_when"))
+    [moved] = await user.send("2026-11-20 23:30")
+    assert "2026-11-20 23:30" in moved.text
+    assert bot.db_rows("SELECT local_date FROM diary_entries WHERE user_id = 816") == [
+        ("2026-11-20",)
+    ]

@@ -14,6 +14,7 @@ from telegram import InputFile, Update
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.diary_views import (
     ask_site,
+    ask_when,
     card,
     log_offer,
     nudge,
@@ -146,6 +147,9 @@ async def _entry_action(
         )
         await show_in_place(update, context, simple(view, texts(view).text("ask_note")))
         return
+    if action.verb == "w":
+        await _change_when(update, context, action, zone)
+        return
     field = {"v": "severity", "sd": "side", "d": "duration"}.get(action.verb)
     if field is not None:
         value: object = int(action.value or 0) if field == "severity" else action.value
@@ -157,12 +161,38 @@ async def _entry_action(
     await show_in_place(update, context, card(view, record, zone))
 
 
+async def _change_when(
+    update: Update, context: BotContext, action: DiaryAction, zone: str | None
+) -> None:
+    view, user_id = context.view, _user_id(update)
+    diary = context.services.diary
+    assert action.entry_id is not None
+    record = await diary.get(user_id, action.entry_id)
+    if record is None:
+        await show_in_place(update, context, simple(view, texts(view).text("not_found")))
+    elif action.value is None:
+        await show_in_place(update, context, ask_when(view, action.entry_id))
+    elif action.value == "tx":
+        pending = {"what": "when", "entry": action.entry_id}
+        await context.services.users.update_settings(user_id, **{AWAITING: pending})
+        await show_in_place(update, context, simple(view, texts(view).text("ask_when_typed")))
+    else:
+        await diary.set_when(user_id, action.entry_id, diary.moment_for(action.value, zone), zone)
+        moved = await diary.get(user_id, action.entry_id)
+        assert moved is not None
+        await show_in_place(update, context, card(view, moved, zone))
+
+
 async def answer_note(update: Update, context: BotContext, text: str) -> bool:
-    """A typed note for an entry, when one was asked for; True if handled."""
+    """A typed note or time for an entry, when one was asked for; True if handled."""
     user = update.effective_user
     record = await context.services.users.get(user.id) if user else None
     pending = record.settings.get(AWAITING) if record else None
-    if user is None or not isinstance(pending, dict) or pending.get("what") != "note":
+    if user is None or not isinstance(pending, dict):
+        return False
+    if pending.get("what") == "when":
+        return await _answer_when(update, context, text, pending)
+    if pending.get("what") != "note":
         return False
     view = context.view
     note = text.strip()
@@ -232,6 +262,27 @@ async def maybe_nudge(
     await services.users.update_settings(user_id, **{NUDGED_KEY: nudged})
     log.info("diary nudge: %s", ", ".join(r.value for r in due))
     await send(update, context, nudge(context.view, [r.value for r in due]))
+
+
+async def _answer_when(
+    update: Update, context: BotContext, text: str, pending: dict[str, object]
+) -> bool:
+    view, user_id = context.view, _user_id(update)
+    diary = context.services.diary
+    zone = await _zone(context, user_id)
+    moment = diary.parse_moment(text, zone)
+    if moment is None:
+        await send(update, context, simple(view, texts(view).text("bad_when")))
+        return True
+    await context.services.users.update_settings(user_id, **{AWAITING: None})
+    entry_id = int(str(pending.get("entry", 0)))
+    if not await diary.set_when(user_id, entry_id, moment, zone):
+        await send(update, context, simple(view, texts(view).text("not_found")))
+        return True
+    record = await diary.get(user_id, entry_id)
+    assert record is not None
+    await send(update, context, card(view, record, zone))
+    return True
 
 
 # ------------------------------------------------------------------ /diary and summaries

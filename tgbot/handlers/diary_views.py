@@ -87,6 +87,7 @@ def card(view: View, record: DiaryRecord, zone: str | None, intro: str = "") -> 
             _button(t.buttons["note"], diary_callback("n", rid)),
             _button(t.buttons["delete"], diary_callback("x", rid)),
         ],
+        [_button(t.buttons["change_time"], diary_callback("w", rid))],
         [_button(t.buttons["diary"], diary_callback("me"))],
     ]
     text = f"{intro}\n\n{body}" if intro else body
@@ -169,3 +170,16 @@ def nudge(view: View, reasons: Sequence[str]) -> Rendered:
     parts = [t.text("nudge_intro"), *(t.text(f"nudge_{r}") for r in reasons), t.text("nudge_outro")]
     rows = [[_button(t.buttons["see_doctor"], screen_callback(DOCTOR_SCREEN))]]
     return Rendered("\n".join(parts), InlineKeyboardMarkup(rows))
+
+
+def ask_when(view: View, entry_id: int) -> Rendered:
+    t = texts(view)
+    b = t.buttons
+    choices = [
+        _button(b["just_now"], diary_callback("w", entry_id, "now")),
+        _button(b["last_night"], diary_callback("w", entry_id, "ln")),
+        _button(b["earlier_today"], diary_callback("w", entry_id, "et")),
+        _button(b["type_time"], diary_callback("w", entry_id, "tx")),
+    ]
+    rows = [*_grid(choices, 2), [_button(b["diary"], diary_callback("me"))]]
+    return _screen(view, t.text("ask_when"), rows)

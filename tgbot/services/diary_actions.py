@@ -46,6 +46,7 @@ _VALUES: dict[str, tuple[bool, tuple[str, ...] | None]] = {
     "doc": (False, None),  # summary for the doctor
     "ret": (False, ("0", *(str(d) for d in RETENTION_CHOICES))),
     "no": (False, None),  # an offer to log was declined
+    "w": (True, (*WHEN_CODES, "tx")),  # change when it happened (tx: type it)
 }
 
 
@@ -68,7 +69,7 @@ def parse_diary_callback(data: str | None) -> DiaryAction | None:
         entry_id, rest = int(rest[0]), rest[1:]
     if allowed is None:
         return DiaryAction(verb, entry_id) if not rest else None
-    if verb in ("new", "ret") and not rest:
+    if verb in ("new", "ret", "w") and not rest:
         return DiaryAction(verb, entry_id)  # the question itself, nothing chosen yet
     if len(rest) != 1 or rest[0] not in allowed:
         return None

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from tgbot.services.clock import Clock
 from tgbot.services.diary import DURATIONS, SIDES, SITES, DiaryEntry
+from tgbot.services.schedule import parse_time_of_day
 from tgbot.storage import DiaryRecord, DiaryRepository, ReminderRepository, UserRepository
 
 WHEN_NOW, WHEN_LAST_NIGHT, WHEN_EARLIER_TODAY = "now", "ln", "et"
@@ -78,6 +79,38 @@ class DiaryService:
         if field not in valid or not valid[field](value):
             raise ValueError(f"invalid {field}: {value!r}")
         return await self._diary.update(user_id, entry_id, **{field: value})
+
+    async def set_when(
+        self, user_id: int, entry_id: int, moment: datetime, zone: str | None
+    ) -> bool:
+        """Move the user's own entry to another time (never into the future)."""
+        if moment.tzinfo is None or moment > self.now():
+            raise ValueError("the time must be aware and not in the future")
+        local_date = moment.astimezone(ZoneInfo(zone or "UTC")).date().isoformat()
+        return await self._diary.update(
+            user_id, entry_id, occurred_at=int(moment.timestamp()), local_date=local_date
+        )
+
+    def moment_for(self, when: str, zone: str | None) -> datetime:
+        return occurred_at(when, self.now(), ZoneInfo(zone or "UTC"))
+
+    def parse_moment(self, text: str, zone: str | None) -> datetime | None:
+        """'2026-11-20 23:30' or '23:30' (today), in the user's zone; None if unreadable
+        or in the future."""
+        tz = ZoneInfo(zone or "UTC")
+        parts = text.strip().split()
+        day = self.now().astimezone(tz).date()
+        if len(parts) == 2:
+            try:
+                day = date.fromisoformat(parts[0])
+            except ValueError:
+                return None
+            parts = parts[1:]
+        at = parse_time_of_day(parts[0]) if len(parts) == 1 else None
+        if at is None:
+            return None
+        moment = datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+        return moment if moment <= self.now() else None
 
     async def delete(self, user_id: int, entry_id: int) -> bool:
         return await self._diary.delete(user_id, entry_id)

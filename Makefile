@@ -32,6 +32,7 @@ bench: $(STAMP)  ## print the performance figures beside their targets (a few mi
 	$(BIN)/python bench/bench_updates.py
 	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_reminders.py
+	$(BIN)/python bench/bench_diary.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info

@@ -34,18 +34,22 @@ async def deliver_due(bot: Harness) -> None:
     await bot.services.engine.idle()
 
 
-def reminders_received(bot: Harness, user_id: int, content: Content) -> list[dict[str, object]]:
-    """Every nightly reminder delivered to the user, as first sent (before any button edit)."""
-    title = content.catalog("en").reminders.texts["reminder_title"]
+def sent_starting_with(bot: Harness, user_id: int, start: str) -> list[dict[str, object]]:
+    """Messages the bot sent to the user whose text began with ``start``, as they are now."""
     sent = [
         c.result["message_id"]
         for c in bot.api.calls
         if c.method == "sendMessage"
         and c.status == 200
         and str(c.params.get("chat_id")) == str(user_id)
-        and str(c.params.get("text", "")).startswith(title)
+        and str(c.params.get("text", "")).startswith(start)
     ]
     return [m for m in bot.api.chat_messages(user_id) if m["message_id"] in sent]
+
+
+def reminders_received(bot: Harness, user_id: int, content: Content) -> list[dict[str, object]]:
+    """Every nightly reminder delivered to the user (even if a button edited it since)."""
+    return sent_starting_with(bot, user_id, content.catalog("en").reminders.texts["reminder_title"])
 
 
 async def opt_in_typed(
@@ -316,16 +320,7 @@ async def test_a_restarted_bot_sends_a_due_reminder_once(bot: Harness, content: 
 
 
 def checkins_received(bot: Harness, user_id: int, content: Content) -> list[dict[str, object]]:
-    title = content.catalog("en").reminders.texts["checkin"]
-    sent = [
-        c.result["message_id"]
-        for c in bot.api.calls
-        if c.method == "sendMessage"
-        and c.status == 200
-        and str(c.params.get("chat_id")) == str(user_id)
-        and str(c.params.get("text", "")).startswith(title)
-    ]
-    return [m for m in bot.api.chat_messages(user_id) if m["message_id"] in sent]
+    return sent_starting_with(bot, user_id, content.catalog("en").reminders.texts["checkin"])
 
 
 async def test_morning_check_in_logs_last_nights_cramp(bot: Harness, content: Content) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,30 @@ def check_text(
 def fill_sample(text: str) -> str:
     """Fill placeholders with worst-case-length stand-ins, for length checks."""
     return PLACEHOLDER_RE.sub(lambda _: "x" * SAMPLE_FILL_LENGTH, text)
+
+
+def check_texts(
+    raw: Any, placeholders_by_key: Mapping[str, Collection[str]], where: str
+) -> dict[str, str]:
+    """A mapping holding every required key, each text with only its allowed placeholders."""
+    if not isinstance(raw, dict):
+        raise ContentError(f"{where}: expected a mapping of key: text")
+    texts = {}
+    for key, allowed in placeholders_by_key.items():
+        if key not in raw:
+            raise ContentError(f"{where}.{key}: required text is missing")
+        texts[key] = check_text(raw[key], f"{where}.{key}", placeholders=allowed)
+    return texts
+
+
+def check_labels(raw: Any, keys: Collection[str], where: str) -> dict[str, str]:
+    """A mapping holding every required button label."""
+    if not isinstance(raw, dict):
+        raise ContentError(f"{where}: expected a mapping of key: label")
+    for key in keys:
+        if key not in raw:
+            raise ContentError(f"{where}.{key}: required label is missing")
+    return {key: check_label(raw[key], f"{where}.{key}") for key in keys}
 
 
 def check_html(text: str, where: str) -> str:

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tgbot.content.checks import ContentError, check_label, check_text, read_yaml
+from tgbot.content.checks import (
+    ContentError,
+    check_labels,
+    check_texts,
+    read_yaml,
+)
 
 TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "ask_site": ("when",),
@@ -108,36 +113,16 @@ def load_diary_texts(path: Path) -> DiaryTexts:
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise ContentError(f"{path}: expected texts, buttons, sites, sides and durations")
-    texts = _texts(data.get("texts"), path)
+    texts = check_texts(data.get("texts"), TEXT_PLACEHOLDERS, f"{path}: texts")
     return DiaryTexts(
         texts=texts,
-        buttons=_labels(data.get("buttons"), BUTTON_KEYS, f"{path}: buttons"),
-        sites=_labels(data.get("sites"), SITE_KEYS, f"{path}: sites"),
-        sides=_labels(data.get("sides"), SIDE_KEYS, f"{path}: sides"),
-        durations=_labels(data.get("durations"), DURATION_KEYS, f"{path}: durations"),
+        buttons=check_labels(data.get("buttons"), BUTTON_KEYS, f"{path}: buttons"),
+        sites=check_labels(data.get("sites"), SITE_KEYS, f"{path}: sites"),
+        sides=check_labels(data.get("sides"), SIDE_KEYS, f"{path}: sides"),
+        durations=check_labels(data.get("durations"), DURATION_KEYS, f"{path}: durations"),
         extra=_extra(data.get("render"), path),
         **_typed_log(data.get("typed_log"), path),
     )
-
-
-def _texts(raw: Any, path: Path) -> dict[str, str]:
-    if not isinstance(raw, dict):
-        raise ContentError(f"{path}: texts: expected a mapping of key: text")
-    texts = {}
-    for key, allowed in TEXT_PLACEHOLDERS.items():
-        if key not in raw:
-            raise ContentError(f"{path}: texts.{key}: required text is missing")
-        texts[key] = check_text(raw[key], f"{path}: texts.{key}", placeholders=allowed)
-    return texts
-
-
-def _labels(raw: Any, keys: tuple[str, ...], where: str) -> dict[str, str]:
-    if not isinstance(raw, dict):
-        raise ContentError(f"{where}: expected a mapping of key: label")
-    for key in keys:
-        if key not in raw:
-            raise ContentError(f"{where}.{key}: required label is missing")
-    return {key: check_label(raw[key], f"{where}.{key}") for key in keys}
 
 
 def _extra(raw: Any, path: Path) -> dict[str, str]:

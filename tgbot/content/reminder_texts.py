@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tgbot.content.checks import ContentError, check_label, check_text, read_yaml
+from tgbot.content.checks import (
+    ContentError,
+    check_label,
+    check_labels,
+    check_text,
+    check_texts,
+    read_yaml,
+)
 
 # Each text and the placeholders the code fills in for it.
 TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
@@ -94,34 +101,14 @@ def load_reminder_texts(path: Path) -> ReminderTexts:
     if not isinstance(data, dict):
         raise ContentError(f"{path}: expected texts, buttons, weekdays, stretches and tips")
     return ReminderTexts(
-        texts=_texts(data.get("texts"), path),
-        buttons=_labels(data.get("buttons"), BUTTON_KEYS, f"{path}: buttons"),
+        texts=check_texts(data.get("texts"), TEXT_PLACEHOLDERS, f"{path}: texts"),
+        buttons=check_labels(data.get("buttons"), BUTTON_KEYS, f"{path}: buttons"),
         weekdays=_names(data.get("weekdays"), f"{path}: weekdays"),
         weekdays_short=_names(data.get("weekdays_short"), f"{path}: weekdays_short"),
-        regions=_labels(data.get("regions"), REGION_KEYS, f"{path}: regions"),
+        regions=check_labels(data.get("regions"), REGION_KEYS, f"{path}: regions"),
         stretches=_list(data.get("stretches"), f"{path}: stretches"),
         tips=_list(data.get("tips"), f"{path}: tips"),
     )
-
-
-def _texts(raw: Any, path: Path) -> dict[str, str]:
-    if not isinstance(raw, dict):
-        raise ContentError(f"{path}: texts: expected a mapping of key: text")
-    texts = {}
-    for key, allowed in TEXT_PLACEHOLDERS.items():
-        if key not in raw:
-            raise ContentError(f"{path}: texts.{key}: required text is missing")
-        texts[key] = check_text(raw[key], f"{path}: texts.{key}", placeholders=allowed)
-    return texts
-
-
-def _labels(raw: Any, keys: tuple[str, ...], where: str) -> dict[str, str]:
-    if not isinstance(raw, dict):
-        raise ContentError(f"{where}: expected a mapping of key: label")
-    missing = [k for k in keys if k not in raw]
-    if missing:
-        raise ContentError(f"{where}.{missing[0]}: required label is missing")
-    return {k: check_label(raw[k], f"{where}.{k}") for k in keys}
 
 
 def _names(raw: Any, where: str) -> tuple[str, ...]:

@@ -243,3 +243,19 @@ async def test_the_morning_after_a_reminder_asks_once_about_last_night(database:
     assert [(u, d.isoformat()) for u, d, _ in sender.checkins] == [(1, "2026-06-01")]
     assert sender.checkins[0][2] == datetime(2026, 6, 2, 6, 0, tzinfo=UTC)
     assert len(sender.sent) == 1
+
+
+async def test_ticks_during_delivery_never_queue_a_reminder_twice(database: Database) -> None:
+    """A send can finish while a tick's query runs; its row must not come back as due."""
+    clock, sender = ManualClock(datetime(2026, 6, 1, 12, tzinfo=UTC)), FakeSender()
+    engine, service = await make_engine(database, clock, sender)
+    for uid in range(1, 301):
+        await add_user(database, service, uid, time(22, 0), "Europe/Berlin")
+    clock.set(datetime(2026, 6, 1, 20, 0, 1, tzinfo=UTC))
+    for _ in range(400):  # tick far more often than once a second, while sends complete
+        await engine.tick()
+        await asyncio.sleep(0)
+    await engine.idle()
+    await engine.stop()
+    days = [(u, d) for u, d, _, _ in sender.sent]
+    assert len(days) == 300 and len(set(days)) == 300

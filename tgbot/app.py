@@ -142,7 +142,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         app.job_queue.run_repeating(
             _tick,
             interval=TICK_SECONDS,
-            first=TICK_SECONDS,
+            first=0,  # reminders already due at start-up go out at once
             name="reminder-tick",
             # A late tick is still useful; never pile up overlapping ticks.
             job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},

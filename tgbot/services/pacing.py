@@ -1,15 +1,21 @@
 """A strict pacer for bulk sends: never more than ``rate`` sends in any one-second window.
 
 A leaky bucket (aiolimiter, PTB's AIORateLimiter) allows a burst of ``rate`` and then a steady
-``rate`` per second, so a sliding one-second window can see almost twice the rate. Spacing
-every send at least ``1/rate`` apart keeps the promise exactly.
+``rate`` per second, so a sliding one-second window can see almost twice the rate. Here sends
+are spaced ``1/rate`` apart on a fixed schedule (timer overshoot does not accumulate, so the
+sustained rate is the configured one), and a log of the last ``rate`` release times enforces
+the one-second window exactly even when a late wake-up bunches two sends together.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+
+WINDOW_SECONDS = 1.0
 
 
 class Pacer:
@@ -25,20 +31,28 @@ class Pacer:
         self.interval = 1.0 / rate
         self._monotonic = monotonic
         self._sleep = sleep
-        self._last: float | None = None
-        self._paused_until = 0.0
+        self._next_slot = -math.inf
+        self._recent: deque[float] = deque(maxlen=max(1, math.floor(rate)))
+        self._paused_until = -math.inf
 
     async def wait(self) -> None:
         """Return when the next send may go out, and count it as sent."""
         while True:
             now = self._monotonic()
-            earliest = self._paused_until
-            if self._last is not None:
-                earliest = max(earliest, self._last + self.interval)
+            earliest = max(self._paused_until, self._next_slot, self._window_opens())
             if now >= earliest:
-                self._last = now
+                # On schedule, the next slot follows this one's; after idling, start from now.
+                on_time = now - self._next_slot < self.interval
+                self._next_slot = (self._next_slot if on_time else now) + self.interval
+                self._recent.append(now)
                 return
             await self._sleep(earliest - now)
+
+    def _window_opens(self) -> float:
+        """With ``rate`` sends in the last second, the next waits until the oldest is 1 s old."""
+        if len(self._recent) < (self._recent.maxlen or 1):
+            return -math.inf
+        return self._recent[0] + WINDOW_SECONDS
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429 retry_after: nothing goes out before that time has passed."""

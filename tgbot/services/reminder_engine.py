@@ -132,7 +132,10 @@ class ReminderEngine:
         if room <= 0:
             return 0
         now = self._clock.now()
-        due = await self._repo.due(to_unix(now), room, exclude=self._in_flight)
+        # A snapshot: a send that finishes while the query runs must still be excluded, or its
+        # row, read as due before the commit, would be queued a second time.
+        in_flight = frozenset(self._in_flight)
+        due = await self._repo.due(to_unix(now), room, exclude=in_flight)
         queued = 0
         for record in due:
             reminder = await self._prepare(record, now)

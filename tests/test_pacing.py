@@ -30,7 +30,7 @@ def max_in_any_window(times: list[float], window: float = 1.0) -> int:
     return best
 
 
-@pytest.mark.parametrize(("rate", "overshoot"), [(25, 0.001), (30, 0.0015), (25, 0.0)])
+@pytest.mark.parametrize(("rate", "overshoot"), [(25, 0.002), (30, 0.002), (25, 0.0)])
 async def test_sustains_the_rate_and_never_exceeds_it(rate: float, overshoot: float) -> None:
     clock = FakeTime(overshoot)
     pacer = Pacer(rate, monotonic=clock.monotonic, sleep=clock.sleep)
@@ -39,7 +39,8 @@ async def test_sustains_the_rate_and_never_exceeds_it(rate: float, overshoot: fl
         await pacer.wait()
         sends.append(clock.now)
     sustained = (len(sends) - 1) / (sends[-1] - sends[0])
-    assert sustained >= 0.99 * rate  # overshoot does not pile up into a slower rate
+    # Timer overshoot does not pile up (2 ms a send would cost 5 %); the window margin costs 2 %.
+    assert sustained >= 0.97 * rate
     assert max_in_any_window(sends) <= rate
 
 

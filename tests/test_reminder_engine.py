@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,10 @@ class FakeSender:
         self.attempts = 0
         self.clock: ManualClock | None = None
 
-    async def send_reminder(self, reminder: DueReminder) -> Delivery:
+    async def send_reminder(
+        self, reminder: DueReminder, ready: Callable[[], Awaitable[None]]
+    ) -> Delivery:
+        await ready()
         self.attempts += 1
         if self.script:
             outcome = self.script.pop(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Bot
@@ -27,7 +28,9 @@ class TelegramReminderSender:
         self._content = content
         self._users = users
 
-    async def send_reminder(self, reminder: DueReminder) -> Delivery:
+    async def send_reminder(
+        self, reminder: DueReminder, ready: Callable[[], Awaitable[None]]
+    ) -> Delivery:
         user_id = reminder.record.user_id
         record = await self._users.get(user_id)
         catalog = self._content.catalog(record.language if record else None)
@@ -39,6 +42,7 @@ class TelegramReminderSender:
             rendered = checkin(view, reminder.local_date)
         else:
             rendered = nightly(view, user_id, reminder.local_date)
+        await ready()
         try:
             await self._bot.send_message(user_id, rendered.text, reply_markup=rendered.markup)
         except Forbidden as exc:

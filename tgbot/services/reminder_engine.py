@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import enum
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
@@ -65,7 +66,12 @@ class DueReminder:
 
 
 class ReminderSender(Protocol):
-    async def send_reminder(self, reminder: DueReminder) -> Delivery: ...
+    async def send_reminder(
+        self, reminder: DueReminder, ready: Callable[[], Awaitable[None]]
+    ) -> Delivery:
+        """Prepare the message, ``await ready()`` (the pacer), then send it at once: pacing
+        the moment of sending, not of preparing, is what keeps Telegram's window honest."""
+        ...
 
 
 class ReminderEngine:
@@ -189,9 +195,8 @@ class ReminderEngine:
     async def _deliver(self, reminder: DueReminder) -> None:
         user_id = reminder.record.user_id
         while True:
-            await self._pacer.wait()
             try:
-                delivery = await self._sender.send_reminder(reminder)
+                delivery = await self._sender.send_reminder(reminder, self._pacer.wait)
             except Exception as exc:
                 delivery = Delivery(DeliveryStatus.FAILED, detail=repr(exc))
             if delivery.status is not DeliveryStatus.RETRY_AFTER:

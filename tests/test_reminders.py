@@ -98,6 +98,9 @@ async def test_reminder_buttons_done_snooze_skip_stop(bot: Harness, content: Con
     await deliver_due(bot)
     [raw] = reminders_received(bot, 702, content)
     reminder = BotMessage.from_json(raw)
+    [routine] = await user.press(label(content, "start_routine"), reminder)
+    assert "Step 1 of" in routine.text and not routine.is_edit  # a new message: the
+    assert reminder.has_button(label(content, "done"))  # reminder keeps its buttons
 
     [done] = await user.press(label(content, "done"), reminder)
     assert done.text.startswith(rtext(content, "done_ack"))

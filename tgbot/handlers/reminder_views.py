@@ -201,7 +201,7 @@ def nightly(view: View, user_id: int, local_date: date) -> Rendered:
     stretch = t.stretches[turn % len(t.stretches)]
     tip = t.tips[turn % len(t.tips)]
     rows = [
-        [_button(b["start_routine"], screen_callback(BEDTIME_ROUTINE_SCREEN))],
+        [_button(b["start_routine"], reminder_callback("go"))],
         [
             _button(b["done"], reminder_callback("done", day=local_date.isoformat())),
             _button(b["snooze"], reminder_callback("sn")),

@@ -12,6 +12,7 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, U
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.diary_views import ask_site
 from tgbot.handlers.reminder_views import (
+    BEDTIME_ROUTINE_SCREEN,
     ask_days,
     ask_time,
     ask_zone,
@@ -25,7 +26,7 @@ from tgbot.handlers.reminder_views import (
     zone_found,
 )
 from tgbot.handlers.replies import expired, send, show_in_place
-from tgbot.handlers.screens import Rendered, main_menu
+from tgbot.handlers.screens import Rendered, main_menu, render_screen
 from tgbot.services.diary_log import WHEN_LAST_NIGHT
 from tgbot.services.reminder_actions import ReminderAction, parse_reminder_callback
 from tgbot.services.schedule import mask_to_days, parse_time_of_day
@@ -140,6 +141,10 @@ async def _manage(update: Update, context: BotContext, action: ReminderAction) -
             zone = state.schedule.zone if state else "UTC"
             local = at.astimezone(ZoneInfo(zone))
             rendered = simple(view, t.text("snooze_ack", time=f"{local:%H:%M}"))
+    elif action.verb == "go":
+        routine = view.catalog.screens[BEDTIME_ROUTINE_SCREEN]
+        await send(update, context, render_screen(view, routine))
+        return
     elif action.verb == "sk":
         await service.skip_tonight(user_id)
         rendered = simple(view, t.text("skip_ack"))

@@ -51,6 +51,7 @@ _GRAMMAR: dict[str, tuple[str, ...]] = {
     "done": ("day",),  # the nightly routine was done
     "sn": (),  # snooze
     "sk": (),  # skip tonight
+    "go": (),  # start the bedtime routine (in a new message: the reminder keeps its buttons)
     "ci": ("day", "count"),  # the morning check-in's answer: 0, 1 or 2 (several)
     "cit": (),  # turn the morning check-in on or off
 }

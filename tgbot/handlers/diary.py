@@ -24,7 +24,7 @@ from tgbot.handlers.diary_views import (
     simple,
     texts,
 )
-from tgbot.handlers.replies import expired, send, show_in_place
+from tgbot.handlers.replies import expired, send, show_in_place, user_id_of
 from tgbot.handlers.screens import View
 from tgbot.services.diary import DiarySummary, NudgeReason, nudges_due, summarize
 from tgbot.services.diary_actions import DiaryAction, parse_diary_callback
@@ -58,7 +58,7 @@ async def diary_command(update: Update, context: BotContext) -> None:
 
 
 async def export_command(update: Update, context: BotContext) -> None:
-    view, user_id = context.view, _user_id(update)
+    view, user_id = context.view, user_id_of(update)
     data = await context.services.diary.export(user_id)
     if data is None:
         await send(update, context, simple(view, texts(view).text("export_empty")))
@@ -95,7 +95,7 @@ async def on_diary_button(update: Update, context: BotContext) -> None:
 
 
 async def _act(update: Update, context: BotContext, action: DiaryAction) -> None:
-    view, user_id = context.view, _user_id(update)
+    view, user_id = context.view, user_id_of(update)
     diary = context.services.diary
     zone = await _zone(context, user_id)
     if action.verb == "new":
@@ -129,7 +129,7 @@ async def _entry_action(
     update: Update, context: BotContext, action: DiaryAction, zone: str | None
 ) -> None:
     """Open, change or delete one of the user's own entries (never anyone else's)."""
-    view, user_id = context.view, _user_id(update)
+    view, user_id = context.view, user_id_of(update)
     diary = context.services.diary
     assert action.entry_id is not None
     entry_id = action.entry_id
@@ -164,7 +164,7 @@ async def _entry_action(
 async def _change_when(
     update: Update, context: BotContext, action: DiaryAction, zone: str | None
 ) -> None:
-    view, user_id = context.view, _user_id(update)
+    view, user_id = context.view, user_id_of(update)
     diary = context.services.diary
     assert action.entry_id is not None
     record = await diary.get(user_id, action.entry_id)
@@ -237,7 +237,7 @@ async def maybe_nudge(
     Right after a long cramp is logged its card already says what to do, so that reason is
     left to /diary then.
     """
-    user_id = _user_id(update)
+    user_id = user_id_of(update)
     services = context.services
     zone = await _zone(context, user_id)
     today = services.diary.now().astimezone(ZoneInfo(zone or "UTC")).date()
@@ -267,7 +267,7 @@ async def maybe_nudge(
 async def _answer_when(
     update: Update, context: BotContext, text: str, pending: dict[str, object]
 ) -> bool:
-    view, user_id = context.view, _user_id(update)
+    view, user_id = context.view, user_id_of(update)
     diary = context.services.diary
     zone = await _zone(context, user_id)
     moment = diary.parse_moment(text, zone)
@@ -289,7 +289,7 @@ async def _answer_when(
 
 
 async def _show_diary(update: Update, context: BotContext, *, edit: bool) -> None:
-    view, user_id = context.view, _user_id(update)
+    view, user_id = context.view, user_id_of(update)
     summary, entries, done, today = await _summary(context, user_id)
     rendered = overview(view, _summary_text(view, summary))
     if edit:
@@ -309,7 +309,7 @@ async def _show_diary(update: Update, context: BotContext, *, edit: bool) -> Non
 
 
 async def _doctor_summary(update: Update, context: BotContext) -> None:
-    view, user_id = context.view, _user_id(update)
+    view, user_id = context.view, user_id_of(update)
     summary, entries, done, today = await _summary(context, user_id, days=90)
     labels = dict(texts(view).extra)
     start = today - timedelta(days=89)
@@ -376,7 +376,7 @@ def _summary_text(view: View, summary: DiarySummary) -> str:
 
 
 async def _retention(update: Update, context: BotContext, value: str | None) -> None:
-    view, user_id = context.view, _user_id(update)
+    view, user_id = context.view, user_id_of(update)
     if value is not None:
         days = int(value) or None
         await context.services.diary.set_retention(user_id, days)
@@ -404,9 +404,3 @@ def _when_text(view: View, when: str) -> str:
 async def _zone(context: BotContext, user_id: int) -> str | None:
     record = await context.services.users.get(user_id)
     return record.time_zone if record else None
-
-
-def _user_id(update: Update) -> int:
-    user = update.effective_user
-    assert user is not None
-    return user.id

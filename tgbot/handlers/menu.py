@@ -12,7 +12,7 @@ from tgbot.handlers.context import BotContext
 from tgbot.handlers.diary_views import DIARY_SCREEN, LOG_SCREEN
 from tgbot.handlers.reminder_views import REMINDERS_SCREEN
 from tgbot.handlers.reminders import reminder_settings
-from tgbot.handlers.replies import expired, show_in_place
+from tgbot.handlers.replies import expired, show_in_place, user_id_of
 from tgbot.handlers.screens import (
     Rendered,
     View,
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 async def _show_reminders(update: Update, context: BotContext) -> None:
-    await show_in_place(update, context, await reminder_settings(context, _user_id(update)))
+    await show_in_place(update, context, await reminder_settings(context, user_id_of(update)))
 
 
 # Content screens whose buttons open a live view instead of the static page.
@@ -85,9 +85,3 @@ async def _country_choice(update: Update, context: BotContext, code: str | None)
         await context.services.users.update_settings(user.id, country=code)
     context.country = code
     await show_in_place(update, context, country_saved(context.view))
-
-
-def _user_id(update: Update) -> int:
-    user = update.effective_user
-    assert user is not None
-    return user.id

@@ -25,7 +25,7 @@ from tgbot.handlers.reminder_views import (
     texts,
     zone_found,
 )
-from tgbot.handlers.replies import expired, send, show_in_place
+from tgbot.handlers.replies import expired, send, show_in_place, user_id_of
 from tgbot.handlers.screens import Rendered, main_menu, render_screen
 from tgbot.services.diary_log import WHEN_LAST_NIGHT
 from tgbot.services.reminder_actions import ReminderAction, parse_reminder_callback
@@ -43,12 +43,12 @@ AWAITING = "awaiting"
 
 
 async def reminders_command(update: Update, context: BotContext) -> None:
-    await send(update, context, await reminder_settings(context, _user_id(update)))
+    await send(update, context, await reminder_settings(context, user_id_of(update)))
 
 
 async def remind_command(update: Update, context: BotContext) -> None:
     """``/remind 22:15 Europe/Berlin``, ``/remind 22:15`` (zone known) or ``/remind off``."""
-    view, user_id = context.view, _user_id(update)
+    view, user_id = context.view, user_id_of(update)
     args = context.args or []
     t = texts(view)
     if args and args[0].lower() in ("off", "stop"):
@@ -80,7 +80,7 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
 
 
 async def _act(update: Update, context: BotContext, action: ReminderAction) -> None:
-    view, user_id = context.view, _user_id(update)
+    view, user_id = context.view, user_id_of(update)
     service = context.services.reminders
     verb = action.verb
     if verb == "menu":
@@ -120,7 +120,7 @@ async def _act(update: Update, context: BotContext, action: ReminderAction) -> N
 
 async def _manage(update: Update, context: BotContext, action: ReminderAction) -> None:
     """Pause, off, and the buttons under a nightly reminder."""
-    view, user_id = context.view, _user_id(update)
+    view, user_id = context.view, user_id_of(update)
     service = context.services.reminders
     t = texts(view)
     if action.verb == "p":
@@ -224,7 +224,7 @@ async def on_location(update: Update, context: BotContext) -> None:
 
 async def _time_chosen(update: Update, context: BotContext, at: time, *, edit: bool = True) -> None:
     """A time: change an existing reminder at once, or ask the zone (if unknown) and days."""
-    user_id = _user_id(update)
+    user_id = user_id_of(update)
     state = await context.services.reminders.state(user_id)
     if state is not None:
         days = state.schedule.days if state.record.enabled else None
@@ -239,7 +239,7 @@ async def _time_chosen(update: Update, context: BotContext, at: time, *, edit: b
 
 async def _ask_zone(update: Update, context: BotContext, at: time, *, edit: bool = True) -> None:
     view = context.view
-    await _await(context, _user_id(update), what="zone", at=at)
+    await _await(context, user_id_of(update), what="zone", at=at)
     await _reply(update, context, ask_zone(view, at), edit=edit)
     # Sharing a location needs a reply-keyboard button; it goes with a short second message.
     location = KeyboardButton(texts(view).buttons["share_location"], request_location=True)
@@ -250,7 +250,7 @@ async def _ask_zone(update: Update, context: BotContext, at: time, *, edit: bool
 async def _zone_chosen(
     update: Update, context: BotContext, at: time, zone: str, *, edit: bool
 ) -> None:
-    user_id = _user_id(update)
+    user_id = user_id_of(update)
     view = context.view
     await _clear(context, user_id)
     await context.services.users.set_time_zone(user_id, zone)
@@ -273,7 +273,7 @@ async def _turn_on(
     *,
     edit: bool,
 ) -> None:
-    user_id = _user_id(update)
+    user_id = user_id_of(update)
     service = context.services.reminders
     await context.services.users.set_time_zone(user_id, zone)
     state = await service.state(user_id)
@@ -312,12 +312,6 @@ async def _clear(context: BotContext, user_id: int) -> None:
 def _pending_time(pending: dict[str, object]) -> time:
     raw = str(pending.get("at") or "2200")
     return time(int(raw[:2]), int(raw[2:4]))
-
-
-def _user_id(update: Update) -> int:
-    user = update.effective_user
-    assert user is not None
-    return user.id
 
 
 async def _reply(update: Update, context: BotContext, rendered: Rendered, *, edit: bool) -> None:

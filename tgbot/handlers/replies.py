@@ -46,3 +46,10 @@ async def expired(update: Update, context: BotContext) -> None:
     if query is not None:
         await query.answer(view.say("expired_toast"))
     await send(update, context, main_menu(view, "expired"))
+
+
+def user_id_of(update: Update) -> int:
+    """The sender's id; every handler using it serves private chats with a real user."""
+    user = update.effective_user
+    assert user is not None
+    return user.id

@@ -23,9 +23,11 @@ from tgbot.handlers.diary_views import (
     retention,
     simple,
     texts,
+    when_label,
 )
 from tgbot.handlers.replies import expired, send, show_in_place, user_id_of
 from tgbot.handlers.screens import View
+from tgbot.handlers.user_state import ask, close_question, pending_question, user_zone
 from tgbot.services.diary import DiarySummary, NudgeReason, nudges_due, summarize
 from tgbot.services.diary_actions import DiaryAction, parse_diary_callback
 from tgbot.services.diary_log import (
@@ -47,7 +49,6 @@ log = logging.getLogger(__name__)
 PERIOD_DAYS = 30
 NUDGE_HISTORY_DAYS = 40  # nudges_due needs at least 35 days of entries
 NUDGED_KEY = "diary_nudged"  # reason -> the day it was last suggested
-AWAITING = "awaiting"  # shared with the reminder set-up: one open question at a time
 
 
 # ------------------------------------------------------------------ commands
@@ -97,7 +98,7 @@ async def on_diary_button(update: Update, context: BotContext) -> None:
 async def _act(update: Update, context: BotContext, action: DiaryAction) -> None:
     view, user_id = context.view, user_id_of(update)
     diary = context.services.diary
-    zone = await _zone(context, user_id)
+    zone = await user_zone(context, user_id)
     if action.verb == "new":
         await show_in_place(update, context, ask_site(view, action.value or WHEN_NOW))
     elif action.verb == "s" and action.value:
@@ -107,7 +108,7 @@ async def _act(update: Update, context: BotContext, action: DiaryAction) -> None
             user_id, site, when, zone, source, int(severity[0]) if severity else None
         )
         intro = texts(view).text(
-            "logged", site=texts(view).sites[site], when=_when_text(view, when)
+            "logged", site=texts(view).sites[site], when=when_label(view, when)
         )
         await show_in_place(update, context, card(view, record, zone, intro))
         await maybe_nudge(update, context, include_long_cramp=False)
@@ -142,9 +143,7 @@ async def _entry_action(
         if await diary.get(user_id, entry_id) is None:
             await show_in_place(update, context, simple(view, texts(view).text("not_found")))
             return
-        await context.services.users.update_settings(
-            user_id, **{AWAITING: {"what": "note", "entry": entry_id}}
-        )
+        await ask(context, user_id, what="note", entry=entry_id)
         await show_in_place(update, context, simple(view, texts(view).text("ask_note")))
         return
     if action.verb == "w":
@@ -173,8 +172,7 @@ async def _change_when(
     elif action.value is None:
         await show_in_place(update, context, ask_when(view, action.entry_id))
     elif action.value == "tx":
-        pending = {"what": "when", "entry": action.entry_id}
-        await context.services.users.update_settings(user_id, **{AWAITING: pending})
+        await ask(context, user_id, what="when", entry=action.entry_id)
         await show_in_place(update, context, simple(view, texts(view).text("ask_when_typed")))
     else:
         await diary.set_when(user_id, action.entry_id, diary.moment_for(action.value, zone), zone)
@@ -186,9 +184,8 @@ async def _change_when(
 async def answer_note(update: Update, context: BotContext, text: str) -> bool:
     """A typed note or time for an entry, when one was asked for; True if handled."""
     user = update.effective_user
-    record = await context.services.users.get(user.id) if user else None
-    pending = record.settings.get(AWAITING) if record else None
-    if user is None or not isinstance(pending, dict):
+    pending = await pending_question(context, user.id) if user else None
+    if user is None or pending is None:
         return False
     if pending.get("what") == "when":
         return await _answer_when(update, context, text, pending)
@@ -199,14 +196,14 @@ async def answer_note(update: Update, context: BotContext, text: str) -> bool:
     if len(note) > MAX_NOTE_LENGTH:
         await send(update, context, simple(view, texts(view).text("note_too_long")))
         return True
-    await context.services.users.update_settings(user.id, **{AWAITING: None})
+    await close_question(context, user.id)
     entry_id = int(pending.get("entry", 0))
     if not note or not await context.services.diary.set_detail(user.id, entry_id, "note", note):
         await send(update, context, simple(view, texts(view).text("not_found")))
         return True
     entry = await context.services.diary.get(user.id, entry_id)
     assert entry is not None
-    zone = await _zone(context, user.id)
+    zone = await user_zone(context, user.id)
     await send(update, context, card(view, entry, zone, texts(view).text("note_saved")))
     return True
 
@@ -239,7 +236,7 @@ async def maybe_nudge(
     """
     user_id = user_id_of(update)
     services = context.services
-    zone = await _zone(context, user_id)
+    zone = await user_zone(context, user_id)
     today = services.diary.now().astimezone(ZoneInfo(zone or "UTC")).date()
     entries = await services.diary.entries(
         user_id, services.diary.now() - timedelta(days=NUDGE_HISTORY_DAYS)
@@ -269,12 +266,12 @@ async def _answer_when(
 ) -> bool:
     view, user_id = context.view, user_id_of(update)
     diary = context.services.diary
-    zone = await _zone(context, user_id)
+    zone = await user_zone(context, user_id)
     moment = diary.parse_moment(text, zone)
     if moment is None:
         await send(update, context, simple(view, texts(view).text("bad_when")))
         return True
-    await context.services.users.update_settings(user_id, **{AWAITING: None})
+    await close_question(context, user_id)
     entry_id = int(str(pending.get("entry", 0)))
     if not await diary.set_when(user_id, entry_id, moment, zone):
         await send(update, context, simple(view, texts(view).text("not_found")))
@@ -319,7 +316,7 @@ async def _doctor_summary(update: Update, context: BotContext) -> None:
     pdf = await render_in_worker(
         render_summary_pdf, summary, entries, chart, labels, _period(labels, start, today), today
     )
-    zone = await _zone(context, user_id) or "UTC"
+    zone = await user_zone(context, user_id) or "UTC"
     csv_bytes = render_csv(entries, labels, zone)
     await send(update, context, simple(view, texts(view).text("doctor_intro")))
     await context.bot.send_document(
@@ -334,7 +331,7 @@ async def _summary(
     context: BotContext, user_id: int, days: int = PERIOD_DAYS
 ) -> tuple[DiarySummary, list, set[date], date]:  # type: ignore[type-arg]
     diary = context.services.diary
-    zone = await _zone(context, user_id)
+    zone = await user_zone(context, user_id)
     today = diary.now().astimezone(ZoneInfo(zone or "UTC")).date()
     since = diary.now() - timedelta(days=2 * days + 1)
     entries = await diary.entries(user_id, since)
@@ -394,13 +391,3 @@ async def _retention(update: Update, context: BotContext, value: str | None) -> 
 
 def _period(labels: dict[str, str], start: date, end: date) -> str:
     return labels["period"].format(start=start.isoformat(), end=end.isoformat())
-
-
-def _when_text(view: View, when: str) -> str:
-    key = {"now": "when_now", "ln": "when_last_night", "et": "when_earlier_today"}[when]
-    return texts(view).text(key)
-
-
-async def _zone(context: BotContext, user_id: int) -> str | None:
-    record = await context.services.users.get(user_id)
-    return record.time_zone if record else None

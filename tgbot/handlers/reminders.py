@@ -27,6 +27,12 @@ from tgbot.handlers.reminder_views import (
 )
 from tgbot.handlers.replies import expired, send, show_in_place, user_id_of
 from tgbot.handlers.screens import Rendered, main_menu, render_screen
+from tgbot.handlers.user_state import (
+    ask,
+    close_question,
+    pending_question,
+    user_zone,
+)
 from tgbot.services.diary_log import WHEN_LAST_NIGHT
 from tgbot.services.reminder_actions import ReminderAction, parse_reminder_callback
 from tgbot.services.schedule import mask_to_days, parse_time_of_day
@@ -34,9 +40,8 @@ from tgbot.services.zones import resolve_zone, zone_from_location
 
 log = logging.getLogger(__name__)
 
-# What a typed message answers while a set-up question is open (kept in the user's settings,
-# so it survives a restart): {"what": "time"} or {"what": "zone", "at": "HHMM"}.
-AWAITING = "awaiting"
+# The set-up questions a typed message may answer (see user_state):
+# {"what": "time"} or {"what": "zone", "at": "HHMM"}.
 
 
 # ------------------------------------------------------------------ commands
@@ -58,7 +63,7 @@ async def remind_command(update: Update, context: BotContext) -> None:
     at = parse_time_of_day(" ".join(args[:2])) if len(args) >= 2 else None
     rest = args[2:] if at is not None else args[1:]
     at = at or (parse_time_of_day(args[0]) if args else None)
-    zone = resolve_zone(" ".join(rest)) if rest else await _known_zone(context, user_id)
+    zone = resolve_zone(" ".join(rest)) if rest else await user_zone(context, user_id)
     if at is None or zone is None:
         await send(update, context, simple(view, t.text("remind_usage")))
         return
@@ -177,9 +182,8 @@ async def answer_pending(
     question instead, so nobody gets stuck in the set-up.
     """
     user = update.effective_user
-    record = await context.services.users.get(user.id) if user else None
-    pending = record.settings.get(AWAITING) if record else None
-    if not isinstance(pending, dict) or user is None:
+    pending = await pending_question(context, user.id) if user else None
+    if pending is None or user is None:
         return False
     view = context.view
     what = pending.get("what")
@@ -189,15 +193,15 @@ async def answer_pending(
     zone = resolve_zone(text) if what == "zone" else None
     if at is None and zone is None:
         if understood_otherwise:
-            await _clear(context, user.id)
+            await close_question(context, user.id)
             return False
         hint = "bad_time" if what == "time" else "bad_zone"
         await send(update, context, simple(view, texts(view).text(hint)))
         return True
-    await _clear(context, user.id)
     if at is not None:
+        await close_question(context, user.id)
         await _time_chosen(update, context, at, edit=False)
-    elif zone is not None:
+    elif zone is not None:  # _zone_chosen closes the question itself
         await _zone_chosen(update, context, _pending_time(pending), zone, edit=False)
     return True
 
@@ -205,9 +209,8 @@ async def answer_pending(
 async def on_location(update: Update, context: BotContext) -> None:
     """A shared location answers the zone question (the coordinates are never stored)."""
     message, user = update.effective_message, update.effective_user
-    record = await context.services.users.get(user.id) if user else None
-    pending = record.settings.get(AWAITING) if record else None
-    if message is None or message.location is None or user is None or not isinstance(pending, dict):
+    pending = await pending_question(context, user.id) if user else None
+    if message is None or message.location is None or user is None or pending is None:
         await send(update, context, main_menu(context.view, "non_text"))
         return
     zone = zone_from_location(message.location.latitude, message.location.longitude)
@@ -215,7 +218,6 @@ async def on_location(update: Update, context: BotContext) -> None:
     if zone is None:
         await send(update, context, simple(view, texts(view).text("bad_zone")))
         return
-    await _clear(context, user.id)
     await _zone_chosen(update, context, _pending_time(pending), zone, edit=False)
 
 
@@ -230,7 +232,7 @@ async def _time_chosen(update: Update, context: BotContext, at: time, *, edit: b
         days = state.schedule.days if state.record.enabled else None
         await _turn_on(update, context, at, state.schedule.zone, days, edit=edit)
         return
-    zone = await _known_zone(context, user_id)
+    zone = await user_zone(context, user_id)
     if zone is None:
         await _ask_zone(update, context, at, edit=edit)
         return
@@ -252,8 +254,7 @@ async def _zone_chosen(
 ) -> None:
     user_id = user_id_of(update)
     view = context.view
-    await _clear(context, user_id)
-    await context.services.users.set_time_zone(user_id, zone)
+    await close_question(context, user_id)
     found = zone_found(view, zone, context.services.reminders.now())
     if not edit:  # a typed answer or a location: take the location button away
         await send(update, context, _plain(found, ReplyKeyboardRemove()))
@@ -261,6 +262,7 @@ async def _zone_chosen(
     if state is not None and state.record.enabled:
         await _turn_on(update, context, state.schedule.at, zone, state.schedule.days, edit=edit)
         return
+    await context.services.users.set_time_zone(user_id, zone)  # _turn_on stores it too
     await _reply(update, context, ask_days(view, at, zone, found if edit else ""), edit=edit)
 
 
@@ -293,20 +295,11 @@ async def reminder_settings(context: BotContext, user_id: int) -> Rendered:
     return settings(view, state, context.services.reminders.now()) if state else intro_off(view)
 
 
-async def _known_zone(context: BotContext, user_id: int) -> str | None:
-    record = await context.services.users.get(user_id)
-    return record.time_zone if record else None
-
-
 async def _await(context: BotContext, user_id: int, *, what: str, at: time | None = None) -> None:
-    pending: dict[str, str] = {"what": what}
+    question: dict[str, str] = {"what": what}
     if at is not None:
-        pending["at"] = f"{at.hour:02d}{at.minute:02d}"
-    await context.services.users.update_settings(user_id, **{AWAITING: pending})
-
-
-async def _clear(context: BotContext, user_id: int) -> None:
-    await context.services.users.update_settings(user_id, **{AWAITING: None})
+        question["at"] = f"{at.hour:02d}{at.minute:02d}"
+    await ask(context, user_id, **question)
 
 
 def _pending_time(pending: dict[str, object]) -> time:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from tgbot.content.diary_texts import DiaryTexts
-from tgbot.handlers.screens import Rendered, View
+from tgbot.handlers.screens import Rendered, View, button, grid, with_footer
 from tgbot.services.diary import DURATIONS, SIDES, SITES
 from tgbot.services.diary_actions import diary_callback
 from tgbot.services.diary_log import RETENTION_CHOICES, WHEN_NOW
@@ -25,17 +25,10 @@ def texts(view: View) -> DiaryTexts:
     return view.catalog.diary
 
 
-def _button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)
-
-
-def _grid(buttons: list[InlineKeyboardButton], columns: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
-
-
 def _screen(view: View, text: str, rows: list[list[InlineKeyboardButton]]) -> Rendered:
-    rows = [*rows, [_button(view.say("nav_home"), screen_callback(MAIN_SCREEN))]]
-    return Rendered(f"{text}\n\n{view.say('footer')}", InlineKeyboardMarkup(rows))
+    """Diary screens end with a way home."""
+    home = [button(view.say("nav_home"), screen_callback(MAIN_SCREEN))]
+    return with_footer(view, text, [*rows, home])
 
 
 def when_label(view: View, when: str) -> str:
@@ -45,13 +38,13 @@ def when_label(view: View, when: str) -> str:
 
 def ask_site(view: View, when: str = WHEN_NOW) -> Rendered:
     t = texts(view)
-    sites = [_button(t.sites[s], diary_callback("s", value=f"{s}:{when}")) for s in SITES]
+    sites = [button(t.sites[s], diary_callback("s", value=f"{s}:{when}")) for s in SITES]
     other_times = [
-        _button(t.buttons["last_night"], diary_callback("new", value="ln")),
-        _button(t.buttons["earlier_today"], diary_callback("new", value="et")),
+        button(t.buttons["last_night"], diary_callback("new", value="ln")),
+        button(t.buttons["earlier_today"], diary_callback("new", value="et")),
     ]
     return _screen(
-        view, t.text("ask_site", when=when_label(view, when)), [*_grid(sites, 2), other_times]
+        view, t.text("ask_site", when=when_label(view, when)), [*grid(sites, 2), other_times]
     )
 
 
@@ -76,19 +69,19 @@ def card(view: View, record: DiaryRecord, zone: str | None, intro: str = "") -> 
     if record.duration == "over_10":
         body += "\n\n" + view.catalog.personalise(t.text("long_cramp"), view.country)
     rid = record.id
-    severity = [_button(str(n), diary_callback("v", rid, n)) for n in range(1, 11)]
-    sides = [_button(t.buttons[f"side_{s}"], diary_callback("sd", rid, s)) for s in SIDES]
-    durations = [_button(t.durations[d], diary_callback("d", rid, d)) for d in DURATIONS]
+    severity = [button(str(n), diary_callback("v", rid, n)) for n in range(1, 11)]
+    sides = [button(t.buttons[f"side_{s}"], diary_callback("sd", rid, s)) for s in SIDES]
+    durations = [button(t.durations[d], diary_callback("d", rid, d)) for d in DURATIONS]
     rows = [
-        *_grid(severity, 5),
+        *grid(severity, 5),
         sides,
         durations,
         [
-            _button(t.buttons["note"], diary_callback("n", rid)),
-            _button(t.buttons["delete"], diary_callback("x", rid)),
+            button(t.buttons["note"], diary_callback("n", rid)),
+            button(t.buttons["delete"], diary_callback("x", rid)),
         ],
-        [_button(t.buttons["change_time"], diary_callback("w", rid))],
-        [_button(t.buttons["diary"], diary_callback("me"))],
+        [button(t.buttons["change_time"], diary_callback("w", rid))],
+        [button(t.buttons["diary"], diary_callback("me"))],
     ]
     text = f"{intro}\n\n{body}" if intro else body
     return _screen(view, text, rows)
@@ -97,9 +90,9 @@ def card(view: View, record: DiaryRecord, zone: str | None, intro: str = "") -> 
 def diary_buttons(view: View) -> list[list[InlineKeyboardButton]]:
     b = texts(view).buttons
     return [
-        [_button(b["log"], diary_callback("new"))],
-        [_button(b["recent"], diary_callback("list")), _button(b["doctor"], diary_callback("doc"))],
-        [_button(b["retention"], diary_callback("ret"))],
+        [button(b["log"], diary_callback("new"))],
+        [button(b["recent"], diary_callback("list")), button(b["doctor"], diary_callback("doc"))],
+        [button(b["retention"], diary_callback("ret"))],
     ]
 
 
@@ -111,7 +104,7 @@ def recent(view: View, records: Sequence[DiaryRecord], zone: str | None) -> Rend
     t = texts(view)
     rows = [
         [
-            _button(
+            button(
                 f"{local_time(r, zone)} · {t.sites.get(r.site, r.site)}"
                 + (f" · {r.severity}/10" if r.severity else ""),
                 diary_callback("o", r.id),
@@ -119,7 +112,7 @@ def recent(view: View, records: Sequence[DiaryRecord], zone: str | None) -> Rend
         ]
         for r in records
     ]
-    rows.append([_button(t.buttons["diary"], diary_callback("me"))])
+    rows.append([button(t.buttons["diary"], diary_callback("me"))])
     return _screen(view, t.buttons["recent"], rows)
 
 
@@ -130,21 +123,21 @@ def retention(view: View, current_days: int | None, saved: bool = False) -> Rend
             current_days, "retention_forever"
         )
     )
-    options = [_button(t.buttons["keep_forever"], diary_callback("ret", value="0"))]
+    options = [button(t.buttons["keep_forever"], diary_callback("ret", value="0"))]
     options += [
-        _button(t.buttons[f"keep_{d}"], diary_callback("ret", value=str(d)))
+        button(t.buttons[f"keep_{d}"], diary_callback("ret", value=str(d)))
         for d in RETENTION_CHOICES
     ]
     key = "retention_saved" if saved else "retention_prompt"
     return _screen(
         view,
         t.text(key, current=current),
-        [options, [_button(t.buttons["diary"], diary_callback("me"))]],
+        [options, [button(t.buttons["diary"], diary_callback("me"))]],
     )
 
 
 def simple(view: View, text: str) -> Rendered:
-    return _screen(view, text, [[_button(texts(view).buttons["diary"], diary_callback("me"))]])
+    return _screen(view, text, [[button(texts(view).buttons["diary"], diary_callback("me"))]])
 
 
 def log_offer(view: View, site: str, when: str, severity: int | None) -> Rendered:
@@ -154,8 +147,8 @@ def log_offer(view: View, site: str, when: str, severity: int | None) -> Rendere
     value = f"{site}:{when}" + (f":{severity}" if severity else "")
     rows = [
         [
-            _button(t.buttons["log_it"], diary_callback("s", value=value)),
-            _button(t.buttons["no_thanks"], diary_callback("no")),
+            button(t.buttons["log_it"], diary_callback("s", value=value)),
+            button(t.buttons["no_thanks"], diary_callback("no")),
         ]
     ]
     return Rendered(text, InlineKeyboardMarkup(rows))
@@ -168,7 +161,7 @@ def nudge(view: View, reasons: Sequence[str]) -> Rendered:
     """Suggest seeing a doctor, with the reasons from the diary; never a diagnosis."""
     t = texts(view)
     parts = [t.text("nudge_intro"), *(t.text(f"nudge_{r}") for r in reasons), t.text("nudge_outro")]
-    rows = [[_button(t.buttons["see_doctor"], screen_callback(DOCTOR_SCREEN))]]
+    rows = [[button(t.buttons["see_doctor"], screen_callback(DOCTOR_SCREEN))]]
     return Rendered("\n".join(parts), InlineKeyboardMarkup(rows))
 
 
@@ -176,10 +169,10 @@ def ask_when(view: View, entry_id: int) -> Rendered:
     t = texts(view)
     b = t.buttons
     choices = [
-        _button(b["just_now"], diary_callback("w", entry_id, "now")),
-        _button(b["last_night"], diary_callback("w", entry_id, "ln")),
-        _button(b["earlier_today"], diary_callback("w", entry_id, "et")),
-        _button(b["type_time"], diary_callback("w", entry_id, "tx")),
+        button(b["just_now"], diary_callback("w", entry_id, "now")),
+        button(b["last_night"], diary_callback("w", entry_id, "ln")),
+        button(b["earlier_today"], diary_callback("w", entry_id, "et")),
+        button(b["type_time"], diary_callback("w", entry_id, "tx")),
     ]
-    rows = [*_grid(choices, 2), [_button(b["diary"], diary_callback("me"))]]
+    rows = [*grid(choices, 2), [button(b["diary"], diary_callback("me"))]]
     return _screen(view, t.text("ask_when"), rows)

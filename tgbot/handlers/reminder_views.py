@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
 from tgbot.content.reminder_texts import ReminderTexts
-from tgbot.handlers.screens import Rendered, View, navigation_row
+from tgbot.handlers.screens import Rendered, View, button, grid, navigation_row, with_footer
 from tgbot.services.navigation import MAIN_SCREEN, screen_callback
 from tgbot.services.reminder_actions import FULL_MASK, reminder_callback, toggle_day
 from tgbot.services.reminders import ReminderState
@@ -30,19 +28,6 @@ REGION_KEYS = {
 
 def texts(view: View) -> ReminderTexts:
     return view.catalog.reminders
-
-
-def _button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)
-
-
-def _screen(view: View, text: str, rows: list[list[InlineKeyboardButton]]) -> Rendered:
-    """Like every menu screen: the disclaimer link and the emergency hint at the bottom."""
-    return Rendered(f"{text}\n\n{view.say('footer')}", InlineKeyboardMarkup(rows))
-
-
-def _grid(buttons: list[InlineKeyboardButton], columns: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
 
 
 def hhmm(at: time) -> str:
@@ -90,10 +75,10 @@ def state_text(view: View, state: ReminderState, now: datetime, key: str = "stat
 def intro_off(view: View) -> Rendered:
     t = texts(view)
     rows = [
-        [_button(t.buttons["turn_on"], reminder_callback("on"))],
+        [button(t.buttons["turn_on"], reminder_callback("on"))],
         navigation_row(view, MAIN_SCREEN),
     ]
-    return _screen(view, t.text("intro_off"), rows)
+    return with_footer(view, t.text("intro_off"), rows)
 
 
 def settings(view: View, state: ReminderState, now: datetime, key: str = "state") -> Rendered:
@@ -102,18 +87,18 @@ def settings(view: View, state: ReminderState, now: datetime, key: str = "state"
     b = texts(view).buttons
     rows = [
         [
-            _button(b["change_time"], reminder_callback("ct")),
-            _button(b["change_zone"], reminder_callback("cz")),
+            button(b["change_time"], reminder_callback("ct")),
+            button(b["change_zone"], reminder_callback("cz")),
         ],
         [
-            _button(b["change_days"], reminder_callback("cd")),
-            _button(b["pause_week"], reminder_callback("p")),
+            button(b["change_days"], reminder_callback("cd")),
+            button(b["pause_week"], reminder_callback("p")),
         ],
-        [_button(b["turn_off"], reminder_callback("off"))],
-        [_button(b[_checkin_toggle(state)], reminder_callback("cit"))],
+        [button(b["turn_off"], reminder_callback("off"))],
+        [button(b[_checkin_toggle(state)], reminder_callback("cit"))],
         navigation_row(view, MAIN_SCREEN),
     ]
-    return _screen(view, state_text(view, state, now, key), rows)
+    return with_footer(view, state_text(view, state, now, key), rows)
 
 
 def _checkin_toggle(state: ReminderState) -> str:
@@ -126,66 +111,66 @@ def confirmation(view: View, state: ReminderState, now: datetime) -> Rendered:
 
 def ask_time(view: View) -> Rendered:
     t = texts(view)
-    presets = [_button(hhmm(at), reminder_callback("t", at=at)) for at in PRESET_TIMES]
-    rows = [*_grid(presets, 3), [_button(t.buttons["other_time"], reminder_callback("tx"))]]
+    presets = [button(hhmm(at), reminder_callback("t", at=at)) for at in PRESET_TIMES]
+    rows = [*grid(presets, 3), [button(t.buttons["other_time"], reminder_callback("tx"))]]
     rows.append(navigation_row(view, MAIN_SCREEN))
-    return _screen(view, t.text("ask_time"), rows)
+    return with_footer(view, t.text("ask_time"), rows)
 
 
 def ask_zone(view: View, at: time) -> Rendered:
     t = texts(view)
     regions = [
-        _button(t.regions[key], reminder_callback("r", at=at, region=key)) for key in REGION_KEYS
+        button(t.regions[key], reminder_callback("r", at=at, region=key)) for key in REGION_KEYS
     ]
-    rows = [*_grid(regions, 2), [_button(t.buttons["type_zone"], reminder_callback("zx", at=at))]]
+    rows = [*grid(regions, 2), [button(t.buttons["type_zone"], reminder_callback("zx", at=at))]]
     rows.append(navigation_row(view, MAIN_SCREEN))
-    return _screen(view, t.text("ask_zone", time=hhmm(at)), rows)
+    return with_footer(view, t.text("ask_zone", time=hhmm(at)), rows)
 
 
 def pick_zone(view: View, at: time, region: str) -> Rendered:
     zones = REGIONS[REGION_KEYS[region]]
-    buttons = [_button(zone_label(z), reminder_callback("z", at=at, zone=z)) for z in zones]
+    buttons = [button(zone_label(z), reminder_callback("z", at=at, zone=z)) for z in zones]
     rows = [
-        *_grid(buttons, 2),
-        [_button(texts(view).buttons["type_zone"], reminder_callback("zx", at=at))],
+        *grid(buttons, 2),
+        [button(texts(view).buttons["type_zone"], reminder_callback("zx", at=at))],
     ]
     rows.append(navigation_row(view, MAIN_SCREEN))
-    return _screen(view, texts(view).text("pick_zone"), rows)
+    return with_footer(view, texts(view).text("pick_zone"), rows)
 
 
 def ask_days(view: View, at: time, zone: str, intro: str = "") -> Rendered:
     t = texts(view)
     b = t.buttons
     rows = [
-        [_button(b["every_day"], reminder_callback("d", at=at, zone=zone, mask=FULL_MASK))],
+        [button(b["every_day"], reminder_callback("d", at=at, zone=zone, mask=FULL_MASK))],
         [
-            _button(
+            button(
                 b["weekdays"], reminder_callback("d", at=at, zone=zone, mask=days_to_mask(WEEKDAYS))
             )
         ],
-        [_button(b["custom_days"], reminder_callback("dc", at=at, zone=zone, mask=0))],
+        [button(b["custom_days"], reminder_callback("dc", at=at, zone=zone, mask=0))],
         navigation_row(view, MAIN_SCREEN),
     ]
     text = f"{intro}\n\n{t.text('ask_days')}" if intro else t.text("ask_days")
-    return _screen(view, text, rows)
+    return with_footer(view, text, rows)
 
 
 def custom_days(view: View, at: time, zone: str, mask: int) -> Rendered:
     t = texts(view)
     toggles = [
-        _button(
+        button(
             ("✅ " if mask & (1 << day) else "▫️ ") + t.weekdays_short[day],
             reminder_callback("dc", at=at, zone=zone, mask=toggle_day(mask, day)),
         )
         for day in range(7)
     ]
-    rows = _grid(toggles, 4)
+    rows = grid(toggles, 4)
     if mask:
         rows.append(
-            [_button(t.buttons["save_days"], reminder_callback("d", at=at, zone=zone, mask=mask))]
+            [button(t.buttons["save_days"], reminder_callback("d", at=at, zone=zone, mask=mask))]
         )
     rows.append(navigation_row(view, MAIN_SCREEN))
-    return _screen(view, t.text("ask_custom_days"), rows)
+    return with_footer(view, t.text("ask_custom_days"), rows)
 
 
 def zone_found(view: View, zone: str, now: datetime) -> str:
@@ -201,20 +186,20 @@ def nightly(view: View, user_id: int, local_date: date) -> Rendered:
     stretch = t.stretches[turn % len(t.stretches)]
     tip = t.tips[turn % len(t.tips)]
     rows = [
-        [_button(b["start_routine"], reminder_callback("go"))],
+        [button(b["start_routine"], reminder_callback("go"))],
         [
-            _button(b["done"], reminder_callback("done", day=local_date.isoformat())),
-            _button(b["snooze"], reminder_callback("sn")),
+            button(b["done"], reminder_callback("done", day=local_date.isoformat())),
+            button(b["snooze"], reminder_callback("sn")),
         ],
-        [_button(b["skip"], reminder_callback("sk")), _button(b["stop"], reminder_callback("off"))],
+        [button(b["skip"], reminder_callback("sk")), button(b["stop"], reminder_callback("off"))],
     ]
-    return _screen(view, f"{t.text('reminder_title')}\n\n{stretch}\n\n{tip}", rows)
+    return with_footer(view, f"{t.text('reminder_title')}\n\n{stretch}\n\n{tip}", rows)
 
 
 def simple(view: View, text: str, back_to: str = MAIN_SCREEN) -> Rendered:
-    settings_button = [_button(view.say("nav_back"), reminder_callback("menu"))]
-    home = [_button(view.say("nav_home"), screen_callback(back_to))]
-    return _screen(view, text, [settings_button + home])
+    settings_button = [button(view.say("nav_back"), reminder_callback("menu"))]
+    home = [button(view.say("nav_home"), screen_callback(back_to))]
+    return with_footer(view, text, [settings_button + home])
 
 
 def checkin(view: View, night: date) -> Rendered:
@@ -223,8 +208,8 @@ def checkin(view: View, night: date) -> Rendered:
     b = t.buttons
     day = night.isoformat()
     answers = [
-        _button(b[key], reminder_callback("ci", day=day, count=n))
+        button(b[key], reminder_callback("ci", day=day, count=n))
         for n, key in enumerate(("checkin_none", "checkin_one", "checkin_several"))
     ]
-    rows = [answers, [_button(b["checkin_off"], reminder_callback("cit"))]]
-    return _screen(view, t.text("checkin"), rows)
+    rows = [answers, [button(b["checkin_off"], reminder_callback("cit"))]]
+    return with_footer(view, t.text("checkin"), rows)

@@ -63,7 +63,7 @@ def screen_keyboard(view: View, screen: Screen) -> InlineKeyboardMarkup:
         for row in screen.rows
     ]
     if screen.id == EMERGENCY_NUMBERS_SCREEN and view.catalog.emergency.countries:
-        rows.append([_button(view.say("country_button"), country_callback())])
+        rows.append([button(view.say("country_button"), country_callback())])
     if screen.id != MAIN_SCREEN:
         rows.append(navigation_row(view, screen.parent or MAIN_SCREEN))
     return InlineKeyboardMarkup(rows)
@@ -71,8 +71,8 @@ def screen_keyboard(view: View, screen: Screen) -> InlineKeyboardMarkup:
 
 def navigation_row(view: View, back_to: str) -> list[InlineKeyboardButton]:
     return [
-        _button(view.say("nav_back"), screen_callback(back_to)),
-        _button(view.say("nav_home"), screen_callback(MAIN_SCREEN)),
+        button(view.say("nav_back"), screen_callback(back_to)),
+        button(view.say("nav_home"), screen_callback(MAIN_SCREEN)),
     ]
 
 
@@ -88,11 +88,11 @@ def main_menu(view: View, intro_key: str | None = None) -> Rendered:
 def suggestions(view: View, screen_ids: Iterable[str]) -> Rendered:
     """'Did you mean…?': one button per suggested screen, then the menu."""
     rows = [
-        [_button(screen_title(screen), screen_callback(screen.id))]
+        [button(screen_title(screen), screen_callback(screen.id))]
         for sid in screen_ids
         if (screen := view.catalog.screen(sid)) is not None
     ]
-    rows.append([_button(view.say("nav_home"), screen_callback(MAIN_SCREEN))])
+    rows.append([button(view.say("nav_home"), screen_callback(MAIN_SCREEN))])
     return Rendered(view.say("did_you_mean"), InlineKeyboardMarkup(rows))
 
 
@@ -106,8 +106,8 @@ def screen_title(screen: Screen) -> str:
 
 def country_picker(view: View) -> Rendered:
     countries = sorted(view.catalog.emergency.countries.values(), key=lambda c: c.name)
-    buttons = [_button(c.name, country_callback(c.code)) for c in countries]
-    rows = [buttons[i : i + COUNTRY_COLUMNS] for i in range(0, len(buttons), COUNTRY_COLUMNS)]
+    buttons = [button(c.name, country_callback(c.code)) for c in countries]
+    rows = grid(buttons, COUNTRY_COLUMNS)
     rows.append(navigation_row(view, EMERGENCY_NUMBERS_SCREEN))
     return Rendered(view.say("country_prompt"), InlineKeyboardMarkup(rows))
 
@@ -121,12 +121,22 @@ def forget_keyboard(view: View) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                _button(view.say("forget_yes"), forget_callback(ForgetChoice.CONFIRM)),
-                _button(view.say("forget_no"), forget_callback(ForgetChoice.CANCEL)),
+                button(view.say("forget_yes"), forget_callback(ForgetChoice.CONFIRM)),
+                button(view.say("forget_no"), forget_callback(ForgetChoice.CANCEL)),
             ]
         ]
     )
 
 
-def _button(label: str, data: str) -> InlineKeyboardButton:
+def button(label: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=data)
+
+
+def grid(buttons: list[InlineKeyboardButton], columns: int) -> list[list[InlineKeyboardButton]]:
+    """Buttons laid out ``columns`` to a row."""
+    return [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
+
+
+def with_footer(view: View, text: str, rows: list[list[InlineKeyboardButton]]) -> Rendered:
+    """Like every menu screen: the disclaimer link and the emergency hint at the bottom."""
+    return Rendered(f"{text}\n\n{view.say('footer')}", InlineKeyboardMarkup(rows))

@@ -13,6 +13,7 @@ from tgbot.content.checks import (
     check_texts,
     read_yaml,
 )
+from tgbot.services.diary import DURATIONS, SIDES, SITES
 
 TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "ask_site": ("when",),
@@ -84,9 +85,8 @@ BUTTON_KEYS = (
     "see_doctor",
     "no_thanks",
 )
-SITE_KEYS = ("calf", "thigh_front", "thigh_back", "foot", "hand", "neck", "back", "other")
-SIDE_KEYS = ("left", "right", "both")
-DURATION_KEYS = ("under_1", "1_to_10", "over_10")
+# Every site, side and duration the diary knows needs a label.
+SITE_KEYS, SIDE_KEYS, DURATION_KEYS = SITES, SIDES, DURATIONS
 
 
 @dataclass(frozen=True, eq=False)

@@ -62,6 +62,20 @@ async def test_still_hurting_escalates_with_the_emergency_number(bot: Harness) -
     assert "{emergency}" not in help_screen.text
 
 
+@pytest.mark.parametrize(
+    ("routine", "heading"), [("neck", "Neck still hurting"), ("back", "Back still hurting")]
+)
+async def test_back_and_neck_routines_escalate_to_their_own_screen(
+    bot: Harness, routine: str, heading: str
+) -> None:
+    user = bot.driver.user(user_id=612)
+    [menu] = await user.send("/menu")
+    await user.press_data(menu.message_id, f"s:r_{routine}_1")
+    [help_screen] = await user.press("Still hurting")
+    assert heading in help_screen.text
+    assert "112" in help_screen.text and "{emergency}" not in help_screen.text
+
+
 def triage_file() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load((messages_dir() / "en" / "triage.yaml").read_text())
     return data

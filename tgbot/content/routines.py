@@ -6,10 +6,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from tgbot.content.checks import ContentError, check_text, read_entries
+from tgbot.content.checks import ContentError, check_id, check_text, read_entries
 from tgbot.content.model import Button, Screen
 from tgbot.content.screens import check_screen_id, parse_rows
 
+# Where "Still hurting?" leads unless a routine names its own screen (key `still_hurting`).
 STILL_HURTING_SCREEN = "still_hurting"
 
 
@@ -32,6 +33,21 @@ def _parse_file(path: Path, ui: Mapping[str, str]) -> Iterator[Screen]:
         yield from _expand(routine, body, where, str(path), ui)
 
 
+def still_hurting_screen(body: Mapping[str, Any], where: str) -> str:
+    """The routine's escalation screen: its `still_hurting` id, else the shared one.
+
+    Only the id's shape is checked here; an id naming no screen is caught with the other dead
+    links when the screens are linked.
+    """
+    if "still_hurting" not in body:
+        return STILL_HURTING_SCREEN
+    return check_id(body["still_hurting"], f"{where}.still_hurting")
+
+
+def _with_sources(text: str, sources: str | None) -> str:
+    return f"{text}\n\n{sources}" if sources else text
+
+
 def _expand(
     routine: str, body: dict[str, Any], where: str, source: str, ui: Mapping[str, str]
 ) -> Iterator[Screen]:
@@ -39,9 +55,10 @@ def _expand(
     steps = body.get("steps")
     if not isinstance(steps, list) or not steps:
         raise ContentError(f"{where}.steps: a routine needs at least one step")
+    sources = check_text(body["sources"], f"{where}.sources") if "sources" in body else None
     total = len(steps)
     check_screen_id(done_id(routine), f"{where}: generated screen id")
-    still = Button(ui["routine_still_hurting"], STILL_HURTING_SCREEN)
+    still = Button(ui["routine_still_hurting"], still_hurting_screen(body, where))
     for number, raw in enumerate(steps, start=1):
         step = check_text(raw, f"{where}.steps[{number - 1}]")
         progress = ui["routine_progress"].format(n=number, total=total)
@@ -49,8 +66,12 @@ def _expand(
             onward = Button(ui["routine_next"], step_id(routine, number + 1))
         else:
             onward = Button(ui["routine_done"], done_id(routine))
-        text = check_text(f"<b>{title}</b>\n<i>{progress}</i>\n\n{step}", f"{where}.steps")
+        text = check_text(
+            _with_sources(f"<b>{title}</b>\n<i>{progress}</i>\n\n{step}", sources),
+            f"{where}.steps",
+        )
         yield Screen(step_id(routine, number), text, ((onward,), (still,)), source)
     done = check_text(body.get("done"), f"{where}.done")
     extra = parse_rows(body.get("done_buttons") or [], f"{where}.done")
-    yield Screen(done_id(routine), f"<b>{title}</b>\n\n{done}", extra, source)
+    text = check_text(_with_sources(f"<b>{title}</b>\n\n{done}", sources), f"{where}.done")
+    yield Screen(done_id(routine), text, extra, source)

@@ -1,8 +1,9 @@
-"""The evaluation scoring rules, and the matcher measured on question sets.
+"""Evaluation by triage level: the scoring rules, ``tgbot eval`` on a small fixture, and the
+understanding service measured on our sets and the shared one.
 
-The local harness builds the reply the bot would send from the MatchResult (screen text plus
-button labels, or the ui texts), without Telegram, so tuning is fast. ``tgbot eval`` runs the
-same sets through the real bot.
+The local harness builds the answer body the bot would show from the Understanding (screen
+text, confirm question or ui text, never the footer or the buttons), without Telegram, so the
+sets run in seconds. ``tgbot eval`` runs the same sets through the real bot.
 """
 
 from __future__ import annotations
@@ -12,185 +13,68 @@ from pathlib import Path
 
 import pytest
 
+from tgbot.cli import main
 from tgbot.content import Catalog, Content
 from tgbot.services.evaluation import (
     EvalItem,
     EvalReport,
+    ItemResult,
     QuestionsError,
+    Reply,
     evaluate,
     format_report,
     load_questions,
-    score_reply,
 )
-from tgbot.services.matching import Matcher, MatchKind, MatchResult
+from tgbot.services.understanding import Kind, Understander, Understanding, understander_for
 from tgbot.telegram_html import html_to_plain
 
 REPO = Path(__file__).resolve().parents[1]
 OWN_QUESTIONS = REPO / "tests" / "data" / "questions.yaml"
+RED_FLAGS = REPO / "tests" / "data" / "redflags.yaml"
 SHARED_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.yaml"
-FALLBACK_UI = "cramp menu help"
-MAIN_SCREEN = "main"
 START_COMMANDS = ("/start", "/menu", "/help")
 
 RecordProperty = Callable[[str, object], None]
 
-TARGET_OVERALL = 0.95
-TARGET_ALARM_KINDS = ("emergency", "urgent")
-TARGET_FALSE_ALARMS = 0.03
+# Targets of the issue on safe understanding (benign = needs no more than self-care).
+TARGET_BENIGN_EMERGENCY = 0.02
+TARGET_BENIGN_URGENT = 0.05
+TARGET_BENIGN_CONFIRM = 0.10
+TARGET_KEYWORDS = 0.95
 
 
 # ------------------------------------------------------------------------------ local harness
 
 
-def _ui(catalog: Catalog, key: str) -> str:
-    text = catalog.ui.get(key)
-    return html_to_plain(catalog.personalise(text, None)) if text else FALLBACK_UI
-
-
-def _labels(catalog: Catalog, screen_id: str) -> list[str]:
-    screen = catalog.screens.get(screen_id)
-    return [b.label for row in screen.rows for b in row] if screen else []
-
-
-def _title(catalog: Catalog, screen_id: str) -> str:
-    screen = catalog.screens[screen_id]
-    if screen.title:
-        return screen.title
-    return html_to_plain(screen.text).strip().splitlines()[0][:40]
-
-
-def reply_text(catalog: Catalog, result: MatchResult) -> str:
-    """What the bot would show for ``result``: text and button labels, without the footer."""
-    menu = _labels(catalog, MAIN_SCREEN)
-    if result.kind in (MatchKind.RED_FLAG, MatchKind.ANSWER) and result.screen_id:
-        screen = catalog.screens[result.screen_id]
-        body = html_to_plain(catalog.personalise(screen.text, None))
-        return "\n".join([body, *_labels(catalog, screen.id)])
-    if result.kind is MatchKind.GREETING:
-        return "\n".join([_ui(catalog, "welcome"), *menu])
-    if result.kind is MatchKind.THANKS:
-        return "\n".join([_ui(catalog, "thanks"), *menu])
-    if result.kind is MatchKind.OFF_TOPIC:
-        return "\n".join([_ui(catalog, "off_topic"), *menu])
-    titles = [_title(catalog, s) for s in result.suggestions]
-    return "\n".join([_ui(catalog, "did_you_mean"), *titles, _ui(catalog, "nav_home")])
-
-
-def local_reply(catalog: Catalog, matcher: Matcher, text: str) -> tuple[str, bool]:
-    """(reply text, was it the emergency answer) for one typed message or /command."""
-    if text.strip().split()[0] in START_COMMANDS:  # the bot's command handlers answer these
-        result = MatchResult(MatchKind.GREETING, None, None, (), 0.0, "command")
-    else:
-        result = matcher.match(text)
-    emergency = result.kind is MatchKind.RED_FLAG and result.level == "emergency"
-    return reply_text(catalog, result), emergency
+def answer_body(catalog: Catalog, understood: Understanding) -> str:
+    """The text the bot shows for ``understood``, without footer and buttons."""
+    if understood.kind is Kind.CONFIRM:
+        assert understood.question is not None
+        note = catalog.text(f"confirm_note_{understood.level.label}")
+        return understood.question + "\n" + html_to_plain(catalog.personalise(note, None))
+    screen = catalog.screen(understood.screen) if understood.screen else None
+    if understood.kind in (Kind.RED_FLAG, Kind.ANSWER) and screen is not None:
+        return html_to_plain(catalog.personalise(screen.text, None))
+    key = {
+        Kind.GREETING: "welcome",
+        Kind.THANKS: "thanks",
+        Kind.OFF_TOPIC: "off_topic",
+    }.get(understood.kind, "did_you_mean")
+    return html_to_plain(catalog.personalise(catalog.text(key), None))
 
 
 async def run_local(catalog: Catalog, items: Sequence[EvalItem]) -> EvalReport:
-    matcher = catalog.matcher
-    assert matcher is not None, "messages/en/matching.yaml did not load"
+    understander = understander_for(catalog, "use")
+    assert understander is not None, "messages/en/matching.yaml did not load"
 
-    async def reply(item: EvalItem) -> tuple[str, bool]:
-        return local_reply(catalog, matcher, item.text)
+    async def reply(item: EvalItem) -> Reply:
+        if item.text.strip().split()[0] in START_COMMANDS:  # the command handlers answer
+            return Reply(html_to_plain(catalog.text("welcome")), "greeting", "none", None)
+        understood = understander.understand(item.text)
+        body = answer_body(catalog, understood)
+        return Reply(body, understood.kind.value, understood.level.label, understood.screen)
 
     return await evaluate(items, reply)
-
-
-def assert_targets(report: EvalReport) -> None:
-    text = format_report(report)
-    assert report.overall_rate >= TARGET_OVERALL, text
-    for kind in TARGET_ALARM_KINDS:
-        assert report.kind_rate(kind) == 1.0, text
-    assert not report.must_not_hits, text
-    assert report.false_alarm_rate <= TARGET_FALSE_ALARMS, text
-
-
-# ------------------------------------------------------------------------------ scoring rules
-
-
-def _item(kind: str = "causes", expect: tuple[str, ...] = ("water",), must_not=()) -> EvalItem:
-    return EvalItem("question", kind, "en", expect, tuple(must_not))
-
-
-def test_pass_needs_one_expected_phrase_case_insensitive() -> None:
-    assert score_reply(_item(expect=("hydrat", "salt")), "Stay HYDRATED", False).passed
-    assert not score_reply(_item(expect=("hydrat",)), "Stretch it", False).passed
-
-
-def test_must_not_phrase_fails_even_with_expected_phrase() -> None:
-    result = score_reply(_item(expect=("doctor",), must_not=("no need",)), "No need: doctor", False)
-    assert not result.passed
-    assert result.must_not_hit == "no need"
-
-
-def _report(rows: list[tuple[str, bool, bool]]) -> EvalReport:
-    """rows: (kind, passed, emergency answer)."""
-    results = []
-    for kind, passed, emergency in rows:
-        results.append(score_reply(_item(kind, ("yes",)), "yes" if passed else "no", emergency))
-    return EvalReport(results)
-
-
-def test_rates_per_kind_and_overall() -> None:
-    report = _report([("causes", True, False), ("causes", False, False), ("urgent", True, True)])
-    assert report.per_kind == {"causes": (1, 2), "urgent": (1, 1)}
-    assert report.overall_rate == pytest.approx(2 / 3)
-    assert [r.item.kind for r in report.failures] == ["causes"]
-
-
-def test_false_alarms_count_only_non_alarm_kinds() -> None:
-    report = _report(
-        [
-            ("emergency", True, True),
-            ("urgent", True, True),
-            ("see_doctor", True, True),
-            ("night_cramps", True, True),
-            ("causes", True, False),
-            ("greeting", True, False),
-            ("off_topic", True, False),
-        ]
-    )
-    assert report.false_alarm_rate == pytest.approx(1 / 4)
-
-
-def test_empty_report_is_not_a_division_by_zero() -> None:
-    report = EvalReport([])
-    assert report.overall_rate == 0.0
-    assert report.false_alarm_rate == 0.0
-    assert report.kind_rate("emergency") == 0.0
-
-
-def test_format_report_lists_rates_and_failures() -> None:
-    report = _report([("causes", False, True), ("urgent", True, True)])
-    text = format_report(report)
-    assert "causes" in text and "overall" in text and "50.0%" in text
-    assert "false-alarm rate" in text and "100.0%" in text
-    assert "Failures (1)" in text and "expected any of: yes" in text
-
-
-def test_load_questions_filters_language_and_keeps_numbers_as_text(tmp_path: Path) -> None:
-    path = tmp_path / "q.yaml"
-    path.write_text(
-        "- {text: hi, kind: greeting, expect_any: [menu]}\n"
-        "- {text: hola, kind: greeting, lang: es, expect_any: [menú]}\n"
-        "- {text: help, kind: emergency, expect_any: [911, call], must_not: [fine]}\n",
-        encoding="utf-8",
-    )
-    assert [i.text for i in load_questions(path, "en")] == ["hi", "help"]
-    assert [i.text for i in load_questions(path, "es")] == ["hola"]
-    assert len(load_questions(path)) == 3
-    assert load_questions(path, "en")[1].expect_any == ("911", "call")
-    assert load_questions(path, "en")[1].must_not == ("fine",)
-
-
-def test_load_questions_names_the_broken_item(tmp_path: Path) -> None:
-    path = tmp_path / "q.yaml"
-    path.write_text("- {text: hi, kind: greeting}\n", encoding="utf-8")
-    with pytest.raises(QuestionsError, match=r"q\.yaml: \[0\]\.expect_any"):
-        load_questions(path)
-
-
-# ------------------------------------------------------------------------------ question sets
 
 
 @pytest.fixture(scope="module")
@@ -198,15 +82,124 @@ def catalog(content: Content) -> Catalog:
     return content.catalogs["en"]
 
 
-async def measure(catalog: Catalog, path: Path, record_property: RecordProperty) -> EvalReport:
-    """Evaluate the English items of ``path``; the report goes to the captured output (shown
-    with -rA, -s or on failure) and to the JUnit properties, so it is visible without -s."""
-    report = await run_local(catalog, load_questions(path, "en"))
-    text = format_report(report)
-    print(f"{path}\n{text}")
-    record_property("overall_rate", f"{report.overall_rate:.3f}")
+async def measure(
+    catalog: Catalog, path: Path, record_property: RecordProperty, lang: str | None = "en"
+) -> EvalReport:
+    """Evaluate ``path``; the report goes to the captured output (shown with -rA, -s or on
+    failure) and to the JUnit properties, so it is visible without -s."""
+    report = await run_local(catalog, load_questions(path, lang))
+    text = format_report(report, path.name)
+    print(text)
     record_property("report", text)
     return report
+
+
+def assert_benign_targets(report: EvalReport) -> None:
+    text = format_report(report)
+    assert report.all.shown_on_benign("emergency") <= TARGET_BENIGN_EMERGENCY, text
+    assert report.all.shown_on_benign("urgent") <= TARGET_BENIGN_URGENT, text
+    assert report.all.shown_on_benign("confirm") <= TARGET_BENIGN_CONFIRM, text
+
+
+# ------------------------------------------------------------------------------ scoring rules
+
+
+def _result(level: str, shown: str, kind: str = "answer", **item: object) -> ItemResult:
+    return ItemResult(
+        EvalItem("text", "k", level=level, **item),  # type: ignore[arg-type]
+        Reply("body", kind, shown, "s"),
+    )
+
+
+def test_under_triage_counts_only_red_flags_shown_below_their_level() -> None:
+    assert _result("emergency", "urgent").under
+    assert _result("urgent", "see_doctor").under
+    assert not _result("urgent", "emergency").under
+    assert not _result("emergency", "emergency", kind="confirm").under  # asked, number visible
+    assert not _result("self_care", "none").under  # a greeting needs no level
+
+
+def test_over_triage_is_an_alarm_shown_where_less_was_needed_not_a_question() -> None:
+    assert _result("self_care", "emergency", kind="red_flag").over
+    assert _result("see_doctor", "urgent", kind="red_flag").over
+    assert not _result("self_care", "urgent", kind="confirm").over
+    assert not _result("urgent", "urgent", kind="red_flag").over
+
+
+def test_keywords_are_read_in_the_body_and_must_not_wins() -> None:
+    hit = ItemResult(
+        EvalItem("t", "k", expect_any=("hydrat",)),
+        Reply("Stay HYDRATED", "answer", "self_care", "s"),
+    )
+    assert hit.keywords_ok
+    bad = ItemResult(
+        EvalItem("t", "k", expect_any=("doctor",), must_not=("no need",)),
+        Reply("No need: doctor", "answer", "self_care", "s"),
+    )
+    assert bad.keywords_ok is False and bad.must_not_hit == "no need"
+
+
+def test_screen_accuracy_only_where_screens_are_given() -> None:
+    assert _result("urgent", "urgent", screens=("s",)).screen_ok
+    assert _result("urgent", "urgent", screens=("other",)).screen_ok is False
+    assert _result("urgent", "urgent").screen_ok is None
+
+
+def test_shared_kinds_map_to_levels(tmp_path: Path) -> None:
+    path = tmp_path / "q.yaml"
+    path.write_text(
+        "- {text: a, kind: emergency, expect_any: [x]}\n"
+        "- {text: b, kind: see_doctor, expect_any: [x]}\n"
+        "- {text: c, kind: hydration, expect_any: [x], lang: es}\n"
+        "- {text: d, flag: stroke, level: emergency, screens: [em_stroke], holdout: true}\n",
+        encoding="utf-8",
+    )
+    items = load_questions(path)
+    assert [i.level for i in items] == ["emergency", "see_doctor", "self_care", "emergency"]
+    assert items[3].holdout and items[3].screens == ("em_stroke",) and items[3].kind == "stroke"
+    assert [i.text for i in load_questions(path, "es")] == ["c"]
+
+
+def test_load_questions_names_the_broken_item(tmp_path: Path) -> None:
+    path = tmp_path / "q.yaml"
+    path.write_text("- {text: a, kind: x, level: severe}\n", encoding="utf-8")
+    with pytest.raises(QuestionsError, match=r"\[0\]\.level"):
+        load_questions(path)
+
+
+FIXTURE = """\
+- {text: "crushing chest pain and i cant breathe", kind: emergency, level: emergency}
+- {text: "how do i stretch my calf", kind: relief, level: emergency}
+- {text: "how do i stretch my calf", kind: relief, level: self_care}
+- {text: "my calf is swollen hot and red", kind: dvt, level: self_care}
+"""
+
+
+def test_tgbot_eval_counts_under_and_over_triage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the real bot: one red flag met, one under-triaged (a calf stretch shown where
+    an emergency was required), one benign answer, one over-triage (same-day screen shown
+    where self-care was said to be enough)."""
+    path = tmp_path / "fixture.yaml"
+    path.write_text(FIXTURE, encoding="utf-8")
+    assert main(["eval", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "UNDER-TRIAGE of red flags: 1 (target 0)" in out
+    assert "over-triage (urgent/emergency shown where less was needed): 1" in out
+    assert "how do i stretch my calf" in out.split("UNDER-TRIAGED (1):")[1]
+    assert main(["eval", "--levels", str(path)]) == 1  # --levels fails on under-triage
+    capsys.readouterr()
+
+
+def test_format_report_lists_groups_and_latency() -> None:
+    report = EvalReport([_result("urgent", "see_doctor"), _result("self_care", "self_care")])
+    text = format_report(report)
+    for part in ("-- by kind", "-- by language", "held back", "UNDER-TRIAGE", "p99"):
+        assert part in text
+
+
+# ------------------------------------------------------------------------------ measured
 
 
 async def test_own_questions_meet_the_targets(
@@ -214,7 +207,10 @@ async def test_own_questions_meet_the_targets(
 ) -> None:
     report = await measure(catalog, OWN_QUESTIONS, record_property)
     assert len(report.results) >= 80
-    assert_targets(report)
+    text = format_report(report)
+    assert report.all.under == 0, text
+    assert (report.all.keyword_accuracy or 0) >= TARGET_KEYWORDS, text
+    assert_benign_targets(report)
 
 
 async def test_shared_questions_meet_the_targets(
@@ -222,4 +218,39 @@ async def test_shared_questions_meet_the_targets(
 ) -> None:
     if not SHARED_QUESTIONS.is_file():
         pytest.skip(f"{SHARED_QUESTIONS} not present")
-    assert_targets(await measure(catalog, SHARED_QUESTIONS, record_property))
+    report = await measure(catalog, SHARED_QUESTIONS, record_property)
+    text = format_report(report)
+    assert report.all.under == 0, text
+    assert (report.all.keyword_accuracy or 0) >= TARGET_KEYWORDS, text
+    assert_benign_targets(report)
+
+
+# The target is 0 under-triaged red flags; the issue stays open until it is met. These
+# ceilings are today's measured figures, so any change that misses more fails here.
+RED_FLAG_UNDER_CEILING = {"tuned": 200, "held back": 70}
+
+
+async def test_red_flag_set_is_no_worse_than_measured(
+    catalog: Catalog, record_property: RecordProperty
+) -> None:
+    report = await measure(catalog, RED_FLAGS, record_property, lang=None)
+    assert len(report.results) >= 25 * 30
+    text = format_report(report)
+    by_part = report.groups(lambda r: "held back" if r.item.holdout else "tuned")
+    for part, ceiling in RED_FLAG_UNDER_CEILING.items():
+        assert by_part[part].under <= ceiling, text
+
+
+async def test_negated_red_flags_do_not_raise_an_alarm(
+    catalog: Catalog, record_property: RecordProperty
+) -> None:
+    items = [i for i in load_questions(RED_FLAGS) if not i.is_red_flag]
+    report = await run_local(catalog, items)
+    text = format_report(report)
+    assert report.all.shown_on_benign("emergency") <= TARGET_BENIGN_EMERGENCY, text
+    assert report.all.shown_on_benign("urgent") <= TARGET_BENIGN_URGENT, text
+
+
+def test_the_understander_uses_the_semantic_tier(catalog: Catalog) -> None:
+    understander = understander_for(catalog, "use")
+    assert isinstance(understander, Understander) and understander.tier is not None

@@ -178,13 +178,17 @@ async def test_absurd_times_get_a_hint_and_the_question_again(
     assert "22:15" in zone_question.text
 
 
-async def test_a_red_flag_beats_an_open_set_up_question(bot: Harness) -> None:
+async def test_a_red_flag_beats_an_open_set_up_question(bot: Harness, content: Content) -> None:
     user = bot.driver.user(user_id=706)
     await user.send("/reminders")
     await user.press(0)  # Turn on
     await user.press("Other")
-    [reply] = await user.send("crushing chest pain and I can't breathe")
+    reply, closed = await user.send("crushing chest pain and I can't breathe")
     assert "112" in reply.text
+    assert closed.text == content.catalog("en").text("prompt_closed").strip()
+    # The time question is closed: a zone typed now is not taken as its answer.
+    [after] = await user.send("Europe/Berlin")
+    assert "22:15" not in after.text
 
 
 @pytest.mark.parametrize("args", ["", "25:99 Berlin", "22:15 Atlantis", "soon"])

@@ -24,6 +24,7 @@ from tgbot.services.diary_log import DiaryService
 from tgbot.services.diary_render import shutdown_workers
 from tgbot.services.reminder_engine import ReminderEngine
 from tgbot.services.reminders import ReminderService
+from tgbot.services.understanding import understander_for
 from tgbot.storage import DiaryRepository, ReminderRepository, UserRepository, open_database
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,11 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         reminders=ReminderService(repository, setup.clock),
         engine=engine,
         diary=DiaryService(DiaryRepository(database), repository, users, setup.clock),
+        clock=setup.clock,
     )
+    for catalog in setup.content.catalogs.values():
+        # Load the encoder and embed the exemplars now, not on someone's first message.
+        understander_for(catalog, setup.settings.encoder)
     engine.start()
     if app.job_queue is not None:
         app.job_queue.run_repeating(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -45,11 +46,19 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="print the bot's reply to one message")
     ask.add_argument("text")
     ask.add_argument("--lang", default="en", help="the sender's language code")
+    ask.add_argument("--json", action="store_true", help="print what was understood, as JSON")
     ask.set_defaults(handler=_ask)
 
-    evaluate = sub.add_parser("eval", help="score the bot's replies on a questions file")
-    evaluate.add_argument("file", type=Path)
-    evaluate.add_argument("--lang", default="en", help="only items in this language")
+    evaluate = sub.add_parser(
+        "eval", help="score the bot's replies on question files, by triage level"
+    )
+    evaluate.add_argument("files", type=Path, nargs="+", metavar="file")
+    evaluate.add_argument("--lang", default=None, help="only items in this language")
+    evaluate.add_argument(
+        "--levels",
+        action="store_true",
+        help="exit 1 if any red flag is under-triaged (the report is printed either way)",
+    )
     evaluate.set_defaults(handler=_eval)
 
     health = sub.add_parser("health", help="exit 0 if the running bot's heartbeat is fresh")
@@ -109,6 +118,12 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from tgbot.terminal import ask
 
     _quiet_logging(settings)
+    if args.json:
+        from tgbot.terminal import ask_json
+
+        reply = asyncio.run(ask_json(settings, args.text, args.lang))
+        print(json.dumps(reply, ensure_ascii=False))
+        return 0
     print(asyncio.run(ask(settings, args.text, args.lang)))
     return 0
 
@@ -117,13 +132,17 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from tgbot.services.evaluation import format_report
     from tgbot.terminal import evaluate_file
 
-    if not args.file.is_file():
-        print(f"tgbot: no such questions file: {args.file}", file=sys.stderr)
+    missing = [f for f in args.files if not f.is_file()]
+    if missing:
+        print(f"tgbot: no such questions file: {missing[0]}", file=sys.stderr)
         return 2
     _quiet_logging(settings)
-    report = asyncio.run(evaluate_file(settings, args.file, args.lang))
-    print(format_report(report))
-    return 0
+    under = 0
+    for path in args.files:
+        report = asyncio.run(evaluate_file(settings, path, args.lang))
+        print(format_report(report, str(path)), end="\n\n")
+        under += report.all.under
+    return 1 if args.levels and under else 0
 
 
 def _standin(args: argparse.Namespace, settings: Settings) -> int:

@@ -35,6 +35,7 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     messages_dir: Path | None = None  # None: the messages/ shipped with the package
     reminder_rate: float = 25.0  # reminders per second; Telegram allows about 30/s in bulk
+    encoder: str = "use"  # the semantic tier's sentence encoder: use, e5, or off (rules only)
 
     @property
     def log_level_number(self) -> int:
@@ -61,6 +62,7 @@ def load_settings(
         admin_ids=_admin_ids(merged.get("TGBOT_ADMIN_IDS", "").strip()),
         messages_dir=_messages_dir(merged.get("TGBOT_MESSAGES_DIR", "").strip()),
         reminder_rate=_reminder_rate(merged.get("TGBOT_REMINDER_RATE", "").strip()),
+        encoder=_encoder(merged.get("TGBOT_ENCODER", "").strip().lower()),
     )
 
 
@@ -145,3 +147,16 @@ def _reminder_rate(value: str) -> float:
             f"{MAX_REMINDER_RATE:g} (Telegram's bulk limit), not {value!r}"
         )
     return rate
+
+
+ENCODER_CHOICES = ("use", "e5", "off")
+
+
+def _encoder(value: str) -> str:
+    if not value:
+        return Settings.encoder
+    if value not in ENCODER_CHOICES:
+        raise ConfigError(
+            f"TGBOT_ENCODER must be one of {', '.join(ENCODER_CHOICES)}, not {value!r}"
+        )
+    return value

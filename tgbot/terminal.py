@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from tgbot.app import STANDIN_TOKEN, build_application
 from tgbot.config import Settings
 from tgbot.content import Catalog, Content, load_content
-from tgbot.services.evaluation import EvalItem, EvalReport, evaluate, load_questions
-from tgbot.services.matching import MatchKind
+from tgbot.services.evaluation import EvalItem, EvalReport, Reply, evaluate, load_questions
+from tgbot.services.understanding import understander_for
 from tgbot.standin import BotDriver, BotMessage, DriverUser, FakeBotAPI
 from tgbot.storage.database import MEMORY
+from tgbot.telegram_html import html_to_plain
 
 CHAT_USER_ID = 100_001
 EVAL_FIRST_USER_ID = 200_001
@@ -77,6 +79,25 @@ async def ask(settings: Settings, text: str, language: str) -> str:
         return format_replies(await user.send(text))
 
 
+async def ask_json(settings: Settings, text: str, language: str) -> dict[str, Any]:
+    """The reply to one message as data: what was understood (screen, level, kind) and what
+    the person reads (the answer's text and button labels)."""
+    content = load_content(settings.messages_dir)
+    async with local_driver(replace(settings, db_path=Path(MEMORY)), content) as driver:
+        user = driver.user(user_id=CHAT_USER_ID, first_name="You", language_code=language)
+        reply, messages = await _reply(driver, user, content, settings, text, language)
+    catalog = content.catalog(language)
+    first = messages[0] if messages else None
+    return {
+        "screen": reply.screen,
+        "level": reply.level,
+        "kind": reply.kind,
+        "language": catalog.language,
+        "text": first.text if first else "",
+        "buttons": [[b.label for b in row] for row in first.buttons] if first else [],
+    }
+
+
 async def evaluate_file(settings: Settings, path: Path, language: str | None) -> EvalReport:
     """Send every question through the real bot (the path ``ask`` uses) and score the replies."""
     items = load_questions(path, language)
@@ -84,13 +105,45 @@ async def evaluate_file(settings: Settings, path: Path, language: str | None) ->
     async with local_driver(replace(settings, db_path=Path(MEMORY)), content) as driver:
         next_user = iter(range(EVAL_FIRST_USER_ID, EVAL_FIRST_USER_ID + len(items) + 1))
 
-        async def reply(item: EvalItem) -> tuple[str, bool]:
+        async def reply(item: EvalItem) -> Reply:
             # A fresh user per question: no state leaks from one answer into the next.
             user = driver.user(user_id=next(next_user), language_code=item.lang)
-            text = format_replies(await user.send(item.text))
-            return text, is_emergency_answer(content.catalog(item.lang), item.text)
+            answer, _ = await _reply(driver, user, content, settings, item.text, item.lang)
+            return answer
 
         return await evaluate(items, reply)
+
+
+async def _reply(
+    driver: BotDriver,
+    user: DriverUser,
+    content: Content,
+    settings: Settings,
+    text: str,
+    language: str,
+) -> tuple[Reply, list[BotMessage]]:
+    """Send ``text`` as ``user``; the reply's body (footer cut off) and what was understood
+    (the same deterministic service the handler asked)."""
+    started = time.perf_counter()
+    messages = await user.send(text)
+    seconds = time.perf_counter() - started
+    catalog = content.catalog(language)
+    body = answer_body(catalog, messages[0].text if messages else "")
+    understander = understander_for(catalog, settings.encoder)
+    if text.startswith("/") or understander is None:
+        return Reply(body, "greeting", "none", None, seconds), messages
+    understood = understander.understand(text)
+    reply = Reply(body, understood.kind.value, understood.level.label, understood.screen, seconds)
+    return reply, messages
+
+
+def answer_body(catalog: Catalog, text: str) -> str:
+    """A reply's text without the footer every screen carries (keywords are read there)."""
+    for country in (None, *catalog.emergency.countries):
+        footer = html_to_plain(catalog.personalise(catalog.text("footer"), country)).strip()
+        if footer and text.rstrip().endswith(footer):
+            return text.rstrip()[: -len(footer)].rstrip()
+    return text
 
 
 async def chat(
@@ -136,11 +189,3 @@ async def _act(
         show(f"(there is no button {line} on the last message; 1-{len(buttons)})")
         return []
     return await user.send(line)
-
-
-def is_emergency_answer(catalog: Catalog, text: str) -> bool:
-    """Whether the bot answered with an emergency red flag (the matcher is deterministic)."""
-    if catalog.matcher is None:
-        return False
-    result = catalog.matcher.match(text)
-    return result.kind is MatchKind.RED_FLAG and result.level == "emergency"

@@ -27,6 +27,7 @@ from tgbot.content.model import Catalog, Command, Screen
 from tgbot.content.reminder_texts import load_reminder_texts
 from tgbot.content.routines import load_routines
 from tgbot.content.screens import link_screens, load_screen_files
+from tgbot.content.semantic import SEMANTIC_FILE, load_semantic
 from tgbot.content.triage import load_triage
 from tgbot.telegram_html import parse_html, utf16_len
 
@@ -72,6 +73,14 @@ REQUIRED_UI_KEYS = (
     "country_button",
     "country_prompt",
     "country_saved",
+    "confirm_yes",
+    "confirm_no",
+    "confirm_note_emergency",
+    "confirm_note_urgent",
+    "confirm_note_see_doctor",
+    "confirm_no_menu",
+    "prompt_closed",
+    "prompt_left_open",
 )
 # Shown on buttons or as popups: plain text, short.
 BUTTON_UI_KEYS = (
@@ -85,6 +94,8 @@ BUTTON_UI_KEYS = (
     "triage_yes",
     "triage_no",
     "country_button",
+    "confirm_yes",
+    "confirm_no",
 )
 POPUP_UI_KEYS = {"expired_toast": 200}
 PROGRESS_PLACEHOLDERS = ("n", "total")
@@ -149,7 +160,10 @@ def load_catalog(folder: Path) -> Catalog:
     matcher = _load_matcher(folder / MATCHING_FILE, screens.keys())
     reminders = load_reminder_texts(folder / "reminders.yaml")
     diary = load_diary_texts(folder / "diary.yaml")
-    return Catalog(folder.name, ui, commands, screens, emergency, reminders, diary, matcher)
+    semantic = load_semantic(folder / SEMANTIC_FILE, screens.keys())
+    return Catalog(
+        folder.name, ui, commands, screens, emergency, reminders, diary, matcher, semantic
+    )
 
 
 def _load_ui(path: Path) -> dict[str, str]:

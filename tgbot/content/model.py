@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tgbot.content.diary_texts import DiaryTexts
     from tgbot.content.reminder_texts import ReminderTexts
+    from tgbot.content.semantic import SemanticExemplars
     from tgbot.services.matching import Matcher
 
 
@@ -64,6 +65,7 @@ class Catalog:
     reminders: ReminderTexts
     diary: DiaryTexts
     matcher: Matcher | None = None
+    semantic: SemanticExemplars | None = None
 
     def text(self, key: str) -> str:
         return self.ui[key]

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from tgbot.config import Settings
 from tgbot.content import Catalog, Content
 from tgbot.handlers.screens import View
+from tgbot.services.clock import Clock
 from tgbot.services.diary_log import DiaryService
 from tgbot.services.reminder_engine import ReminderEngine
 from tgbot.services.reminders import ReminderService
@@ -27,6 +28,7 @@ class BotServices:
     reminders: ReminderService
     engine: ReminderEngine
     diary: DiaryService
+    clock: Clock
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import Update
 
@@ -10,48 +11,94 @@ from tgbot.handlers.context import BotContext
 from tgbot.handlers.diary import answer_note, offer_to_log
 from tgbot.handlers.reminder_views import REMINDERS_SCREEN
 from tgbot.handlers.reminders import answer_pending, reminder_settings
-from tgbot.handlers.replies import send
-from tgbot.handlers.screens import Rendered, View, main_menu, render_screen, suggestions
+from tgbot.handlers.replies import send, user_id_of
+from tgbot.handlers.screens import (
+    Rendered,
+    View,
+    confirm_question,
+    main_menu,
+    render_screen,
+    suggestions,
+)
+from tgbot.handlers.user_state import breaks_prompt, close_question, open_prompt
 from tgbot.services.matching import MatchKind, MatchResult
+from tgbot.services.understanding import Kind, Understanding, understander_for
+
+SHOWN_KINDS = (MatchKind.RED_FLAG, MatchKind.ANSWER)
 
 log = logging.getLogger(__name__)
 
 
 async def on_text(update: Update, context: BotContext) -> None:
-    """Red flags first (the matcher guarantees it), then an open set-up question, then the
-    best screen, or 'did you mean'."""
+    """Red flags first (never held back by an open prompt), then an open set-up question,
+    then the best screen, a confirming question, or 'did you mean'."""
     message = update.effective_message
     view = context.view
     if message is None or not message.text:
         await send(update, context, main_menu(view, "text_pointer"))
         return
-    matcher = view.catalog.matcher
-    result = matcher.match(message.text) if matcher is not None else None
-    if result is not None:
-        log.info(
-            "typed message: kind=%s rule=%s level=%s", result.kind.name, result.rule, result.level
-        )
-    if result is None or result.kind is not MatchKind.RED_FLAG:
-        unclear = (MatchKind.UNSURE, MatchKind.OFF_TOPIC)
-        understood = result is not None and result.kind not in unclear
-        if await answer_pending(update, context, message.text, understood_otherwise=understood):
-            return
-        if await answer_note(update, context, message.text):
-            return
-    if result is not None and result.screen_id == REMINDERS_SCREEN:
-        user = update.effective_user
-        assert user is not None
-        await send(update, context, await reminder_settings(context, user.id))
+    text = message.text
+    understander = understander_for(view.catalog, context.services.settings.encoder)
+    understood = understander.understand(text) if understander is not None else None
+    if understood is None:
+        await send(update, context, main_menu(view, "text_pointer"))
         return
-    reply = answer_for(view, result) if result is not None else main_menu(view, "text_pointer")
-    await send(update, context, reply)
-    if result is not None and result.kind is MatchKind.ANSWER:
-        await offer_to_log(update, context, message.text)
+    log.info(
+        "typed message: kind=%s level=%s screen=%s reason=%s",
+        understood.kind.value,
+        understood.level.label,
+        understood.screen,
+        understood.reason,
+    )
+    prompt = await open_prompt(update, context)
+    if prompt is not None and not breaks_prompt(prompt, understood, text):
+        clear = understood.kind not in (Kind.UNSURE, Kind.OFF_TOPIC)
+        if await answer_pending(update, context, text, understood_otherwise=clear):
+            return
+        if await answer_note(update, context, text):
+            return
+    if understood.screen == REMINDERS_SCREEN and understood.kind is Kind.ANSWER:
+        await send(update, context, await reminder_settings(context, user_id_of(update)))
+    else:
+        await send(update, context, reply_for(view, understood))
+    if prompt is not None:
+        await _say_prompt_state(update, context, prompt, understood)
+    if understood.kind is Kind.ANSWER:
+        await offer_to_log(update, context, text)
+
+
+async def _say_prompt_state(
+    update: Update, context: BotContext, prompt: dict[str, Any], understood: Understanding
+) -> None:
+    """The message was answered instead of taken as the prompt's answer: a red flag closes
+    the prompt; a question or a cramp report leaves a note prompt open, and says so."""
+    view = context.view
+    still_open = await open_prompt(update, context) is not None
+    if still_open and prompt.get("what") == "note" and understood.kind is Kind.ANSWER:
+        await send(update, context, Rendered(view.say("prompt_left_open"), None))
+        return
+    if still_open:
+        await close_question(context, user_id_of(update))
+    await send(update, context, Rendered(view.say("prompt_closed"), None))
+
+
+def reply_for(view: View, understood: Understanding) -> Rendered:
+    if understood.kind is Kind.CONFIRM:
+        assert understood.screen is not None and understood.question is not None
+        otherwise = understood.otherwise
+        no_screen = otherwise.screen_id if otherwise.kind in SHOWN_KINDS else None
+        return confirm_question(
+            view, understood.question, understood.level.label, understood.screen, no_screen
+        )
+    screen = view.catalog.screen(understood.screen) if understood.screen else None
+    if understood.kind in (Kind.RED_FLAG, Kind.ANSWER) and screen is not None:
+        return render_screen(view, screen)
+    return answer_for(view, understood.otherwise)
 
 
 def answer_for(view: View, result: MatchResult) -> Rendered:
     screen = view.catalog.screen(result.screen_id) if result.screen_id else None
-    if result.kind in (MatchKind.RED_FLAG, MatchKind.ANSWER) and screen is not None:
+    if result.kind in SHOWN_KINDS and screen is not None:
         return render_screen(view, screen)
     if result.kind is MatchKind.GREETING:
         return main_menu(view, "welcome")

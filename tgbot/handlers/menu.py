@@ -21,7 +21,13 @@ from tgbot.handlers.screens import (
     main_menu,
     render_screen,
 )
-from tgbot.services.navigation import ChooseCountry, ForgetChoice, OpenScreen, parse_callback
+from tgbot.services.navigation import (
+    ChooseCountry,
+    ConfirmAnswer,
+    ForgetChoice,
+    OpenScreen,
+    parse_callback,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +62,9 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif isinstance(action, ChooseCountry) and _known_country(view, action.code):
         await query.answer()
         await _country_choice(update, context, action.code)
+    elif isinstance(action, ConfirmAnswer) and _known_screen(view, action.screen_id):
+        await query.answer()
+        await show_in_place(update, context, _confirmed(view, action))
     else:
         await expired(update, context)
 
@@ -70,6 +79,18 @@ async def _forget_choice(update: Update, context: BotContext, choice: ForgetChoi
         await context.services.users.delete(user.id)
         log.info("user data deleted on request")
     await show_in_place(update, context, Rendered(view.say("forget_done"), None))
+
+
+def _known_screen(view: View, screen_id: str | None) -> bool:
+    return screen_id is None or view.catalog.screen(screen_id) is not None
+
+
+def _confirmed(view: View, answer: ConfirmAnswer) -> Rendered:
+    """Yes: the red-flag screen. No: the answer the message would otherwise have had."""
+    screen = view.catalog.screen(answer.screen_id) if answer.screen_id else None
+    if screen is None:
+        return main_menu(view, "confirm_no_menu")
+    return render_screen(view, screen)
 
 
 def _known_country(view: View, code: str | None) -> bool:

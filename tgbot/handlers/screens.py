@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +18,7 @@ from tgbot.content import Catalog, Screen
 from tgbot.services.navigation import (
     MAIN_SCREEN,
     ForgetChoice,
+    confirm_callback,
     country_callback,
     forget_callback,
     screen_callback,
@@ -140,3 +142,23 @@ def grid(buttons: list[InlineKeyboardButton], columns: int) -> list[list[InlineK
 def with_footer(view: View, text: str, rows: list[list[InlineKeyboardButton]]) -> Rendered:
     """Like every menu screen: the disclaimer link and the emergency hint at the bottom."""
     return Rendered(f"{text}\n\n{view.say('footer')}", InlineKeyboardMarkup(rows))
+
+
+def confirm_question(
+    view: View, question: str, level: str, yes_screen: str, no_screen: str | None
+) -> Rendered:
+    """One yes/no question with what to do if yes already visible (a triage nurse asks)."""
+    text = f"<b>{html.escape(question)}</b>\n\n{view.say('confirm_note_' + level)}"
+    rows = [
+        [
+            button(view.say("confirm_yes"), confirm_callback(True, yes_screen)),
+            button(view.say("confirm_no"), confirm_callback(False, no_screen)),
+        ],
+        [
+            button(
+                screen_title(view.catalog.screens[EMERGENCY_NUMBERS_SCREEN]),
+                screen_callback(EMERGENCY_NUMBERS_SCREEN),
+            )
+        ],
+    ]
+    return with_footer(view, text, rows)

@@ -11,6 +11,7 @@ from typing import Any
 from telegram import Update
 
 from tgbot.handlers.context import BotContext
+from tgbot.handlers.user_state import AWAITING, close_question, is_action
 from tgbot.services.countries import user_country
 
 log = logging.getLogger("tgbot.updates")
@@ -30,6 +31,8 @@ async def track_user(update: Update, context: BotContext) -> None:
     context.country = user_country(
         record.settings.get("country"), user.language_code, catalog.emergency.countries
     )
+    if record.settings.get(AWAITING) and is_action(update):
+        await close_question(context, user.id)  # a button or command moves on from a prompt
 
 
 def logged(callback: Callback) -> Callback:

@@ -1,46 +1,170 @@
-"""Score the bot's replies against an evaluation set (``questions.yaml``); no Telegram here.
+"""Score the bot's replies against evaluation sets, by triage level first; no Telegram here.
 
-The caller supplies ``reply(item) -> (text, was_emergency_answer)``: ``tgbot eval`` sends each
-item through the real bot; the tests build the reply from the matched screen. The pass rule is
-the evaluation set's own: the reply contains at least one ``expect_any`` phrase and none of
-``must_not`` (case-insensitive substrings).
+An item says what a person typed and the least the answer must do (``level``: emergency,
+urgent, see_doctor or self_care), optionally which screens are acceptable (``screens``) and
+keywords the answer body must hold (``expect_any``) or must not (``must_not``). Sets without
+``level`` (the shared set) map their ``kind`` to one. The caller supplies ``reply(item)``:
+``tgbot eval`` sends each item through the real bot, the tests use the understanding service.
+
+What is counted, per kind, per language and for the held-back part separately:
+* under-triage: shown below the required level, on an item that needs a doctor or more
+  (the worst defect; must be 0);
+* over-triage: an urgent or emergency screen shown where less was needed;
+* confirm rate: a confirming question on an item that needed no more than self-care;
+* screen accuracy (items with ``screens``) and keyword accuracy (items with ``expect_any``),
+  read in the answer body only, never the footer or the buttons.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import statistics
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-# Kinds where an emergency answer is the right one, or at least not a false alarm.
-ALARM_KINDS = frozenset({"emergency", "urgent", "see_doctor"})
+LEVELS = ("none", "self_care", "see_doctor", "urgent", "emergency")
+RED_FLAG_LEVELS = frozenset({"see_doctor", "urgent", "emergency"})
+ALARM_LEVELS = frozenset({"urgent", "emergency"})
+KIND_LEVELS = {"emergency": "emergency", "urgent": "urgent", "see_doctor": "see_doctor"}
 DEFAULT_LANGUAGE = "en"
-REPLY_PREVIEW = 200
+REPLY_PREVIEW = 160
 
 
 class QuestionsError(ValueError):
     """The questions file is broken; the message names the file and the item."""
 
 
+def rank(level: str) -> int:
+    return LEVELS.index(level)
+
+
 @dataclass(frozen=True)
 class EvalItem:
     text: str
     kind: str
-    lang: str
-    expect_any: tuple[str, ...]
+    lang: str = DEFAULT_LANGUAGE
+    level: str = "self_care"  # the least acceptable level of the answer
+    expect_any: tuple[str, ...] = ()
     must_not: tuple[str, ...] = ()
+    screens: tuple[str, ...] = ()
+    holdout: bool = False  # never tuned on: shows what generalises
+
+    @property
+    def is_red_flag(self) -> bool:
+        return self.level in RED_FLAG_LEVELS
 
 
-@dataclass
+@dataclass(frozen=True)
+class Reply:
+    body: str  # what the person reads above the footer (buttons and footer left out)
+    kind: str  # red_flag | confirm | answer | unsure | greeting | thanks | off_topic
+    level: str  # of what is shown; a confirming question carries the level it checks for
+    screen: str | None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class ItemResult:
     item: EvalItem
-    reply: str
-    passed: bool
-    must_not_hit: str | None
-    emergency_answer: bool
+    reply: Reply
+
+    @property
+    def under(self) -> bool:
+        return self.item.is_red_flag and rank(self.reply.level) < rank(self.item.level)
+
+    @property
+    def over(self) -> bool:
+        shown = self.reply.level
+        return (
+            self.reply.kind != "confirm"
+            and shown in ALARM_LEVELS
+            and rank(shown) > rank(self.item.level)
+        )
+
+    @property
+    def confirm(self) -> bool:
+        return self.reply.kind == "confirm"
+
+    @property
+    def screen_ok(self) -> bool | None:
+        return self.reply.screen in self.item.screens if self.item.screens else None
+
+    @property
+    def must_not_hit(self) -> str | None:
+        body = self.reply.body.casefold()
+        return next((p for p in self.item.must_not if p.casefold() in body), None)
+
+    @property
+    def keywords_ok(self) -> bool | None:
+        if not self.item.expect_any:
+            return None
+        body = self.reply.body.casefold()
+        return self.must_not_hit is None and any(p.casefold() in body for p in self.item.expect_any)
+
+    @property
+    def passed(self) -> bool:
+        return not self.under and self.screen_ok is not False and self.keywords_ok is not False
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The counts of one group of results (a kind, a language, the held-back part…)."""
+
+    results: tuple[ItemResult, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    @property
+    def red_flags(self) -> int:
+        return sum(r.item.is_red_flag for r in self.results)
+
+    @property
+    def benign(self) -> int:
+        return self.total - self.red_flags
+
+    @property
+    def under(self) -> int:
+        return sum(r.under for r in self.results)
+
+    @property
+    def over(self) -> int:
+        return sum(r.over for r in self.results)
+
+    def shown_on_benign(self, what: str) -> float:
+        """Share of benign items shown ``what``: emergency, urgent or confirm."""
+        benign = [r for r in self.results if not r.item.is_red_flag]
+        hits = sum(r.confirm if what == "confirm" else _shown(r, what) for r in benign)
+        return _rate(hits, len(benign))
+
+    @property
+    def screen_accuracy(self) -> float | None:
+        return _share(r.screen_ok for r in self.results)
+
+    @property
+    def keyword_accuracy(self) -> float | None:
+        return _share(r.keywords_ok for r in self.results)
+
+    @property
+    def pass_rate(self) -> float:
+        return _rate(sum(r.passed for r in self.results), self.total)
+
+
+def _shown(result: ItemResult, level: str) -> bool:
+    return result.reply.kind != "confirm" and result.reply.level == level
+
+
+def _share(values: Iterable[bool | None]) -> float | None:
+    scored = [v for v in values if v is not None]
+    return _rate(sum(scored), len(scored)) if scored else None
+
+
+def _rate(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0  # nothing measured is not a success
 
 
 @dataclass
@@ -48,39 +172,34 @@ class EvalReport:
     results: list[ItemResult]
 
     @property
-    def overall_rate(self) -> float:
-        return _rate(sum(r.passed for r in self.results), len(self.results))
+    def all(self) -> Tally:
+        return Tally(tuple(self.results))
+
+    def groups(self, key: Callable[[ItemResult], str]) -> dict[str, Tally]:
+        grouped: dict[str, list[ItemResult]] = {}
+        for result in self.results:
+            grouped.setdefault(key(result), []).append(result)
+        return {name: Tally(tuple(rs)) for name, rs in grouped.items()}
 
     @property
-    def per_kind(self) -> dict[str, tuple[int, int]]:
-        """kind -> (passed, total), kinds in first-seen order."""
-        counts: dict[str, tuple[int, int]] = {}
-        for r in self.results:
-            passed, total = counts.get(r.item.kind, (0, 0))
-            counts[r.item.kind] = (passed + r.passed, total + 1)
-        return counts
-
-    @property
-    def must_not_hits(self) -> list[ItemResult]:
-        return [r for r in self.results if r.must_not_hit is not None]
-
-    @property
-    def false_alarm_rate(self) -> float:
-        """Share of non-alarm items (not emergency/urgent/see_doctor) given the emergency answer."""
-        calm = [r for r in self.results if r.item.kind not in ALARM_KINDS]
-        return _rate(sum(r.emergency_answer for r in calm), len(calm))
+    def under_triaged(self) -> list[ItemResult]:
+        return [r for r in self.results if r.under]
 
     @property
     def failures(self) -> list[ItemResult]:
         return [r for r in self.results if not r.passed]
 
-    def kind_rate(self, kind: str) -> float:
-        passed, total = self.per_kind.get(kind, (0, 0))
-        return _rate(passed, total)
+    def latency_ms(self, quantile: float) -> float:
+        seconds = sorted(r.reply.seconds for r in self.results)
+        if not seconds:
+            return 0.0
+        if len(seconds) == 1:
+            return seconds[0] * 1000
+        cuts = statistics.quantiles(seconds, n=100, method="inclusive")
+        return cuts[min(98, max(0, round(quantile * 100) - 1))] * 1000
 
 
-def _rate(part: int, whole: int) -> float:
-    return part / whole if whole else 0.0  # nothing measured is not a success
+# ------------------------------------------------------------------------------ loading
 
 
 def load_questions(path: Path, lang: str | None = None) -> list[EvalItem]:
@@ -98,17 +217,29 @@ def load_questions(path: Path, lang: str | None = None) -> list[EvalItem]:
 def _item(raw: Any, where: str) -> EvalItem:
     if not isinstance(raw, dict):
         raise QuestionsError(f"{where}: expected a mapping")
-    text, kind = raw.get("text"), raw.get("kind")
+    text = raw.get("text")
     if not isinstance(text, str) or not text.strip():
         raise QuestionsError(f"{where}.text: expected a non-empty text")
-    if not isinstance(kind, str) or not kind:
-        raise QuestionsError(f"{where}.kind: expected a kind")
+    kind = str(raw.get("kind") or raw.get("flag") or "")
+    if not kind:
+        raise QuestionsError(f"{where}.kind: expected a kind (or a flag)")
+    level = raw.get("level") or KIND_LEVELS.get(kind, "self_care")
+    if level not in LEVELS[1:]:
+        raise QuestionsError(f"{where}.level: one of {', '.join(LEVELS[1:])}")
     expect_any = _phrases(raw.get("expect_any"), f"{where}.expect_any")
-    if not expect_any:
-        raise QuestionsError(f"{where}.expect_any: needs at least one phrase")
-    lang = raw.get("lang") or DEFAULT_LANGUAGE
-    must_not = _phrases(raw.get("must_not"), f"{where}.must_not")
-    return EvalItem(text, kind, str(lang), expect_any, must_not)
+    screens = _phrases(raw.get("screens"), f"{where}.screens")
+    if "level" not in raw and not expect_any:
+        raise QuestionsError(f"{where}.expect_any: needs at least one phrase (or a level)")
+    return EvalItem(
+        text=text,
+        kind=kind,
+        lang=str(raw.get("lang") or DEFAULT_LANGUAGE),
+        level=str(level),
+        expect_any=expect_any,
+        must_not=_phrases(raw.get("must_not"), f"{where}.must_not"),
+        screens=screens,
+        holdout=bool(raw.get("holdout", False)),
+    )
 
 
 def _phrases(raw: Any, where: str) -> tuple[str, ...]:
@@ -120,51 +251,69 @@ def _phrases(raw: Any, where: str) -> tuple[str, ...]:
     return tuple(str(p) for p in raw)
 
 
-def score_reply(item: EvalItem, reply: str, emergency_answer: bool) -> ItemResult:
-    text = reply.casefold()
-    must_not_hit = next((p for p in item.must_not if p.casefold() in text), None)
-    expected = any(p.casefold() in text for p in item.expect_any)
-    return ItemResult(
-        item, reply, expected and must_not_hit is None, must_not_hit, emergency_answer
-    )
-
-
 async def evaluate(
-    items: Sequence[EvalItem], reply: Callable[[EvalItem], Awaitable[tuple[str, bool]]]
+    items: Sequence[EvalItem], reply: Callable[[EvalItem], Awaitable[Reply]]
 ) -> EvalReport:
     """Ask for every item's reply in order and score it."""
-    results = []
-    for item in items:
-        text, emergency_answer = await reply(item)
-        results.append(score_reply(item, text, emergency_answer))
-    return EvalReport(results)
+    return EvalReport([ItemResult(item, await reply(item)) for item in items])
 
 
-def format_report(report: EvalReport) -> str:
-    lines = [f"Evaluated {len(report.results)} questions", ""]
-    lines.append(f"{'kind':<18} {'passed':>7} {'total':>6} {'rate':>7}")
-    for kind, (passed, total) in report.per_kind.items():
-        lines.append(f"{kind:<18} {passed:>7} {total:>6} {_rate(passed, total):>7.1%}")
-    passed = sum(r.passed for r in report.results)
-    lines.append(
-        f"{'overall':<18} {passed:>7} {len(report.results):>6} {report.overall_rate:>7.1%}"
+# ------------------------------------------------------------------------------ report
+
+
+def format_report(report: EvalReport, title: str = "") -> str:
+    lines = [f"Evaluated {len(report.results)} messages{f' from {title}' if title else ''}"]
+    header = (
+        f"{'group':<22} {'n':>5} {'flags':>5} {'under':>5} {'over':>5} "
+        f"{'emerg%':>6} {'urg%':>6} {'conf%':>6} {'screen':>7} {'keyw':>7} {'pass':>7}"
     )
+    sections = [
+        ("by kind", report.groups(lambda r: r.item.kind)),
+        ("by language", report.groups(lambda r: r.item.lang)),
+        ("tuned / held back", report.groups(lambda r: "held back" if r.item.holdout else "tuned")),
+        ("overall", {"all": report.all}),
+    ]
+    for name, groups in sections:
+        lines += ["", f"-- {name}", header]
+        lines += [_row(group, tally) for group, tally in groups.items()]
+    all_ = report.all
     lines += [
         "",
-        f"must_not hits: {len(report.must_not_hits)}",
-        f"false-alarm rate (emergency answer on a non-alarm question): "
-        f"{report.false_alarm_rate:.1%}",
+        f"UNDER-TRIAGE of red flags: {all_.under} (target 0)",
+        f"over-triage (urgent/emergency shown where less was needed): {all_.over}",
+        f"on benign items: emergency shown {all_.shown_on_benign('emergency'):.1%} (target ≤ 2%), "
+        f"urgent shown {all_.shown_on_benign('urgent'):.1%} (≤ 5%), "
+        f"confirm asked {all_.shown_on_benign('confirm'):.1%} (≤ 10%)",
+        f"latency per message: p50 {report.latency_ms(0.5):.1f} ms, "
+        f"p99 {report.latency_ms(0.99):.1f} ms",
     ]
-    for r in report.must_not_hits:
-        lines.append(f"  must_not '{r.must_not_hit}' in reply to: {r.item.text!r}")
-    if report.failures:
-        lines += ["", f"Failures ({len(report.failures)}):"]
-    for r in report.failures:
-        preview = " ".join(r.reply.split())[:REPLY_PREVIEW]
-        lines += [
-            f"- [{r.item.kind}] {r.item.text!r}",
-            f"    expected any of: {', '.join(r.item.expect_any)}"
-            + (f"; must not: {', '.join(r.item.must_not)}" if r.item.must_not else ""),
-            f"    reply: {preview}",
-        ]
+    for title_, results in (
+        ("UNDER-TRIAGED", report.under_triaged),
+        ("Other failures", [r for r in report.failures if not r.under]),
+    ):
+        if results:
+            lines += ["", f"{title_} ({len(results)}):"]
+        lines += [_failure(r) for r in results]
     return "\n".join(lines)
+
+
+def _row(group: str, t: Tally) -> str:
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1%}"
+
+    return (
+        f"{group[:22]:<22} {t.total:>5} {t.red_flags:>5} {t.under:>5} {t.over:>5} "
+        f"{t.shown_on_benign('emergency'):>6.1%} {t.shown_on_benign('urgent'):>6.1%} "
+        f"{t.shown_on_benign('confirm'):>6.1%} {pct(t.screen_accuracy):>7} "
+        f"{pct(t.keyword_accuracy):>7} {t.pass_rate:>7.1%}"
+    )
+
+
+def _failure(r: ItemResult) -> str:
+    item, reply = r.item, r.reply
+    wanted = f"needs {item.level}" + (f" {'/'.join(item.screens)}" if item.screens else "")
+    got = f"got {reply.kind} {reply.level} {reply.screen or '-'}"
+    preview = " ".join(reply.body.split())[:REPLY_PREVIEW]
+    held = " [held back]" if item.holdout else ""
+    extra = f"\n    reply: {preview}" if r.keywords_ok is False else ""
+    return f"- [{item.kind}/{item.lang}]{held} {item.text!r}\n    {wanted}; {got}{extra}"

@@ -43,6 +43,11 @@ MAX_CHARS = 8192
 FUZZY_TOKEN_CAP = 300
 CACHE_LIMIT = 50_000
 RED_FLAG_SCORE = 1.0
+# Pieces of a message given to the sentence encoder: a sentence longer than SEGMENT_WINDOW
+# words is read in half-overlapping windows; at most MAX_SEGMENTS pieces (bounded latency).
+SEGMENT_WINDOW = 16
+SEGMENT_WORDS_CAP = 120
+MAX_SEGMENTS = 12
 # libyaml's loader when installed: the vocabulary file is large and parses ~6x faster.
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -66,6 +71,17 @@ class MatchResult:
     suggestions: tuple[str, ...] = ()  # UNSURE: 2-3 screen ids, best first
     score: float = 0.0
     rule: str | None = None  # which rule/intent fired (for logs and tests; never user text)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A message as the rules read it, and what the semantic tier should look at."""
+
+    result: MatchResult
+    answer: MatchResult  # what the message gets when no red flag is considered
+    negated: frozenset[str]  # concepts the message mentions only under a negation
+    concepts: frozenset[str]  # concepts it mentions, negated ones left out
+    segments: tuple[str, ...]  # the whole message, then its sentences, negated phrases removed
 
 
 class MatchingContentError(ValueError):
@@ -251,6 +267,7 @@ class _Token:
     keys: tuple[str, ...]
     clause: int
     number: float | None
+    sentence: int = 0
 
 
 @dataclass(frozen=True)
@@ -421,10 +438,28 @@ class Matcher:
     def match(self, text: str) -> MatchResult:
         tokens = self._tokens(text[:MAX_CHARS])
         occ = self._occurrences(tokens)
+        return self._result(occ, len(tokens))
+
+    def analyse(self, text: str) -> Analysis:
+        """``match`` plus what it ignored as negated, and the message cut into pieces for the
+        sentence encoder with the negated phrases masked out ("no chest pain, just a cramp"
+        becomes "just a cramp"): embeddings do not see negation, the rules do."""
+        tokens = self._tokens(text[:MAX_CHARS])
+        negated_at = self._negated_positions(tokens)
+        found = self._found(tokens)
+        occ = _without_negated(found, negated_at)
+        negated = frozenset(self._concept_names[c] for c in found if c not in occ)
+        segments = _segments(tokens, negated_at | self._negation_words(tokens))
+        answer = self._decide(occ, len(tokens))
+        flag = self._red_flag(occ)
+        concepts = frozenset(self._concept_names[c] for c in occ)
+        return Analysis(flag or answer, answer, negated, concepts, segments)
+
+    def _result(self, occ: Occurrences, n_tokens: int) -> MatchResult:
         flag = self._red_flag(occ)
         if flag is not None:
             return flag
-        return self._decide(occ, len(tokens))
+        return self._decide(occ, n_tokens)
 
     def concepts(self, text: str) -> frozenset[str]:
         """The concepts a message mentions (negated ones left out), e.g. for pre-filling a
@@ -454,11 +489,14 @@ class Matcher:
 
     def _resolve(self, tok: RawToken, *, allow_fuzzy: bool) -> Iterable[_Token]:
         for keys in self._lexicon.resolve(tok.text, allow_fuzzy):
-            yield _Token(keys, tok.clause, tok.number)
+            yield _Token(keys, tok.clause, tok.number, tok.sentence)
 
     def _occurrences(self, tokens: Sequence[_Token]) -> dict[int, list[Span]]:
+        return _without_negated(self._found(tokens), self._negated_positions(tokens))
+
+    def _found(self, tokens: Sequence[_Token]) -> dict[int, list[Span]]:
+        """Every concept occurrence, negated or not."""
         found: dict[int, list[Span]] = {}
-        negated = self._negated_positions(tokens)
         reach = 2 + self._max_gap
         for start, token in enumerate(tokens):
             span = (start, start, token.clause)
@@ -471,7 +509,7 @@ class Matcher:
             if token.number is not None:
                 self._match_quantities(tokens, start, found)
         self._apply_exceptions(found)
-        return {c: kept for c, spans in found.items() if (kept := _unnegated(spans, negated))}
+        return found
 
     def _match_phrases(
         self,
@@ -544,12 +582,20 @@ class Matcher:
                 continue
             limit = i + 1 + neg.window
             j = i + 1
-            while j < min(len(tokens), limit) and tokens[j].clause == token.clause:
+            # "no chest pain or breathlessness": an "or" at the window's edge carries it on.
+            while j < len(tokens) and tokens[j].clause == token.clause:
+                extends = tokens[j].keys[1][1:] in neg.extend_with
+                if j >= limit and not extends:
+                    break
                 negated.add(j)
-                if tokens[j].keys[1][1:] in neg.extend_with:
-                    limit += 2
+                if extends:
+                    limit = max(limit, j + 1) + 2
                 j += 1
         return frozenset(negated)
+
+    def _negation_words(self, tokens: Sequence[_Token]) -> frozenset[int]:
+        words = self._negation.words
+        return frozenset(i for i, t in enumerate(tokens) if t.keys[1][1:] in words)
 
     def _negation_undone(self, tokens: Sequence[_Token], at: int) -> bool:
         """A phrase later in the same clause turns "never had X" into "have X now"."""
@@ -613,10 +659,35 @@ class Matcher:
         return tuple(picked)
 
 
-def _unnegated(spans: list[Span], negated: frozenset[int]) -> list[Span]:
+def _without_negated(
+    found: Mapping[int, list[Span]], negated: frozenset[int]
+) -> dict[int, list[Span]]:
     if not negated:
-        return spans
-    return [s for s in spans if s[0] not in negated]
+        return {c: spans for c, spans in found.items() if spans}
+    kept = ((c, [s for s in spans if s[0] not in negated]) for c, spans in found.items())
+    return {c: spans for c, spans in kept if spans}
+
+
+def _segments(tokens: Sequence[_Token], masked: frozenset[int]) -> tuple[str, ...]:
+    """The whole message, then each sentence (long ones in overlapping windows), as text
+    for the encoder: a red flag buried in a ramble or a second question stands alone in one
+    of them. Masked tokens are left out."""
+    sentences: dict[int, list[str]] = {}
+    for i, token in enumerate(tokens):
+        if i not in masked:
+            sentences.setdefault(token.sentence, []).append(token.keys[1][1:])
+    words = [w for sentence in sentences.values() for w in sentence]
+    pieces = [" ".join(words[:SEGMENT_WORDS_CAP])] if words else []
+    if len(sentences) > 1 or len(words) > SEGMENT_WINDOW:
+        for sentence in sentences.values():
+            if len(sentence) <= SEGMENT_WINDOW:
+                pieces.append(" ".join(sentence))
+                continue
+            step = SEGMENT_WINDOW // 2
+            for start in range(0, len(sentence) - step, step):
+                pieces.append(" ".join(sentence[start : start + SEGMENT_WINDOW]))
+    unique = [p for i, p in enumerate(pieces) if p and p not in pieces[:i]]
+    return tuple(unique[:MAX_SEGMENTS])
 
 
 # --------------------------------------------------------------------------------------------

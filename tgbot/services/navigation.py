@@ -13,6 +13,8 @@ MAIN_SCREEN = "main"
 SCREEN_PREFIX = "s:"
 FORGET_PREFIX = "fg:"
 COUNTRY_PREFIX = "c:"
+CONFIRM_PREFIX = "cf:"
+_YES, _NO = "y:", "n:"
 
 
 class ForgetChoice(Enum):
@@ -32,7 +34,16 @@ class ChooseCountry:
     code: str | None
 
 
-Action = OpenScreen | ForgetChoice | ChooseCountry
+@dataclass(frozen=True)
+class ConfirmAnswer:
+    """The answer to "Is this happening right now?": Yes opens the red-flag screen, No the
+    answer the message would otherwise get (``screen_id`` None: the main menu)."""
+
+    yes: bool
+    screen_id: str | None
+
+
+Action = OpenScreen | ForgetChoice | ChooseCountry | ConfirmAnswer
 
 
 def screen_callback(screen_id: str) -> str:
@@ -45,6 +56,10 @@ def forget_callback(choice: ForgetChoice) -> str:
 
 def country_callback(code: str | None = None) -> str:
     return COUNTRY_PREFIX + (code or "")
+
+
+def confirm_callback(yes: bool, screen_id: str | None) -> str:
+    return CONFIRM_PREFIX + (_YES if yes else _NO) + (screen_id or "")
 
 
 def parse_callback(data: str | None) -> Action | None:
@@ -64,4 +79,11 @@ def parse_callback(data: str | None) -> Action | None:
         if not code:
             return ChooseCountry(None)
         return ChooseCountry(code) if len(code) == 2 and code.isalpha() and code.isupper() else None
+    if data.startswith(CONFIRM_PREFIX):
+        rest = data.removeprefix(CONFIRM_PREFIX)
+        yes = rest.startswith(_YES)
+        if not (yes or rest.startswith(_NO)):
+            return None
+        target = rest[len(_YES) :] or None
+        return None if yes and target is None else ConfirmAnswer(yes, target)
     return None

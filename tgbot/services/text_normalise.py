@@ -17,6 +17,7 @@ from dataclasses import dataclass
 # (punctuation, emoji, symbols) separates tokens; a few punctuation marks also end a clause.
 _TOKEN_RE = re.compile(r"[^\W\d_]+|\d+(?:[.,]\d+)?|[.,;:!?\n]")
 _CLAUSE_PUNCTUATION = frozenset(".,;:!?\n")
+_SENTENCE_PUNCTUATION = frozenset(".!?\n")
 # Apostrophes vanish so "can't", "cant" and "can’t" are one token.
 _APOSTROPHES = str.maketrans("", "", "'’‘`´")
 
@@ -86,6 +87,7 @@ class RawToken:
     text: str  # lowercased surface form, apostrophes removed
     clause: int  # tokens in the same clause share this number
     number: float | None  # the value when the token is a number
+    sentence: int = 0  # tokens between the same . ! ? or line breaks share this number
 
 
 def prepare(text: str, rules: LanguageRules) -> str:
@@ -100,14 +102,15 @@ def prepare(text: str, rules: LanguageRules) -> str:
 def tokenise(text: str, rules: LanguageRules) -> list[RawToken]:
     """Words and numbers in order, each with its clause number; punctuation is dropped."""
     tokens: list[RawToken] = []
-    clause = 0
+    clause = sentence = 0
     for piece in _TOKEN_RE.findall(prepare(text, rules)):
         if piece in _CLAUSE_PUNCTUATION:
             clause += 1
+            sentence += piece in _SENTENCE_PUNCTUATION
             continue
         if piece in rules.clause_words:
             clause += 1
-        tokens.append(RawToken(piece, clause, _number(piece)))
+        tokens.append(RawToken(piece, clause, _number(piece), sentence))
     return tokens
 
 

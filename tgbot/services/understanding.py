@@ -1,0 +1,157 @@
+"""What a typed message needs: the rules (explainable floor) and the semantic tier together.
+
+* A red-flag rule that fires is shown, unless the message also denies something and the
+  encoder, reading it without the denied part, sees an ordinary question: then one yes/no
+  question checks (the call-now line already visible), and nothing is silenced.
+* The semantic tier may only add caution: when it sees a red flag above what the rules found,
+  the bot asks one confirming question (Yes → the red-flag screen, No → the rules' answer).
+  A see-a-doctor resemblance answers directly only when the rules had no answer at all.
+
+No Telegram, no I/O: ``understand`` is pure given the catalogue's matcher and tier.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from tgbot.content import Catalog
+from tgbot.services.matching import Analysis, Matcher, MatchKind, MatchResult
+from tgbot.services.semantic import SemanticTier, Verdict, semantic_tier
+
+
+class Level(enum.IntEnum):
+    """What the person is told to do, least to most urgent."""
+
+    NONE = 0
+    SELF_CARE = 1
+    SEE_DOCTOR = 2
+    URGENT = 3
+    EMERGENCY = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def of(cls, label: str | None) -> Level:
+        return cls[label.upper()] if label else cls.SELF_CARE
+
+
+class Kind(enum.Enum):
+    RED_FLAG = "red_flag"
+    CONFIRM = "confirm"
+    ANSWER = "answer"
+    UNSURE = "unsure"
+    GREETING = "greeting"
+    THANKS = "thanks"
+    OFF_TOPIC = "off_topic"
+
+
+_KIND_OF_MATCH = {
+    MatchKind.RED_FLAG: Kind.RED_FLAG,
+    MatchKind.ANSWER: Kind.ANSWER,
+    MatchKind.UNSURE: Kind.UNSURE,
+    MatchKind.GREETING: Kind.GREETING,
+    MatchKind.THANKS: Kind.THANKS,
+    MatchKind.OFF_TOPIC: Kind.OFF_TOPIC,
+}
+
+
+@dataclass(frozen=True)
+class Understanding:
+    kind: Kind
+    level: Level  # of what is shown; a confirming question carries the level it checks for
+    screen: str | None  # the screen shown; for CONFIRM, the red-flag screen "Yes" opens
+    otherwise: MatchResult  # CONFIRM: what "No" shows (the answer without that red flag)
+    question: str | None = None  # CONFIRM: the yes/no question
+    reason: str = ""  # which rule or exemplar decided (for logs and tuning, never shown)
+    concepts: frozenset[str] = frozenset()  # what the rules saw in the message
+
+    @property
+    def suggestions(self) -> tuple[str, ...]:
+        return self.otherwise.suggestions
+
+
+def level_of(result: MatchResult) -> Level:
+    if result.kind in (MatchKind.RED_FLAG, MatchKind.ANSWER):
+        return Level.of(result.level)
+    return Level.NONE
+
+
+class Understander:
+    def __init__(self, matcher: Matcher, tier: SemanticTier | None) -> None:
+        self.matcher = matcher
+        self.tier = tier
+
+    def understand(self, text: str) -> Understanding:
+        analysis = self.matcher.analyse(text)
+        return replace(self._decide(analysis), concepts=analysis.concepts)
+
+    def _decide(self, analysis: Analysis) -> Understanding:
+        rules = analysis.result
+        verdict = self.tier.verdict(analysis.segments) if self.tier is not None else None
+        if rules.kind is MatchKind.RED_FLAG:
+            return self._red_flag(analysis, verdict)
+        if verdict is None or Level.of(verdict.level) <= level_of(rules):
+            return _plain(rules)
+        if verdict.level == "see_doctor":
+            # Not urgent: answered directly only when the rules had nothing to say; a
+            # self-care answer already tells when to see a doctor, and is not questioned.
+            if rules.kind in (MatchKind.UNSURE, MatchKind.OFF_TOPIC):
+                return Understanding(
+                    Kind.ANSWER, Level.SEE_DOCTOR, verdict.screen, rules, None, _why(verdict)
+                )
+            return _plain(rules)
+        return self._confirm(verdict.screen, Level.of(verdict.level), rules, _why(verdict))
+
+    def _red_flag(self, analysis: Analysis, verdict: Verdict | None) -> Understanding:
+        rules = analysis.result
+        rule_level = level_of(rules)
+        if verdict is not None and Level.of(verdict.level) > rule_level:
+            # The rules found a same-day sign, the encoder something worse: ask about that.
+            return self._confirm(verdict.screen, Level.of(verdict.level), rules, _why(verdict))
+        if analysis.negated and verdict is None and self._reads_ordinary(analysis):
+            # "no chest pain, my calf just hurts": a rule and a negation disagree. Check.
+            reason = f"negation:{rules.rule}"
+            return self._confirm(rules.screen_id, rule_level, analysis.answer, reason)
+        return _plain(rules)
+
+    def _reads_ordinary(self, analysis: Analysis) -> bool:
+        """Without its denied parts, the message is nearest to an answer, not a red flag."""
+        if self.tier is None or not analysis.segments:
+            return False
+        screen, _ = self.tier.closest(analysis.segments[0])
+        return screen not in self.tier.exemplars.red_flags
+
+    def _confirm(
+        self, screen: str | None, level: Level, otherwise: MatchResult, reason: str
+    ) -> Understanding:
+        flags = self.tier.exemplars.red_flags if self.tier is not None else {}
+        flag = flags.get(screen or "")
+        if flag is None:  # no question written for this screen: show the red flag itself
+            return Understanding(Kind.RED_FLAG, level, screen, otherwise, None, reason)
+        return Understanding(Kind.CONFIRM, level, screen, otherwise, flag.confirm, reason)
+
+
+def _plain(rules: MatchResult) -> Understanding:
+    return Understanding(
+        _KIND_OF_MATCH[rules.kind], level_of(rules), rules.screen_id, rules, None, rules.rule or ""
+    )
+
+
+def _why(verdict: Verdict) -> str:
+    return f"semantic:{verdict.screen}:{verdict.score:.2f}/{verdict.margin:+.2f}"
+
+
+@lru_cache(maxsize=64)
+def understander_for(catalog: Catalog, encoder: str) -> Understander | None:
+    """The catalogue's understander (None without a matcher); ``encoder`` "off" = rules only.
+    Built once per catalogue: embedding the exemplars is the costly part."""
+    if catalog.matcher is None:
+        return None
+    tier = None
+    if encoder != "off" and catalog.semantic is not None:
+        tier = semantic_tier(catalog.semantic, encoder)
+    return Understander(catalog.matcher, tier)

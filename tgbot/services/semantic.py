@@ -40,11 +40,12 @@ class Thresholds:
 
     by_level: dict[str, float]
     margin: float
+    replace_answer: float  # a see-a-doctor screen replaces a self-care answer from here on
 
 
 THRESHOLDS = {
-    "use": Thresholds({"emergency": 0.50, "urgent": 0.55, "see_doctor": 0.60}, 0.04),
-    "e5": Thresholds({"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89}, 0.005),
+    "use": Thresholds({"emergency": 0.50, "urgent": 0.55, "see_doctor": 0.60}, 0.04, 0.65),
+    "e5": Thresholds({"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89}, 0.005, 0.92),
 }
 
 
@@ -124,9 +125,11 @@ class SemanticTier:
         self._is_flag = np.array([s in exemplars.red_flags for s, _ in pairs], dtype=bool)
         self._level = {s: flag.level for s, flag in exemplars.red_flags.items()}
 
-    def verdict(self, segments: Sequence[str]) -> Verdict | None:
+    def verdict(self, segments: Sequence[str], *, need_margin: bool = True) -> Verdict | None:
         """The red flag a piece of the message resembles beyond its threshold, if any; the
-        closest such piece wins, the more severe level on a tie."""
+        closest such piece wins, the more severe level on a tie. Without ``need_margin`` it
+        need not beat the answers too (for messages the rules could not read at all)."""
+        margin_needed = self.thresholds.margin if need_margin else -1.0
         if not segments:
             return None
         similarity = self.encoder.encode(segments) @ self._vectors.T  # segments x exemplars
@@ -137,7 +140,7 @@ class SemanticTier:
             score, screen = float(row[flag_at]), self._screens[flag_at]
             level = self._level[screen]
             margin = score - answer_best
-            if score < self.thresholds.by_level[level] or margin < self.thresholds.margin:
+            if score < self.thresholds.by_level[level] or margin < margin_needed:
                 continue
             candidate = Verdict(screen, level, score, margin, segment)
             if best is None or _stronger(candidate, best):

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from tgbot.content import Catalog
 from tgbot.services.matching import Analysis, Matcher, MatchKind, MatchResult
-from tgbot.services.semantic import SemanticTier, Verdict, semantic_tier
+from tgbot.services.semantic import SemanticTier, Thresholds, Verdict, semantic_tier
 
 
 class Level(enum.IntEnum):
@@ -85,21 +85,34 @@ class Understander:
         self.matcher = matcher
         self.tier = tier
 
+    @property
+    def tier_thresholds(self) -> Thresholds:
+        assert self.tier is not None
+        return self.tier.thresholds
+
     def understand(self, text: str) -> Understanding:
         analysis = self.matcher.analyse(text)
         return replace(self._decide(analysis), concepts=analysis.concepts)
 
     def _decide(self, analysis: Analysis) -> Understanding:
         rules = analysis.result
-        verdict = self.tier.verdict(analysis.segments) if self.tier is not None else None
+        unread = rules.kind in (MatchKind.UNSURE, MatchKind.OFF_TOPIC)  # e.g. another language
+        verdict = (
+            self.tier.verdict(analysis.segments, need_margin=not unread)
+            if self.tier is not None
+            else None
+        )
         if rules.kind is MatchKind.RED_FLAG:
             return self._red_flag(analysis, verdict)
         if verdict is None or Level.of(verdict.level) <= level_of(rules):
             return _plain(rules)
         if verdict.level == "see_doctor":
-            # Not urgent: answered directly only when the rules had nothing to say; a
-            # self-care answer already tells when to see a doctor, and is not questioned.
-            if rules.kind in (MatchKind.UNSURE, MatchKind.OFF_TOPIC):
+            # Not urgent, so no question: the see-a-doctor screen answers instead of a
+            # self-care one (or of "did you mean"); greetings and thanks stay as they are.
+            sure = verdict.score >= self.tier_thresholds.replace_answer
+            if rules.kind in (MatchKind.UNSURE, MatchKind.OFF_TOPIC) or (
+                rules.kind is MatchKind.ANSWER and sure
+            ):
                 return Understanding(
                     Kind.ANSWER, Level.SEE_DOCTOR, verdict.screen, rules, None, _why(verdict)
                 )

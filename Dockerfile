@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    TGBOT_DB_PATH=/data/tgbot.sqlite3
+    TGBOT_DB_PATH=/data/tgbot.sqlite3 \
+    TGBOT_CACHE_DIR=/data/cache
 
 RUN useradd --create-home --uid 10001 bot \
     && mkdir -p /data && chown bot:bot /data

@@ -66,6 +66,8 @@ class UseEncoder:
 
         # One thread: the bot's event loop runs on one core; small batches gain nothing more.
         self._model = USE(threads=1)
+        # USE reads its weights on first use: do it now, at start-up, not on a user's message.
+        self._model.encode(["warm up"])
 
     def encode(self, sentences: Sequence[str]) -> Vectors:
         vectors = self._model.encode(list(sentences))

@@ -330,6 +330,7 @@ class _Negation:
     not_followed_by: frozenset[str]
     extend_with: frozenset[str]  # "no swelling or redness or warmth": "or" carries it on
     undone_by: tuple[tuple[str, ...], ...]  # "never had chest pain LIKE THIS": not a negation
+    denial_words: frozenset[str]  # "breathing FINE": the clause says a sign is absent
 
 
 @dataclass
@@ -449,7 +450,7 @@ class Matcher:
         found = self._found(tokens)
         occ = _without_negated(found, negated_at)
         negated = frozenset(self._concept_names[c] for c in found if c not in occ)
-        segments = _segments(tokens, negated_at | self._negation_words(tokens))
+        segments = _segments(tokens, self._hidden_from_encoder(tokens))
         answer = self._decide(occ, len(tokens))
         flag = self._red_flag(occ)
         concepts = frozenset(self._concept_names[c] for c in occ)
@@ -568,9 +569,12 @@ class Matcher:
                     s for s in spans if not any(b[0] <= s[0] <= b[1] for b in blockers)
                 ]
 
-    def _negated_positions(self, tokens: Sequence[_Token]) -> frozenset[int]:
+    def _negated_positions(
+        self, tokens: Sequence[_Token], window: int | None = None
+    ) -> frozenset[int]:
         """Tokens preceded, within the window and the same clause, by no/not/without…"""
         neg = self._negation
+        window = neg.window if window is None else window
         negated: set[int] = set()
         for i, token in enumerate(tokens):
             if token.keys[1][1:] not in neg.words:
@@ -580,7 +584,7 @@ class Matcher:
                 continue
             if self._negation_undone(tokens, i):
                 continue
-            limit = i + 1 + neg.window
+            limit = i + 1 + window
             j = i + 1
             # "no chest pain or breathlessness": an "or" at the window's edge carries it on.
             while j < len(tokens) and tokens[j].clause == token.clause:
@@ -593,9 +597,18 @@ class Matcher:
                 j += 1
         return frozenset(negated)
 
-    def _negation_words(self, tokens: Sequence[_Token]) -> frozenset[int]:
-        words = self._negation.words
-        return frozenset(i for i, t in enumerate(tokens) if t.keys[1][1:] in words)
+    def _hidden_from_encoder(self, tokens: Sequence[_Token]) -> frozenset[int]:
+        """What the encoder must not read: each negation to the end of its clause ("no
+        swelling in my face or throat"), the negation words, and clauses that say a sign is
+        normal ("urine is clear", "a normal colour"). Wider than the rules' window on purpose:
+        a masked word can only lower a resemblance the rules did not confirm anyway."""
+        neg = self._negation
+        hidden = set(self._negated_positions(tokens, window=len(tokens)))
+        denied_clauses = {t.clause for t in tokens if t.keys[1][1:] in neg.denial_words}
+        for i, token in enumerate(tokens):
+            if token.keys[1][1:] in neg.words or token.clause in denied_clauses:
+                hidden.add(i)
+        return frozenset(hidden)
 
     def _negation_undone(self, tokens: Sequence[_Token], at: int) -> bool:
         """A phrase later in the same clause turns "never had X" into "have X now"."""
@@ -852,7 +865,9 @@ class _Builder:
         )
 
     def negation(self, raw: Mapping[str, Any]) -> _Negation:
-        self.only(raw, "words window extend_with undone_by not_followed_by", "negation")
+        self.only(
+            raw, "words window extend_with undone_by not_followed_by denial_words", "negation"
+        )
         return _Negation(
             words=frozenset(self.words(raw.get("words", []), "negation.words")),
             window=self.integer(raw.get("window", 3), "negation.window"),
@@ -863,6 +878,9 @@ class _Builder:
             undone_by=tuple(
                 tuple(phrase_words(p, self.lang))
                 for p in self.words(raw.get("undone_by", []), "negation.undone_by")
+            ),
+            denial_words=frozenset(
+                self.words(raw.get("denial_words", []), "negation.denial_words")
             ),
         )
 

@@ -82,6 +82,8 @@ class Analysis:
     negated: frozenset[str]  # concepts the message mentions only under a negation
     concepts: frozenset[str]  # concepts it mentions, negated ones left out
     segments: tuple[str, ...]  # the whole message, then its sentences, negated phrases removed
+    unmasked: tuple[str, ...]  # the same pieces with nothing removed (a message in another
+    # language: its "no" is not this language's negation)
 
 
 class MatchingContentError(ValueError):
@@ -451,10 +453,11 @@ class Matcher:
         occ = _without_negated(found, negated_at)
         negated = frozenset(self._concept_names[c] for c in found if c not in occ)
         segments = _segments(tokens, self._hidden_from_encoder(tokens))
+        unmasked = _segments(tokens, frozenset())
         answer = self._decide(occ, len(tokens))
         flag = self._red_flag(occ)
         concepts = frozenset(self._concept_names[c] for c in occ)
-        return Analysis(flag or answer, answer, negated, concepts, segments)
+        return Analysis(flag or answer, answer, negated, concepts, segments, unmasked)
 
     def _result(self, occ: Occurrences, n_tokens: int) -> MatchResult:
         flag = self._red_flag(occ)

@@ -96,11 +96,13 @@ class Understander:
 
     def _decide(self, analysis: Analysis) -> Understanding:
         rules = analysis.result
-        unread = rules.kind in (MatchKind.UNSURE, MatchKind.OFF_TOPIC)  # e.g. another language
+        # Without an answer from the rules, a resemblance need not beat the answers by a
+        # margin; if they found no word they know, the message may be another language, and
+        # the encoder reads it whole (its "no" is not an English negation).
+        unread = rules.kind in (MatchKind.UNSURE, MatchKind.OFF_TOPIC)
+        segments = analysis.segments if analysis.concepts else analysis.unmasked
         verdict = (
-            self.tier.verdict(analysis.segments, need_margin=not unread)
-            if self.tier is not None
-            else None
+            self.tier.verdict(segments, need_margin=not unread) if self.tier is not None else None
         )
         if rules.kind is MatchKind.RED_FLAG:
             return self._red_flag(analysis, verdict)

@@ -171,7 +171,7 @@ FIXTURE = """\
 - {text: "crushing chest pain and i cant breathe", kind: emergency, level: emergency}
 - {text: "how do i stretch my calf", kind: relief, level: emergency}
 - {text: "how do i stretch my calf", kind: relief, level: self_care}
-- {text: "my calf is swollen hot and red", kind: dvt, level: self_care}
+- {text: "crushing chest pain and i cant breathe", kind: chest, level: urgent}
 """
 
 
@@ -179,8 +179,8 @@ def test_tgbot_eval_counts_under_and_over_triage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Through the real bot: one red flag met, one under-triaged (a calf stretch shown where
-    an emergency was required), one benign answer, one over-triage (same-day screen shown
-    where self-care was said to be enough)."""
+    an emergency was required), one benign answer, one over-triage (the emergency screen
+    shown where same-day care was said to be enough)."""
     path = tmp_path / "fixture.yaml"
     path.write_text(FIXTURE, encoding="utf-8")
     assert main(["eval", str(path)]) == 0
@@ -227,7 +227,7 @@ async def test_shared_questions_meet_the_targets(
 
 # The target is 0 under-triaged red flags; the issue stays open until it is met. These
 # ceilings are today's measured figures, so any change that misses more fails here.
-RED_FLAG_UNDER_CEILING = {"tuned": 99, "held back": 36}
+RED_FLAG_UNDER_CEILING = {"tuned": 83, "held back": 30}
 
 
 async def test_red_flag_set_is_no_worse_than_measured(

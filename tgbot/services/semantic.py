@@ -44,7 +44,7 @@ class Thresholds:
 
 
 THRESHOLDS = {
-    "use": Thresholds({"emergency": 0.50, "urgent": 0.55, "see_doctor": 0.60}, 0.04, 0.65),
+    "use": Thresholds({"emergency": 0.50, "urgent": 0.60, "see_doctor": 0.60}, 0.04, 0.72),
     "e5": Thresholds({"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89}, 0.005, 0.92),
 }
 
@@ -126,27 +126,34 @@ class SemanticTier:
         self._screens = [screen for screen, _ in pairs]
         self._is_flag = np.array([s in exemplars.red_flags for s, _ in pairs], dtype=bool)
         self._level = {s: flag.level for s, flag in exemplars.red_flags.items()}
+        levels = np.array([self._level.get(s, "") for s in self._screens])
+        self._by_level = {
+            level: np.flatnonzero(levels == level)
+            for level in FLAG_LEVELS
+            if (levels == level).any()
+        }
 
     def verdict(self, segments: Sequence[str], *, need_margin: bool = True) -> Verdict | None:
-        """The red flag a piece of the message resembles beyond its threshold, if any; the
-        closest such piece wins, the more severe level on a tie. Without ``need_margin`` it
-        need not beat the answers too (for messages the rules could not read at all)."""
+        """The most severe red flag a piece of the message resembles beyond its level's
+        threshold, if any (the closest piece among those). A see-a-doctor look-alike never
+        hides a call-now one that also passes. Without ``need_margin`` it need not beat the
+        answers too (for messages the rules could not read at all)."""
         margin_needed = self.thresholds.margin if need_margin else -1.0
         if not segments:
             return None
         similarity = self.encoder.encode(segments) @ self._vectors.T  # segments x exemplars
         best: Verdict | None = None
         for row, segment in zip(similarity, segments, strict=True):
-            flag_at = int(np.argmax(np.where(self._is_flag, row, -1.0)))
             answer_best = float(np.max(row[~self._is_flag], initial=-1.0))
-            score, screen = float(row[flag_at]), self._screens[flag_at]
-            level = self._level[screen]
-            margin = score - answer_best
-            if score < self.thresholds.by_level[level] or margin < margin_needed:
-                continue
-            candidate = Verdict(screen, level, score, margin, segment)
-            if best is None or _stronger(candidate, best):
-                best = candidate
+            for level, members in self._by_level.items():
+                at = int(members[np.argmax(row[members])])
+                score = float(row[at])
+                margin = score - answer_best
+                if score < self.thresholds.by_level[level] or margin < margin_needed:
+                    continue
+                candidate = Verdict(self._screens[at], level, score, margin, segment)
+                if best is None or _stronger(candidate, best):
+                    best = candidate
         return best
 
     def closest(self, text: str) -> tuple[str, float]:
@@ -157,8 +164,8 @@ class SemanticTier:
 
 
 def _stronger(a: Verdict, b: Verdict) -> bool:
-    severity = FLAG_LEVELS.index
-    return (a.score, -severity(a.level)) > (b.score, -severity(b.level))
+    severity = FLAG_LEVELS.index  # emergency first
+    return (-severity(a.level), a.score) > (-severity(b.level), b.score)
 
 
 _tiers: dict[tuple[str, str], SemanticTier] = {}

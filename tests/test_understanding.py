@@ -136,10 +136,24 @@ async def test_a_cramp_report_is_answered_not_saved_as_the_note(
     user = bot.driver.user(user_id=911)
     answer, still_open = await user.send("my calf is cramping right now")
     assert answer.has_button("step by step")
-    assert still_open.text == ui(content, "prompt_left_open")
+    assert still_open.text == ui(content, "prompt_left_open_note")
     assert _notes(bot, 911) == [(None,)]
     await user.send("after football")  # the note it was waiting for
     assert _notes(bot, 911) == [("after football",)]
+
+
+async def test_a_question_typed_at_the_diary_time_prompt_is_answered(
+    bot: Harness, content: Content
+) -> None:
+    logged = await log_calf(bot, 915)
+    user = bot.driver.user(user_id=915)
+    [when] = await user.press(button(content, "change_time"), logged)
+    await user.press(button(content, "type_time"), when)
+    answer, still_open = await user.send("how do I stop my calf cramping?")
+    assert answer.has_button("step by step") or "calf" in answer.text.lower()
+    assert still_open.text == ui(content, "prompt_left_open_when")
+    [moved] = await user.send("2026-11-20 23:30")  # the time it was waiting for
+    assert "2026-11-20 23:30" in moved.text
 
 
 async def test_a_trip_through_the_menu_closes_the_note_prompt(

@@ -80,7 +80,8 @@ REQUIRED_UI_KEYS = (
     "confirm_note_see_doctor",
     "confirm_no_menu",
     "prompt_closed",
-    "prompt_left_open",
+    "prompt_left_open_note",
+    "prompt_left_open_when",
 )
 # Shown on buttons or as popups: plain text, short.
 BUTTON_UI_KEYS = (

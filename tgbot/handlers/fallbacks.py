@@ -20,7 +20,12 @@ from tgbot.handlers.screens import (
     render_screen,
     suggestions,
 )
-from tgbot.handlers.user_state import breaks_prompt, close_question, open_prompt
+from tgbot.handlers.user_state import (
+    FREE_TEXT_PROMPTS,
+    breaks_prompt,
+    close_question,
+    open_prompt,
+)
 from tgbot.services.matching import MatchKind, MatchResult
 from tgbot.services.understanding import Kind, Understanding, understander_for
 
@@ -74,8 +79,9 @@ async def _say_prompt_state(
     the prompt; a question or a cramp report leaves a note prompt open, and says so."""
     view = context.view
     still_open = await open_prompt(update, context) is not None
-    if still_open and prompt.get("what") == "note" and understood.kind is Kind.ANSWER:
-        await send(update, context, Rendered(view.say("prompt_left_open"), None))
+    what = prompt.get("what")
+    if still_open and what in FREE_TEXT_PROMPTS and understood.kind is Kind.ANSWER:
+        await send(update, context, Rendered(view.say(f"prompt_left_open_{what}"), None))
         return
     if still_open:
         await close_question(context, user_id_of(update))

@@ -21,6 +21,9 @@ OPENED_AT = "opened"
 PROMPT_TTL = timedelta(minutes=10)
 # Matcher concepts that make a message a new question or a cramp happening now.
 QUESTION_CONCEPTS = frozenset({"now_cue", "problem"})
+# Prompts answered in free words (a diary note, a diary time like "last night 3am"): a new
+# question or cramp report is answered instead, and the prompt stays open.
+FREE_TEXT_PROMPTS = ("note", "when")
 
 
 async def user_zone(context: BotContext, user_id: int) -> str | None:
@@ -61,10 +64,10 @@ async def close_question(context: BotContext, user_id: int) -> None:
 
 def breaks_prompt(prompt: dict[str, Any], understood: Understanding, text: str) -> bool:
     """True when the message is not the prompt's answer: a red flag (or a question checking
-    for one) always; for a free-text note, also a new question or a cramp happening now."""
+    for one) always; for a free-text prompt, also a new question or a cramp happening now."""
     if understood.kind in (Kind.RED_FLAG, Kind.CONFIRM):
         return True
-    if prompt.get("what") != "note" or understood.kind is not Kind.ANSWER:
+    if prompt.get("what") not in FREE_TEXT_PROMPTS or understood.kind is not Kind.ANSWER:
         return False
     return "?" in text or bool(QUESTION_CONCEPTS & understood.concepts)
 

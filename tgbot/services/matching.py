@@ -48,6 +48,9 @@ RED_FLAG_SCORE = 1.0
 SEGMENT_WINDOW = 16
 SEGMENT_WORDS_CAP = 120
 MAX_SEGMENTS = 12
+# How far a negation hides words from the encoder ("no swelling in my face or throat"): wider
+# than the rules' window, not to the end of the clause ("not working, cant catch my breath").
+HIDE_WINDOW = 99
 # libyaml's loader when installed: the vocabulary file is large and parses ~6x faster.
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -606,7 +609,7 @@ class Matcher:
         normal ("urine is clear", "a normal colour"). Wider than the rules' window on purpose:
         a masked word can only lower a resemblance the rules did not confirm anyway."""
         neg = self._negation
-        hidden = set(self._negated_positions(tokens, window=len(tokens)))
+        hidden = set(self._negated_positions(tokens, window=HIDE_WINDOW))
         denied_clauses = {t.clause for t in tokens if t.keys[1][1:] in neg.denial_words}
         for i, token in enumerate(tokens):
             if token.keys[1][1:] in neg.words or token.clause in denied_clauses:

@@ -41,11 +41,12 @@ class Thresholds:
     by_level: dict[str, float]
     margin: float
     replace_answer: float  # a see-a-doctor screen replaces a self-care answer from here on
+    unread_margin: float  # the margin when the rules found no answer (may be below 0)
 
 
 THRESHOLDS = {
-    "use": Thresholds({"emergency": 0.50, "urgent": 0.60, "see_doctor": 0.60}, 0.04, 0.72),
-    "e5": Thresholds({"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89}, 0.005, 0.92),
+    "use": Thresholds({"emergency": 0.50, "urgent": 0.60, "see_doctor": 0.60}, 0.04, 0.72, -0.05),
+    "e5": Thresholds({"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89}, 0.005, 0.92, -0.01),
 }
 
 
@@ -136,9 +137,9 @@ class SemanticTier:
     def verdict(self, segments: Sequence[str], *, need_margin: bool = True) -> Verdict | None:
         """The most severe red flag a piece of the message resembles beyond its level's
         threshold, if any (the closest piece among those). A see-a-doctor look-alike never
-        hides a call-now one that also passes. Without ``need_margin`` it need not beat the
-        answers too (for messages the rules could not read at all)."""
-        margin_needed = self.thresholds.margin if need_margin else -1.0
+        hides a call-now one that also passes. Without ``need_margin`` (messages the rules
+        could not answer) it may fall a little short of the closest answer."""
+        margin_needed = self.thresholds.margin if need_margin else self.thresholds.unread_margin
         if not segments:
             return None
         similarity = self.encoder.encode(segments) @ self._vectors.T  # segments x exemplars

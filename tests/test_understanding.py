@@ -266,3 +266,14 @@ def test_every_red_flag_screen_of_the_rules_has_a_confirming_question(content: C
     assert catalog.semantic is not None and catalog.matcher is not None
     rule_screens = {flag.screen for flag in catalog.matcher._red_flags}
     assert rule_screens <= set(catalog.semantic.red_flags)
+
+
+def test_a_sign_at_the_end_of_a_very_long_message_still_reaches_the_encoder(
+    content: Content,
+) -> None:
+    matcher = content.catalog("en").matcher
+    assert matcher is not None
+    text = "lorem ipsum dolor sit amet. " * 140 + "my calf is fat and hot after the long flight"
+    segments = matcher.analyse(text[:4096]).segments
+    assert any("calf is fat and hot" in segment for segment in segments)
+    assert len(segments) <= 12

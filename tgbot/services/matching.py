@@ -455,8 +455,13 @@ class Matcher:
         found = self._found(tokens)
         occ = _without_negated(found, negated_at)
         negated = frozenset(self._concept_names[c] for c in found if c not in occ)
-        segments = _segments(tokens, self._hidden_from_encoder(tokens))
-        unmasked = _segments(tokens, frozenset())
+        known = frozenset(
+            i
+            for i, t in enumerate(tokens)
+            if any(k in self._single or k in self._multi for k in t.keys)
+        )
+        segments = _segments(tokens, self._hidden_from_encoder(tokens), known)
+        unmasked = _segments(tokens, frozenset(), known)
         answer = self._decide(occ, len(tokens))
         flag = self._red_flag(occ)
         concepts = frozenset(self._concept_names[c] for c in occ)
@@ -687,26 +692,38 @@ def _without_negated(
     return {c: spans for c, spans in kept if spans}
 
 
-def _segments(tokens: Sequence[_Token], masked: frozenset[int]) -> tuple[str, ...]:
+def _segments(
+    tokens: Sequence[_Token], masked: frozenset[int], known: frozenset[int] = frozenset()
+) -> tuple[str, ...]:
     """The whole message, then each sentence (long ones in overlapping windows), as text
     for the encoder: a red flag buried in a ramble or a second question stands alone in one
-    of them. Masked tokens are left out."""
-    sentences: dict[int, list[str]] = {}
+    of them. Masked tokens are left out. When there are more pieces than MAX_SEGMENTS, those
+    with the most ``known`` (vocabulary) words are kept, so the end of a long message counts."""
+    sentences: dict[int, list[int]] = {}
     for i, token in enumerate(tokens):
         if i not in masked:
-            sentences.setdefault(token.sentence, []).append(token.keys[1][1:])
-    words = [w for sentence in sentences.values() for w in sentence]
-    pieces = [" ".join(words[:SEGMENT_WORDS_CAP])] if words else []
-    if len(sentences) > 1 or len(words) > SEGMENT_WINDOW:
+            sentences.setdefault(token.sentence, []).append(i)
+
+    def text(positions: Sequence[int]) -> str:
+        return " ".join(tokens[i].keys[1][1:] for i in positions)
+
+    everything = [i for sentence in sentences.values() for i in sentence]
+    if not everything:
+        return ()
+    pieces: list[Sequence[int]] = []
+    if len(sentences) > 1 or len(everything) > SEGMENT_WINDOW:
+        step = SEGMENT_WINDOW // 2
         for sentence in sentences.values():
             if len(sentence) <= SEGMENT_WINDOW:
-                pieces.append(" ".join(sentence))
+                pieces.append(sentence)
                 continue
-            step = SEGMENT_WINDOW // 2
             for start in range(0, len(sentence) - step, step):
-                pieces.append(" ".join(sentence[start : start + SEGMENT_WINDOW]))
-    unique = [p for i, p in enumerate(pieces) if p and p not in pieces[:i]]
-    return tuple(unique[:MAX_SEGMENTS])
+                pieces.append(sentence[start : start + SEGMENT_WINDOW])
+    if len(pieces) >= MAX_SEGMENTS:
+        ranked = sorted(range(len(pieces)), key=lambda n: -sum(i in known for i in pieces[n]))
+        pieces = [pieces[n] for n in sorted(ranked[: MAX_SEGMENTS - 1])]
+    texts = [text(everything[:SEGMENT_WORDS_CAP]), *(text(p) for p in pieces)]
+    return tuple(t for n, t in enumerate(texts) if t and t not in texts[:n])
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,11 +42,16 @@ class Thresholds:
     margin: float
     replace_answer: float  # a see-a-doctor screen replaces a self-care answer from here on
     unread_margin: float  # the margin when the rules found no answer (may be below 0)
+    raise_extra: float  # above the level threshold, to ask one level above the rules' red flag
 
 
 THRESHOLDS = {
-    "use": Thresholds({"emergency": 0.50, "urgent": 0.60, "see_doctor": 0.60}, 0.04, 0.72, -0.05),
-    "e5": Thresholds({"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89}, 0.005, 0.92, -0.01),
+    "use": Thresholds(
+        {"emergency": 0.50, "urgent": 0.60, "see_doctor": 0.60}, 0.04, 0.72, -0.05, 0.1
+    ),
+    "e5": Thresholds(
+        {"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89}, 0.005, 0.92, -0.01, 0.0
+    ),
 }
 
 

@@ -106,7 +106,7 @@ class Understander:
         )
         if rules.kind is MatchKind.RED_FLAG:
             return self._red_flag(analysis, verdict)
-        if verdict is None or Level.of(verdict.level) <= level_of(rules):
+        if verdict is None or not self._raises(verdict, level_of(rules)):
             return _plain(rules)
         if verdict.level == "see_doctor":
             # Not urgent, so no question: the see-a-doctor screen answers instead of a
@@ -124,7 +124,7 @@ class Understander:
     def _red_flag(self, analysis: Analysis, verdict: Verdict | None) -> Understanding:
         rules = analysis.result
         rule_level = level_of(rules)
-        if verdict is not None and Level.of(verdict.level) > rule_level:
+        if verdict is not None and self._raises(verdict, rule_level):
             # The rules found a same-day sign, the encoder something worse: ask about that.
             return self._confirm(verdict.screen, Level.of(verdict.level), rules, _why(verdict))
         if analysis.negated and verdict is None and self._reads_ordinary(analysis):
@@ -132,6 +132,18 @@ class Understander:
             reason = f"negation:{rules.rule}"
             return self._confirm(rules.screen_id, rule_level, analysis.answer, reason)
         return _plain(rules)
+
+    def _raises(self, verdict: Verdict, shown: Level) -> bool:
+        """The resemblance is above what the rules show; above a doctor's visit already
+        advised, it must be clearer (a sign the rules named, asked about one level up, is
+        mostly a second guess at the same story)."""
+        level = Level.of(verdict.level)
+        if level <= shown:
+            return False
+        if shown < Level.SEE_DOCTOR:
+            return True
+        thresholds = self.tier_thresholds
+        return verdict.score >= thresholds.by_level[verdict.level] + thresholds.raise_extra
 
     def _reads_ordinary(self, analysis: Analysis) -> bool:
         """Without its denied parts, the message is nearest to an answer, not a red flag."""

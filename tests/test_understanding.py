@@ -277,3 +277,13 @@ def test_a_sign_at_the_end_of_a_very_long_message_still_reaches_the_encoder(
     segments = matcher.analyse(text[:4096]).segments
     assert any("calf is fat and hot" in segment for segment in segments)
     assert len(segments) <= 12
+
+
+@pytest.mark.parametrize(("language", "number"), [("en-US", "911"), ("en-GB", "999")])
+async def test_the_footer_number_follows_the_users_country(
+    bot: Harness, language: str, number: str
+) -> None:
+    user = bot.driver.user(user_id=930, language_code=language)
+    [screen] = await user.send("how do I stretch my calf")
+    footer = screen.text.strip().splitlines()[-1]
+    assert footer.startswith("General information") and number in footer

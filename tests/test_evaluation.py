@@ -31,6 +31,7 @@ from tgbot.telegram_html import html_to_plain
 REPO = Path(__file__).resolve().parents[1]
 OWN_QUESTIONS = REPO / "tests" / "data" / "questions.yaml"
 RED_FLAGS = REPO / "tests" / "data" / "redflags.yaml"
+FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 SHARED_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.yaml"
 START_COMMANDS = ("/start", "/menu", "/help")
 
@@ -226,25 +227,38 @@ async def test_shared_questions_meet_the_targets(
 
 
 # The target is 0 under-triaged red flags; the issue stays open until it is met. These
-# ceilings are today's measured figures, so any change that misses more fails here.
-RED_FLAG_UNDER_CEILING = {"tuned": 4, "held back": 24}
+# ceilings are today's measured figures, so any change that misses more fails here. The fresh
+# set was written after the first one had been tuned on, and is never tuned on: it is the
+# honest measure of what generalises.
+RED_FLAG_UNDER_CEILING = {
+    (RED_FLAGS, "tuned"): 4,
+    (RED_FLAGS, "held back"): 24,
+    (FRESH_RED_FLAGS, "held back"): 19,
+}
 
 
-async def test_red_flag_set_is_no_worse_than_measured(
-    catalog: Catalog, record_property: RecordProperty
+@pytest.mark.parametrize("path", [RED_FLAGS, FRESH_RED_FLAGS], ids=lambda p: p.stem)
+async def test_red_flag_sets_are_no_worse_than_measured(
+    catalog: Catalog, record_property: RecordProperty, path: Path
 ) -> None:
-    report = await measure(catalog, RED_FLAGS, record_property, lang=None)
-    assert len(report.results) >= 25 * 30
+    report = await measure(catalog, path, record_property, lang=None)
+    assert len(report.results) >= 500
     text = format_report(report)
     by_part = report.groups(lambda r: "held back" if r.item.holdout else "tuned")
-    for part, ceiling in RED_FLAG_UNDER_CEILING.items():
-        assert by_part[part].under <= ceiling, text
+    for (ceiling_path, part), ceiling in RED_FLAG_UNDER_CEILING.items():
+        if ceiling_path == path:
+            assert by_part[part].under <= ceiling, text
 
 
 async def test_negated_red_flags_do_not_raise_an_alarm(
     catalog: Catalog, record_property: RecordProperty
 ) -> None:
-    items = [i for i in load_questions(RED_FLAGS) if not i.is_red_flag]
+    items = [
+        i
+        for path in (RED_FLAGS, FRESH_RED_FLAGS)
+        for i in load_questions(path)
+        if not i.is_red_flag
+    ]
     report = await run_local(catalog, items)
     text = format_report(report)
     assert report.all.shown_on_benign("emergency") <= TARGET_BENIGN_EMERGENCY, text

@@ -134,13 +134,13 @@ class Understander:
         return _plain(rules)
 
     def _raises(self, verdict: Verdict, shown: Level) -> bool:
-        """The resemblance is above what the rules show; above a doctor's visit already
-        advised, it must be clearer (a sign the rules named, asked about one level up, is
-        mostly a second guess at the same story)."""
+        """The resemblance is above what the rules show; above a same-day red flag the rules
+        already named, it must be clearer (asked about one level up, it is mostly a second
+        guess at the same story)."""
         level = Level.of(verdict.level)
         if level <= shown:
             return False
-        if shown < Level.SEE_DOCTOR:
+        if shown < Level.URGENT:
             return True
         thresholds = self.tier_thresholds
         return verdict.score >= thresholds.by_level[verdict.level] + thresholds.raise_extra

@@ -31,6 +31,7 @@ from tgbot.telegram_html import html_to_plain
 REPO = Path(__file__).resolve().parents[1]
 OWN_QUESTIONS = REPO / "tests" / "data" / "questions.yaml"
 RED_FLAGS = REPO / "tests" / "data" / "redflags.yaml"
+DEV2_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev2.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 SHARED_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.yaml"
 START_COMMANDS = ("/start", "/menu", "/help")
@@ -231,18 +232,20 @@ async def test_shared_questions_meet_the_targets(
 # set was written after the first one had been tuned on, and is never tuned on: it is the
 # honest measure of what generalises.
 RED_FLAG_UNDER_CEILING = {
-    (RED_FLAGS, "tuned"): 4,
+    (RED_FLAGS, "tuned"): 3,
     (RED_FLAGS, "held back"): 24,
+    (DEV2_RED_FLAGS, "tuned"): 2,
+    (DEV2_RED_FLAGS, "held back"): 4,
     (FRESH_RED_FLAGS, "held back"): 19,
 }
 
 
-@pytest.mark.parametrize("path", [RED_FLAGS, FRESH_RED_FLAGS], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [RED_FLAGS, DEV2_RED_FLAGS, FRESH_RED_FLAGS], ids=lambda p: p.stem)
 async def test_red_flag_sets_are_no_worse_than_measured(
     catalog: Catalog, record_property: RecordProperty, path: Path
 ) -> None:
     report = await measure(catalog, path, record_property, lang=None)
-    assert len(report.results) >= 500
+    assert len(report.results) >= 400
     text = format_report(report)
     by_part = report.groups(lambda r: "held back" if r.item.holdout else "tuned")
     for (ceiling_path, part), ceiling in RED_FLAG_UNDER_CEILING.items():

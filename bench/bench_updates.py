@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import telegram
+from machine_facts import cpu_model, usable_cpus
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -632,13 +633,8 @@ def _cpu(share: float | None) -> str:
 
 
 def machine_info(pin: bool) -> list[str]:
-    model = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    model = cpu_model()
+    usable = usable_cpus()
     cpus = CpuSplit.choose() if pin else None
     placement = (
         f"bots pinned to CPU {cpus.bot}, load generator + stand-ins to CPU {cpus.generator}"

@@ -22,6 +22,11 @@ MAX_REMINDER_RATE = 30.0
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+# The semantic tier's sentence encoders (tgbot/services/semantic.py); "off" means rules only.
+ENCODERS = ("use", "e5")
+ENCODER_CHOICES = (*ENCODERS, "off")
+
+
 class ConfigError(ValueError):
     """A configuration variable is missing or invalid; the message names it."""
 
@@ -35,7 +40,7 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     messages_dir: Path | None = None  # None: the messages/ shipped with the package
     reminder_rate: float = 25.0  # reminders per second; Telegram allows about 30/s in bulk
-    encoder: str = "use"  # the semantic tier's sentence encoder: use, e5, or off (rules only)
+    encoder: str = ENCODERS[0]  # the semantic tier's sentence encoder, or "off" (rules only)
 
     @property
     def log_level_number(self) -> int:
@@ -147,9 +152,6 @@ def _reminder_rate(value: str) -> float:
             f"{MAX_REMINDER_RATE:g} (Telegram's bulk limit), not {value!r}"
         )
     return rate
-
-
-ENCODER_CHOICES = ("use", "e5", "off")
 
 
 def _encoder(value: str) -> str:

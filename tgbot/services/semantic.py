@@ -22,13 +22,12 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from tgbot.config import ENCODERS
 from tgbot.content.semantic import FLAG_LEVELS, SemanticExemplars
 
 log = logging.getLogger(__name__)
 
 Vectors = NDArray[np.float32]
-ENCODERS = ("use", "e5")
-DEFAULT_ENCODER = "use"
 CACHE_ENV = "TGBOT_CACHE_DIR"
 
 
@@ -99,7 +98,7 @@ _encoders: dict[str, SentenceEncoder] = {}
 _encoders_lock = threading.Lock()
 
 
-def load_encoder(name: str = DEFAULT_ENCODER) -> SentenceEncoder:
+def load_encoder(name: str = ENCODERS[0]) -> SentenceEncoder:
     """The process-wide encoder (loading one costs about a second and ~100 MB)."""
     if name not in ENCODERS:
         raise ValueError(f"unknown encoder {name!r} (expected one of {', '.join(ENCODERS)})")

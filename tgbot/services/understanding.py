@@ -69,10 +69,6 @@ class Understanding:
     reason: str = ""  # which rule or exemplar decided (for logs and tuning, never shown)
     concepts: frozenset[str] = frozenset()  # what the rules saw in the message
 
-    @property
-    def suggestions(self) -> tuple[str, ...]:
-        return self.otherwise.suggestions
-
 
 def level_of(result: MatchResult) -> Level:
     if result.kind in (MatchKind.RED_FLAG, MatchKind.ANSWER):

@@ -72,6 +72,19 @@ def test_a_negation_does_not_hide_the_red_flag_next_to_it(understander) -> None:
     assert understood.level is Level.EMERGENCY and understood.screen == "em_meningitis"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i havent been able to pee since this morning",
+        "she hasn't been able to wee all day and her back is agony",
+    ],
+)
+def test_an_inability_is_a_sign_not_a_denial(understander, text: str) -> None:
+    # "haven't been able to X" says X is impossible: the sign is present, not denied.
+    understood = understander.understand(text)
+    assert understood.level >= Level.URGENT
+
+
 def test_semantic_tier_never_silences_a_rule(understander) -> None:
     understood = understander.understand("crushing chest pain and I can't breathe")
     assert understood.kind is Kind.RED_FLAG and understood.level is Level.EMERGENCY

@@ -232,11 +232,11 @@ async def test_shared_questions_meet_the_targets(
 # set was written after the first one had been tuned on, and is never tuned on: it is the
 # honest measure of what generalises.
 RED_FLAG_UNDER_CEILING = {
-    (RED_FLAGS, "tuned"): 3,
-    (RED_FLAGS, "held back"): 24,
+    (RED_FLAGS, "tuned"): 1,
+    (RED_FLAGS, "held back"): 23,
     (DEV2_RED_FLAGS, "tuned"): 2,
     (DEV2_RED_FLAGS, "held back"): 4,
-    (FRESH_RED_FLAGS, "held back"): 19,
+    (FRESH_RED_FLAGS, "held back"): 13,
 }
 
 

@@ -85,6 +85,14 @@ def test_an_inability_is_a_sign_not_a_denial(understander, text: str) -> None:
     assert understood.level >= Level.URGENT
 
 
+def test_a_same_day_sign_in_another_language_is_asked_about(understander) -> None:
+    # Russian: "at football something popped in my heel, now I can't stand on tiptoe".
+    understood = understander.understand(
+        "Во время футбола что-то хлопнуло в пятке, теперь не могу встать на носочки"
+    )
+    assert understood.kind is Kind.CONFIRM and understood.level >= Level.URGENT
+
+
 def test_semantic_tier_never_silences_a_rule(understander) -> None:
     understood = understander.understand("crushing chest pain and I can't breathe")
     assert understood.kind is Kind.RED_FLAG and understood.level is Level.EMERGENCY

@@ -41,15 +41,16 @@ class Thresholds:
     margin: float
     replace_answer: float  # a see-a-doctor screen replaces a self-care answer from here on
     unread_margin: float  # the margin when the rules found no answer (may be below 0)
+    unread_score: float  # and every level's threshold at most this (across languages, lower)
     raise_extra: float  # above the level threshold, to ask one level above the rules' red flag
 
 
 THRESHOLDS = {
     "use": Thresholds(
-        {"emergency": 0.50, "urgent": 0.60, "see_doctor": 0.60}, 0.04, 0.72, -0.05, 0.1
+        {"emergency": 0.50, "urgent": 0.60, "see_doctor": 0.60}, 0.04, 0.72, -0.05, 0.50, 0.1
     ),
     "e5": Thresholds(
-        {"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89}, 0.005, 0.92, -0.01, 0.0
+        {"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89}, 0.005, 0.92, -0.01, 0.86, 0.0
     ),
 }
 
@@ -142,8 +143,15 @@ class SemanticTier:
         """The most severe red flag a piece of the message resembles beyond its level's
         threshold, if any (the closest piece among those). A see-a-doctor look-alike never
         hides a call-now one that also passes. Without ``need_margin`` (messages the rules
-        could not answer) it may fall a little short of the closest answer."""
-        margin_needed = self.thresholds.margin if need_margin else self.thresholds.unread_margin
+        could not answer) it may fall a little short of the closest answer, and a same-day or
+        see-a-doctor flag counts from a lower score: a message in another language sits
+        further from the English exemplars (measured: its red flags score 0.52 and up)."""
+        t = self.thresholds
+        margin_needed = t.margin if need_margin else t.unread_margin
+        floor = {
+            level: score if need_margin else min(score, t.unread_score)
+            for level, score in t.by_level.items()
+        }
         if not segments:
             return None
         similarity = self.encoder.encode(segments) @ self._vectors.T  # segments x exemplars
@@ -154,7 +162,7 @@ class SemanticTier:
                 at = int(members[np.argmax(row[members])])
                 score = float(row[at])
                 margin = score - answer_best
-                if score < self.thresholds.by_level[level] or margin < margin_needed:
+                if score < floor[level] or margin < margin_needed:
                     continue
                 candidate = Verdict(self._screens[at], level, score, margin, segment)
                 if best is None or _stronger(candidate, best):

@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/tgbot warm  # the exemplar embeddings, so the first start is as quick as the rest
 	touch $(STAMP)
 
 chat: $(STAMP)  ## talk to the bot in this terminal (no token needed)

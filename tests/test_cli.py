@@ -90,3 +90,10 @@ def test_a_broken_catalogue_stops_start_up_naming_file_and_key(tmp_path: Path) -
     result = run_tgbot(["ask", "hi"], tmp_path, TGBOT_MESSAGES_DIR=str(messages))
     assert result.returncode == 2
     assert "content error:" in result.stderr and "ui.yaml: nav_back" in result.stderr
+
+
+def test_warm_fills_the_embedding_cache_that_start_up_reads(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    result = run_tgbot(["warm"], tmp_path, TGBOT_CACHE_DIR=str(cache))
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in cache.glob("semantic-use-*.npy")], result.stdout

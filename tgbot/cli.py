@@ -64,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     health = sub.add_parser("health", help="exit 0 if the running bot's heartbeat is fresh")
     health.set_defaults(handler=_health)
 
+    warm = sub.add_parser(
+        "warm", help="embed the exemplar sentences now, so start-up reads them from the cache"
+    )
+    warm.set_defaults(handler=_warm)
+
     standin = sub.add_parser("standin", help="serve the local Bot API stand-in over HTTP")
     standin.add_argument("--host", default="127.0.0.1")
     standin.add_argument("--port", type=int, default=DEFAULT_STANDIN_PORT)
@@ -143,6 +148,18 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         print(format_report(report, str(path)), end="\n\n")
         under += report.all.under
     return 1 if args.levels and under else 0
+
+
+def _warm(args: argparse.Namespace, settings: Settings) -> int:
+    from tgbot.content import load_content
+    from tgbot.services.semantic import cache_dir
+    from tgbot.services.understanding import understander_for
+
+    _quiet_logging(settings)
+    for catalog in load_content(settings.messages_dir).catalogs.values():
+        understander_for(catalog, settings.encoder)
+    print(f"exemplar embeddings ({settings.encoder}) cached in {cache_dir()}")
+    return 0
 
 
 def _standin(args: argparse.Namespace, settings: Settings) -> int:

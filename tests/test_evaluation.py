@@ -8,6 +8,7 @@ sets run in seconds. ``tgbot eval`` runs the same sets through the real bot.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -33,6 +34,7 @@ OWN_QUESTIONS = REPO / "tests" / "data" / "questions.yaml"
 RED_FLAGS = REPO / "tests" / "data" / "redflags.yaml"
 DEV2_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev2.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
+FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 SHARED_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.yaml"
 START_COMMANDS = ("/start", "/menu", "/help")
 
@@ -228,19 +230,23 @@ async def test_shared_questions_meet_the_targets(
 
 
 # The target is 0 under-triaged red flags; the issue stays open until it is met. These
-# ceilings are today's measured figures, so any change that misses more fails here. The fresh
-# set was written after the first one had been tuned on, and is never tuned on: it is the
-# honest measure of what generalises.
+# ceilings are today's measured figures, so any change that misses more fails here. The two
+# fresh sets were written later by writers who saw neither the bot nor the earlier sets, and
+# are never tuned on: with the held-back quarters, the honest measure of what generalises.
+# (The tuned parts are worked cases in messages/en/semantic_cases.yaml, so tuned is 0.)
 RED_FLAG_UNDER_CEILING = {
-    (RED_FLAGS, "tuned"): 1,
-    (RED_FLAGS, "held back"): 23,
-    (DEV2_RED_FLAGS, "tuned"): 2,
-    (DEV2_RED_FLAGS, "held back"): 4,
-    (FRESH_RED_FLAGS, "held back"): 13,
+    (RED_FLAGS, "tuned"): 0,
+    (RED_FLAGS, "held back"): 18,
+    (DEV2_RED_FLAGS, "tuned"): 0,
+    (DEV2_RED_FLAGS, "held back"): 3,
+    (FRESH_RED_FLAGS, "held back"): 5,
+    (FRESH2_RED_FLAGS, "held back"): 17,
 }
 
 
-@pytest.mark.parametrize("path", [RED_FLAGS, DEV2_RED_FLAGS, FRESH_RED_FLAGS], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [RED_FLAGS, DEV2_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS], ids=lambda p: p.stem
+)
 async def test_red_flag_sets_are_no_worse_than_measured(
     catalog: Catalog, record_property: RecordProperty, path: Path
 ) -> None:
@@ -258,7 +264,7 @@ async def test_negated_red_flags_do_not_raise_an_alarm(
 ) -> None:
     items = [
         i
-        for path in (RED_FLAGS, FRESH_RED_FLAGS)
+        for path in (RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS)
         for i in load_questions(path)
         if not i.is_red_flag
     ]
@@ -266,6 +272,18 @@ async def test_negated_red_flags_do_not_raise_an_alarm(
     text = format_report(report)
     assert report.all.shown_on_benign("emergency") <= TARGET_BENIGN_EMERGENCY, text
     assert report.all.shown_on_benign("urgent") <= TARGET_BENIGN_URGENT, text
+
+
+def test_no_held_back_message_is_among_the_exemplars() -> None:
+    content = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "messages").rglob("*.yaml"))
+    held_back = [
+        item.text
+        for path in (RED_FLAGS, DEV2_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS)
+        for item in load_questions(path)
+        if item.holdout
+    ]
+    leaked = [text for text in held_back if json.dumps(text, ensure_ascii=False) in content]
+    assert not leaked, leaked[:3]
 
 
 def test_the_understander_uses_the_semantic_tier(catalog: Catalog) -> None:

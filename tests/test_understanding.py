@@ -282,6 +282,31 @@ def test_content_check_refuses_a_red_flag_without_its_question(tmp_path: Path) -
         load_content(messages)
 
 
+@pytest.mark.parametrize(
+    ("cases", "error"),
+    [
+        (
+            {"red_flags": {"calf_now": ["my calf hurts"]}},
+            r"red_flags\.calf_now: semantic\.yaml has no red_flags",
+        ),
+        (
+            {"answers": {"no_such_screen": ["hello"]}},
+            r"answers\.no_such_screen: semantic\.yaml has no answers",
+        ),
+        ({"answers": {"calf_now": ["a", "a"]}}, r"answers\.calf_now: the same example twice"),
+        ({"answers": {"calf_now": [""]}}, r"answers\.calf_now\[0\]: a sentence"),
+    ],
+)
+def test_content_check_refuses_a_worked_case_it_cannot_file(
+    tmp_path: Path, cases: dict[str, object], error: str
+) -> None:
+    messages = _copy_messages(tmp_path)
+    path = messages / "en" / "semantic_cases.yaml"
+    path.write_text(yaml.safe_dump(cases, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ContentError, match=r"semantic_cases\.yaml: " + error):
+        load_content(messages)
+
+
 def test_every_red_flag_screen_of_the_rules_has_a_confirming_question(content: Content) -> None:
     catalog = content.catalog("en")
     assert catalog.semantic is not None and catalog.matcher is not None

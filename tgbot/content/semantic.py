@@ -1,9 +1,10 @@
 """semantic.yaml: exemplar sentences for the semantic tier of typed-question understanding.
 
 Each red-flag screen has a level, one confirming yes/no question and example sentences; each
-answer screen has example sentences. The encoder compares a message with them (see
-``tgbot/services/semantic.py``). Validated here so a clinician's slip stops start-up with
-``file: key:``.
+answer screen has example sentences. ``semantic_cases.yaml`` beside it (optional) adds worked
+cases, whole messages with the screen they need, under the same screen ids. The encoder
+compares a message with them (see ``tgbot/services/semantic.py``). Validated here so a
+clinician's slip stops start-up with ``file: key:``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from tgbot.content.checks import ContentError, read_yaml
 
 SEMANTIC_FILE = "semantic.yaml"
+CASES_FILE = "semantic_cases.yaml"
 FLAG_LEVELS = ("emergency", "urgent", "see_doctor")
 MAX_CONFIRM_LENGTH = 200  # one short question, read at a glance
 MAX_EXAMPLE_LENGTH = 300
@@ -62,8 +64,48 @@ def load_semantic(path: Path, screen_ids: Collection[str]) -> SemanticExemplars 
         if screen in red_flags:
             raise ContentError(f"{where}: already a red flag; a screen is one or the other")
         answers[screen] = _examples(body, where)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return SemanticExemplars(red_flags, answers, digest)
+    digest = hashlib.sha256(path.read_bytes())
+    cases = path.with_name(CASES_FILE)
+    if cases.is_file():
+        red_flags, answers = _with_cases(cases, red_flags, answers)
+        digest.update(cases.read_bytes())
+    return SemanticExemplars(red_flags, answers, digest.hexdigest())
+
+
+def _with_cases(
+    path: Path,
+    red_flags: dict[str, RedFlagExemplars],
+    answers: dict[str, tuple[str, ...]],
+) -> tuple[dict[str, RedFlagExemplars], dict[str, tuple[str, ...]]]:
+    """The worked cases added to the examples of screens semantic.yaml already has."""
+    data = read_yaml(path)
+    if not isinstance(data, dict) or set(data) - {"red_flags", "answers"}:
+        raise ContentError(f"{path}: file: expected a mapping with red_flags and answers")
+    seen = {e for flag in red_flags.values() for e in flag.examples}
+    seen.update(e for examples in answers.values() for e in examples)
+    flags, plain = dict(red_flags), dict(answers)
+    for section, known in (("red_flags", red_flags), ("answers", answers)):
+        raw = data.get(section) or {}
+        if not isinstance(raw, dict):
+            raise ContentError(f"{path}: {section}: expected a mapping of screen ids")
+        for screen, body in raw.items():
+            where = f"{path}: {section}.{screen}"
+            if screen not in known:
+                raise ContentError(
+                    f"{where}: {SEMANTIC_FILE} has no {section} entry for this screen"
+                )
+            examples = _examples(body, where, minimum=1)
+            if seen & set(examples):
+                raise ContentError(f"{where}: {sorted(seen & set(examples))[0]!r} is there twice")
+            seen.update(examples)
+            if section == "red_flags":
+                flag = flags[screen]
+                flags[screen] = RedFlagExemplars(
+                    flag.screen, flag.level, flag.confirm, flag.examples + examples
+                )
+            else:
+                plain[screen] = plain[screen] + examples
+    return flags, plain
 
 
 def _mapping(raw: Any, where: str) -> dict[str, Any]:
@@ -92,9 +134,9 @@ def _red_flag(screen: str, body: Any, where: str, screens: frozenset[str]) -> Re
     return RedFlagExemplars(screen, str(level), confirm.strip(), _examples(body["examples"], where))
 
 
-def _examples(raw: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(raw, list) or len(raw) < MIN_EXAMPLES:
-        raise ContentError(f"{where}: needs a list of at least {MIN_EXAMPLES} example sentences")
+def _examples(raw: Any, where: str, minimum: int = MIN_EXAMPLES) -> tuple[str, ...]:
+    if not isinstance(raw, list) or len(raw) < minimum:
+        raise ContentError(f"{where}: needs a list of at least {minimum} example sentences")
     examples = []
     for index, example in enumerate(raw):
         if not isinstance(example, str) or not 0 < len(example.strip()) <= MAX_EXAMPLE_LENGTH:

@@ -43,14 +43,15 @@ class Thresholds:
     unread_margin: float  # the margin when the rules found no answer (may be below 0)
     unread_score: float  # and every level's threshold at most this (across languages, lower)
     raise_extra: float  # above the level threshold, to ask one level above the rules' red flag
+    severity_window: float  # a more severe flag wins if its score is within this of the best
 
 
 THRESHOLDS = {
     "use": Thresholds(
-        {"emergency": 0.50, "urgent": 0.60, "see_doctor": 0.60}, 0.04, 0.72, -0.05, 0.50, 0.1
+        {"emergency": 0.50, "urgent": 0.60, "see_doctor": 0.60}, 0.04, 0.72, -0.05, 0.50, 0.1, 0.1
     ),
     "e5": Thresholds(
-        {"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89}, 0.005, 0.92, -0.01, 0.86, 0.0
+        {"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89}, 0.005, 0.92, -0.01, 0.86, 0.0, 0.02
     ),
 }
 
@@ -140,12 +141,12 @@ class SemanticTier:
         }
 
     def verdict(self, segments: Sequence[str], *, need_margin: bool = True) -> Verdict | None:
-        """The most severe red flag a piece of the message resembles beyond its level's
-        threshold, if any (the closest piece among those). A see-a-doctor look-alike never
-        hides a call-now one that also passes. Without ``need_margin`` (messages the rules
-        could not answer) it may fall a little short of the closest answer, and a same-day or
-        see-a-doctor flag counts from a lower score: a message in another language sits
-        further from the English exemplars (measured: its red flags score 0.52 and up)."""
+        """The red flag a piece of the message resembles beyond its level's threshold, if any:
+        the most severe of those within ``severity_window`` of the closest. Without
+        ``need_margin`` (messages the rules could not answer) it may fall a little short of
+        the closest answer, and a same-day or see-a-doctor flag counts from a lower score: a
+        message in another language sits further from the English exemplars (measured: its
+        red flags score 0.52 and up)."""
         t = self.thresholds
         margin_needed = t.margin if need_margin else t.unread_margin
         floor = {
@@ -155,30 +156,28 @@ class SemanticTier:
         if not segments:
             return None
         similarity = self.encoder.encode(segments) @ self._vectors.T  # segments x exemplars
-        best: Verdict | None = None
+        candidates: list[Verdict] = []
         for row, segment in zip(similarity, segments, strict=True):
             answer_best = float(np.max(row[~self._is_flag], initial=-1.0))
             for level, members in self._by_level.items():
                 at = int(members[np.argmax(row[members])])
                 score = float(row[at])
                 margin = score - answer_best
-                if score < floor[level] or margin < margin_needed:
-                    continue
-                candidate = Verdict(self._screens[at], level, score, margin, segment)
-                if best is None or _stronger(candidate, best):
-                    best = candidate
-        return best
+                if score >= floor[level] and margin >= margin_needed:
+                    candidates.append(Verdict(self._screens[at], level, score, margin, segment))
+        if not candidates:
+            return None
+        # The most severe among those nearly as close as the closest: a faint call-now
+        # resemblance does not override a message that is plainly a see-a-doctor case.
+        top = max(c.score for c in candidates)
+        close = [c for c in candidates if c.score >= top - t.severity_window]
+        return max(close, key=lambda c: (-FLAG_LEVELS.index(c.level), c.score))
 
     def closest(self, text: str) -> tuple[str, float]:
         """The nearest exemplar's screen and similarity (for tuning and the eval report)."""
         row = self.encoder.encode([text])[0] @ self._vectors.T
         at = int(np.argmax(row))
         return self._screens[at], float(row[at])
-
-
-def _stronger(a: Verdict, b: Verdict) -> bool:
-    severity = FLAG_LEVELS.index  # emergency first
-    return (-severity(a.level), a.score) > (-severity(b.level), b.score)
 
 
 _tiers: dict[tuple[str, str], SemanticTier] = {}

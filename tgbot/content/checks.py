@@ -24,9 +24,13 @@ class ContentError(ValueError):
     """A content file is broken; the message starts with ``file: key:``."""
 
 
+# libyaml's loader when installed: the content is thousands of lines and parses ~6x faster.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except FileNotFoundError:
         raise ContentError(f"{path}: file is missing") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

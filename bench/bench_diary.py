@@ -26,8 +26,8 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 
-from tgbot.services.diary import DURATIONS, SIDES, SITES, DiaryEntry, summarize
-from tgbot.services.diary_render import (
+from tgbot.services.diary.model import DURATIONS, SIDES, SITES, DiaryEntry, summarize
+from tgbot.services.diary.render import (
     CHART_LABEL_PLACEHOLDERS,
     PDF_TEXT_PLACEHOLDERS,
     render_chart_png,

@@ -99,7 +99,7 @@ def child(name: str, spawned_at: float, sets: Sequence[Path]) -> Result:
     """Runs in the fresh process: start-up and memory, then the sets (if any)."""
     started = time.perf_counter()
     from tgbot.content import load_content
-    from tgbot.services.understanding import understander_for
+    from tgbot.services.understanding.understander import understander_for
 
     catalog = load_content().catalog("en")
     if understander_for(catalog, "off") is None:

@@ -33,7 +33,7 @@ from bench_encoders import TARGET_MEMORY_MB, TARGET_P99_MS, TARGET_STARTUP_S, me
 
 from tgbot.content import load_content
 from tgbot.services.evaluation import load_questions
-from tgbot.services.matching import Matcher
+from tgbot.services.understanding.matching import Matcher
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = REPO / "tests" / "data" / "questions.yaml"

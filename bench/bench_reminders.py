@@ -55,8 +55,8 @@ from machine_facts import cpu_model, usable_cpus
 
 import tgbot
 from tgbot.content import load_content
-from tgbot.services.reminder_actions import parse_reminder_callback
-from tgbot.services.schedule import DailySchedule, mask_to_days, next_occurrence
+from tgbot.services.reminders.actions import parse_reminder_callback
+from tgbot.services.reminders.schedule import DailySchedule, mask_to_days, next_occurrence
 from tgbot.standin.api import JSON, FakeBotAPI, FakeUser
 from tgbot.standin.http_server import StandinHttpServer, start_http_server
 from tgbot.storage import open_database

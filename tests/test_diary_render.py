@@ -16,9 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tgbot.services import diary_render
-from tgbot.services.diary import DURATIONS, SIDES, SITES, DiaryEntry, summarize
-from tgbot.services.diary_render import (
+from tgbot.services.diary import render as diary_render
+from tgbot.services.diary.model import DURATIONS, SIDES, SITES, DiaryEntry, summarize
+from tgbot.services.diary.render import (
     CHART_LABEL_PLACEHOLDERS,
     CSV_COLUMN_KEYS,
     PDF_TEXT_PLACEHOLDERS,
@@ -419,7 +419,7 @@ def test_importing_the_module_leaves_matplotlib_out_of_the_bot() -> None:
     import sys
 
     code = (
-        "import sys, tgbot.services.diary_render; "
+        "import sys, tgbot.services.diary.render; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'PIL')))"
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

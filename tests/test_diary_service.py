@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tgbot.services.diary import (
+from tgbot.services.diary.model import (
     DURATIONS,
     SITES,
     DiaryEntry,

@@ -26,7 +26,12 @@ from tgbot.services.evaluation import (
     format_report,
     load_questions,
 )
-from tgbot.services.understanding import Kind, Understander, Understanding, understander_for
+from tgbot.services.understanding.understander import (
+    Kind,
+    Understander,
+    Understanding,
+    understander_for,
+)
 from tgbot.telegram_html import html_to_plain
 
 REPO = Path(__file__).resolve().parents[1]

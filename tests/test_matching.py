@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tgbot.content import Catalog, Content
-from tgbot.services.matching import (
+from tgbot.services.understanding.matching import (
     Matcher,
     MatchingContentError,
     MatchKind,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tgbot.services.pacing import Pacer
+from tgbot.services.reminders.pacing import Pacer
 
 
 class FakeTime:

@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tgbot.services.clock import ManualClock
-from tgbot.services.reminder_engine import (
+from tgbot.services.reminders.engine import (
     Delivery,
     DeliveryStatus,
     DueKind,
     DueReminder,
     ReminderEngine,
 )
-from tgbot.services.reminders import ReminderService
+from tgbot.services.reminders.service import ReminderService
 from tgbot.storage import Database, ReminderRepository, UserRepository, open_database
 from tgbot.storage.database import MEMORY
 

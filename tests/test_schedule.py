@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tgbot.services import schedule as schedule_module
-from tgbot.services.schedule import (
+from tgbot.services.reminders import schedule as schedule_module
+from tgbot.services.reminders.schedule import (
     ALL_DAYS,
     WEEKDAYS,
     WEEKEND,

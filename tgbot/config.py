@@ -22,7 +22,7 @@ MAX_REMINDER_RATE = 30.0
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-# The semantic tier's sentence encoders (tgbot/services/semantic.py); "off" means rules only.
+# The semantic tier's sentence encoders (services/understanding/semantic.py); "off": rules only.
 ENCODERS = ("use", "e5")
 ENCODER_CHOICES = (*ENCODERS, "off")
 

@@ -19,7 +19,7 @@ from tgbot.app import STANDIN_TOKEN, build_application
 from tgbot.config import Settings
 from tgbot.content import Catalog, Content, load_content
 from tgbot.services.evaluation import EvalItem, EvalReport, Reply, evaluate, load_questions
-from tgbot.services.understanding import understander_for
+from tgbot.services.understanding.understander import understander_for
 from tgbot.standin import BotDriver, BotMessage, DriverUser, FakeBotAPI
 from tgbot.storage.database import MEMORY
 from tgbot.telegram_html import html_to_plain

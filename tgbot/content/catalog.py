@@ -32,7 +32,7 @@ from tgbot.content.triage import load_triage
 from tgbot.telegram_html import parse_html, utf16_len
 
 if TYPE_CHECKING:
-    from tgbot.services.matching import Matcher
+    from tgbot.services.understanding.matching import Matcher
 
 DEFAULT_LANGUAGE = "en"
 MAX_COMMAND_DESCRIPTION = 256
@@ -221,7 +221,7 @@ def _check_footer_fits(screens: Mapping[str, Screen], footer: str) -> None:
 def _load_matcher(path: Path, screen_ids: Collection[str]) -> Matcher | None:
     if not path.is_file():
         return None
-    from tgbot.services.matching import MatchingContentError, load_matcher
+    from tgbot.services.understanding.matching import MatchingContentError, load_matcher
 
     try:
         return load_matcher(path, screen_ids)

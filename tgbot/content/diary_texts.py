@@ -13,7 +13,7 @@ from tgbot.content.checks import (
     check_texts,
     read_yaml,
 )
-from tgbot.services.diary import DURATIONS, SIDES, SITES
+from tgbot.services.diary.model import DURATIONS, SIDES, SITES
 
 TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "ask_site": ("when",),

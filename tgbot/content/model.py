@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from tgbot.content.diary_texts import DiaryTexts
     from tgbot.content.reminder_texts import ReminderTexts
     from tgbot.content.semantic import SemanticExemplars
-    from tgbot.services.matching import Matcher
+    from tgbot.services.understanding.matching import Matcher
 
 
 @dataclass(frozen=True)

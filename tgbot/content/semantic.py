@@ -3,7 +3,7 @@
 Each red-flag screen has a level, one confirming yes/no question and example sentences; each
 answer screen has example sentences. ``semantic_cases.yaml`` beside it (optional) adds worked
 cases, whole messages with the screen they need, under the same screen ids. The encoder
-compares a message with them (see ``tgbot/services/semantic.py``). Validated here so a
+compares a message with them (see ``tgbot/services/understanding/semantic.py``). Validated here so a
 clinician's slip stops start-up with ``file: key:``.
 """
 

@@ -12,9 +12,11 @@ from telegram.ext import (
     filters,
 )
 
-from tgbot.handlers import commands, diary, fallbacks, members, menu, reminders
+from tgbot.handlers import commands, fallbacks, members, menu
 from tgbot.handlers.context import BotApplication
+from tgbot.handlers.diary import flow as diary
 from tgbot.handlers.errors import on_error
+from tgbot.handlers.reminders import flow as reminders
 from tgbot.handlers.tracking import logged, track_user
 
 # Group -1 runs before the handlers of group 0 for every update.

@@ -11,9 +11,9 @@ from tgbot.config import Settings
 from tgbot.content import Catalog, Content
 from tgbot.handlers.screens import View
 from tgbot.services.clock import Clock
-from tgbot.services.diary_log import DiaryService
-from tgbot.services.reminder_engine import ReminderEngine
-from tgbot.services.reminders import ReminderService
+from tgbot.services.diary.service import DiaryService
+from tgbot.services.reminders.engine import ReminderEngine
+from tgbot.services.reminders.service import ReminderService
 from tgbot.storage import Database, UserRepository
 
 SERVICES_KEY = "services"

@@ -8,9 +8,9 @@ from typing import Any
 from telegram import Update
 
 from tgbot.handlers.context import BotContext
-from tgbot.handlers.diary import answer_note, offer_to_log
-from tgbot.handlers.reminder_views import REMINDERS_SCREEN
-from tgbot.handlers.reminders import answer_pending, reminder_settings
+from tgbot.handlers.diary.flow import answer_note, offer_to_log
+from tgbot.handlers.reminders.flow import answer_pending, reminder_settings
+from tgbot.handlers.reminders.views import REMINDERS_SCREEN
 from tgbot.handlers.replies import send, user_id_of
 from tgbot.handlers.screens import (
     Rendered,
@@ -26,8 +26,8 @@ from tgbot.handlers.user_state import (
     close_question,
     open_prompt,
 )
-from tgbot.services.matching import MatchKind, MatchResult
-from tgbot.services.understanding import Kind, Understanding, understander_for
+from tgbot.services.understanding.matching import MatchKind, MatchResult
+from tgbot.services.understanding.understander import Kind, Understanding, understander_for
 
 SHOWN_KINDS = (MatchKind.RED_FLAG, MatchKind.ANSWER)
 

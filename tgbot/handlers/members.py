@@ -7,7 +7,7 @@ import logging
 from telegram import ChatMember, Update
 
 from tgbot.handlers.context import BotContext
-from tgbot.handlers.reminder_views import simple, texts
+from tgbot.handlers.reminders.views import simple, texts
 from tgbot.handlers.replies import send
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from typing import Any
 from telegram import Update
 
 from tgbot.handlers.context import BotContext
-from tgbot.services.understanding import Kind, Understanding
+from tgbot.services.understanding.understander import Kind, Understanding
 
 AWAITING = "awaiting"
 OPENED_AT = "opened"

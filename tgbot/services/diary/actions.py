@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tgbot.services.diary import DURATIONS, SIDES, SITES
-from tgbot.services.diary_log import RETENTION_CHOICES, WHEN_CODES
+from tgbot.services.diary.model import DURATIONS, SIDES, SITES
+from tgbot.services.diary.service import RETENTION_CHOICES, WHEN_CODES
 
 PREFIX = "dy:"
 

@@ -8,8 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tgbot.services.clock import Clock
-from tgbot.services.diary import DURATIONS, SIDES, SITES, DiaryEntry
-from tgbot.services.schedule import parse_time_of_day
+from tgbot.services.diary.model import DURATIONS, SIDES, SITES, DiaryEntry
+from tgbot.services.reminders.schedule import parse_time_of_day
 from tgbot.storage import DiaryRecord, DiaryRepository, ReminderRepository, UserRepository
 
 WHEN_NOW, WHEN_LAST_NIGHT, WHEN_EARLIER_TODAY = "now", "ln", "et"

@@ -19,9 +19,9 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from tgbot.services.clock import Clock
-from tgbot.services.pacing import Pacer
-from tgbot.services.reminders import schedule_of, to_unix
-from tgbot.services.schedule import next_occurrence
+from tgbot.services.reminders.pacing import Pacer
+from tgbot.services.reminders.schedule import next_occurrence
+from tgbot.services.reminders.service import schedule_of, to_unix
 from tgbot.storage import ReminderRecord, ReminderRepository
 
 log = logging.getLogger(__name__)

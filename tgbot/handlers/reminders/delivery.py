@@ -9,10 +9,10 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from tgbot.content import Content
-from tgbot.handlers.reminder_views import checkin, nightly
+from tgbot.handlers.reminders.views import checkin, nightly
 from tgbot.handlers.screens import View
 from tgbot.services.countries import user_country
-from tgbot.services.reminder_engine import Delivery, DeliveryStatus, DueKind, DueReminder
+from tgbot.services.reminders.engine import Delivery, DeliveryStatus, DueKind, DueReminder
 from tgbot.storage import UserRepository
 
 # Telegram's answers that mean the chat is gone for good, like a block.

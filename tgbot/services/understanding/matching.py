@@ -28,7 +28,12 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from tgbot.services.text_normalise import LanguageRules, RawToken, phrase_words, tokenise
+from tgbot.services.understanding.text_normalise import (
+    LanguageRules,
+    RawToken,
+    phrase_words,
+    tokenise,
+)
 
 LEVELS = ("emergency", "urgent")
 TOP_KEYS = "language fuzzy phrase_max_gap negation known_words concepts red_flags intents decision"

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from tgbot.content.reminder_texts import ReminderTexts
 from tgbot.handlers.screens import Rendered, View, button, grid, navigation_row, with_footer
 from tgbot.services.navigation import MAIN_SCREEN, screen_callback
-from tgbot.services.reminder_actions import FULL_MASK, reminder_callback, toggle_day
-from tgbot.services.reminders import ReminderState
-from tgbot.services.schedule import WEEKDAYS, days_to_mask
+from tgbot.services.reminders.actions import FULL_MASK, reminder_callback, toggle_day
+from tgbot.services.reminders.schedule import WEEKDAYS, days_to_mask
+from tgbot.services.reminders.service import ReminderState
 from tgbot.services.zones import REGIONS, zone_label
 
 PRESET_TIMES = tuple(

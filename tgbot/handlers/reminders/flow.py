@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from tgbot.handlers.context import BotContext
-from tgbot.handlers.diary_views import ask_site
-from tgbot.handlers.reminder_views import (
+from tgbot.handlers.diary.views import ask_site
+from tgbot.handlers.reminders.views import (
     BEDTIME_ROUTINE_SCREEN,
     ask_days,
     ask_time,
@@ -33,9 +33,9 @@ from tgbot.handlers.user_state import (
     pending_question,
     user_zone,
 )
-from tgbot.services.diary_log import WHEN_LAST_NIGHT
-from tgbot.services.reminder_actions import ReminderAction, parse_reminder_callback
-from tgbot.services.schedule import mask_to_days, parse_time_of_day
+from tgbot.services.diary.service import WHEN_LAST_NIGHT
+from tgbot.services.reminders.actions import ReminderAction, parse_reminder_callback
+from tgbot.services.reminders.schedule import mask_to_days, parse_time_of_day
 from tgbot.services.zones import resolve_zone, zone_from_location
 
 log = logging.getLogger(__name__)

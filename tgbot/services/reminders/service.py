@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from tgbot.services.clock import Clock
-from tgbot.services.schedule import (
+from tgbot.services.reminders.schedule import (
     ALL_DAYS,
     DailySchedule,
     Occurrence,

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from telegram import InputFile, Update
 
 from tgbot.handlers.context import BotContext
-from tgbot.handlers.diary_views import (
+from tgbot.handlers.diary.views import (
     ask_site,
     ask_when,
     card,
@@ -28,20 +28,20 @@ from tgbot.handlers.diary_views import (
 from tgbot.handlers.replies import expired, send, show_in_place, user_id_of
 from tgbot.handlers.screens import View
 from tgbot.handlers.user_state import ask, close_question, pending_question, user_zone
-from tgbot.services.diary import DiarySummary, NudgeReason, nudges_due, summarize
-from tgbot.services.diary_actions import DiaryAction, parse_diary_callback
-from tgbot.services.diary_log import (
+from tgbot.services.diary.actions import DiaryAction, parse_diary_callback
+from tgbot.services.diary.model import DiarySummary, NudgeReason, nudges_due, summarize
+from tgbot.services.diary.render import (
+    render_chart_png,
+    render_csv,
+    render_in_worker,
+    render_summary_pdf,
+)
+from tgbot.services.diary.service import (
     MAX_NOTE_LENGTH,
     RETENTION_KEY,
     WHEN_EARLIER_TODAY,
     WHEN_LAST_NIGHT,
     WHEN_NOW,
-)
-from tgbot.services.diary_render import (
-    render_chart_png,
-    render_csv,
-    render_in_worker,
-    render_summary_pdf,
 )
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from tgbot.content import Catalog
-from tgbot.services.matching import Analysis, Matcher, MatchKind, MatchResult
-from tgbot.services.semantic import SemanticTier, Thresholds, Verdict, semantic_tier
+from tgbot.services.understanding.matching import Analysis, Matcher, MatchKind, MatchResult
+from tgbot.services.understanding.semantic import SemanticTier, Thresholds, Verdict, semantic_tier
 
 
 class Level(enum.IntEnum):

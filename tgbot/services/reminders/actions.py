@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import time
 
-from tgbot.services.schedule import mask_to_days
+from tgbot.services.reminders.schedule import mask_to_days
 
 PREFIX = "rm:"
 _HHMM = re.compile(r"^([01]\d|2[0-3])([0-5]\d)$")

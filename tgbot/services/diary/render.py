@@ -9,7 +9,7 @@ never pyplot, which keeps global figure state. It is imported lazily inside the 
 functions, so the bot process, which only calls :func:`render_in_worker`, never loads it
 (about 0.5 s and tens of MB). Rendering is CPU-bound for 50-300 ms, so the bot runs it in a
 separate process through :func:`render_in_worker`; every argument must be picklable (plain
-dicts, lists, sets, the frozen dataclasses of tgbot.services.diary).
+dicts, lists, sets, the frozen dataclasses of tgbot.services.diary.model).
 
 Output is deterministic for a given matplotlib version: fixed font (DejaVu Sans, shipped
 with matplotlib), no software name or timestamp in the PNG/PDF metadata.
@@ -36,7 +36,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVarTuple
 
-from tgbot.services.diary import (
+from tgbot.services.diary.model import (
     DURATIONS,
     SEVERITY_BANDS,
     SIDES,

@@ -11,9 +11,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from tgbot.content.diary_texts import DiaryTexts
 from tgbot.handlers.screens import Rendered, View, button, grid, with_footer
-from tgbot.services.diary import DURATIONS, SIDES, SITES
-from tgbot.services.diary_actions import diary_callback
-from tgbot.services.diary_log import RETENTION_CHOICES, WHEN_NOW
+from tgbot.services.diary.actions import diary_callback
+from tgbot.services.diary.model import DURATIONS, SIDES, SITES
+from tgbot.services.diary.service import RETENTION_CHOICES, WHEN_NOW
 from tgbot.services.navigation import MAIN_SCREEN, screen_callback
 from tgbot.storage import DiaryRecord
 

@@ -1,0 +1,1 @@
+"""Reminders' Telegram side: set-up and buttons (flow), screens (views), sending (delivery)."""

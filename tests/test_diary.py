@@ -102,7 +102,7 @@ async def test_empty_diary_is_encouraging_without_a_chart(bot: Harness, content:
 
 async def seed(bot: Harness, user_id: int, days_ago: list[int], severity: int = 5) -> None:
     services = bot.services
-    await services.users.touch(user_id, "en", 0)
+    await services.users.arrive(user_id, "en")
     now = bot.clock.now()
     for n, ago in enumerate(days_ago):
         moment = now - timedelta(days=ago, hours=n % 3)

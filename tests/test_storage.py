@@ -3,8 +3,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tgbot.storage import UserRepository, open_database
 from tgbot.storage.database import load_migrations
+from tgbot.storage.users import UserSettings
 
 
 async def test_database_is_created_in_wal_mode_and_migrated(tmp_path: Path) -> None:
@@ -54,11 +57,13 @@ async def test_settings_merge_and_delete_removes_everything(tmp_path: Path) -> N
         await users.touch(7, "en", now=1)
         await users.touch(8, "en", now=1)
         await users.update_settings(7, country="DE")
-        await users.update_settings(7, units="metric")
+        await users.update_settings(7, diary_retention_days=90)
+        with pytest.raises(ValueError, match="not a user setting: units"):
+            await users.update_settings(7, units="metric")
         await users.set_time_zone(7, "Europe/Berlin")
         record = await users.get(7)
         assert record is not None
-        assert record.settings == {"country": "DE", "units": "metric"}
+        assert record.settings == UserSettings(country="DE", diary_retention_days=90)
         assert record.time_zone == "Europe/Berlin"
         assert await users.delete(7) is True
         assert await users.get(7) is None

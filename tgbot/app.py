@@ -25,7 +25,14 @@ from tgbot.services.diary.service import DiaryService
 from tgbot.services.reminders.engine import ReminderEngine
 from tgbot.services.reminders.service import ReminderService
 from tgbot.services.understanding.understander import understander_for
-from tgbot.storage import DiaryRepository, ReminderRepository, UserRepository, open_database
+from tgbot.services.users import UserService
+from tgbot.storage import (
+    Database,
+    DiaryRepository,
+    ReminderRepository,
+    UserRepository,
+    open_database,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +50,7 @@ TICK_SECONDS = 1.0
 DIARY_CLEAN_UP_SECONDS = 24 * 3600
 
 _SETUP_KEY = "setup"
+_DATABASE_KEY = "database"  # only app.py opens and closes it
 
 
 @dataclass
@@ -120,7 +128,9 @@ def _reminder_bot(
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     setup: _Setup = app.bot_data[_SETUP_KEY]
     database = await open_database(setup.settings.db_path)
-    users = UserRepository(database)
+    app.bot_data[_DATABASE_KEY] = database
+    user_rows = UserRepository(database)
+    users = UserService(user_rows, setup.content, setup.clock)
     repository = ReminderRepository(database)
     await setup.reminder_bot.initialize()
     engine = ReminderEngine(
@@ -132,11 +142,10 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.bot_data[SERVICES_KEY] = BotServices(
         settings=setup.settings,
         content=setup.content,
-        database=database,
         users=users,
         reminders=ReminderService(repository, setup.clock),
         engine=engine,
-        diary=DiaryService(DiaryRepository(database), repository, users, setup.clock),
+        diary=DiaryService(DiaryRepository(database), repository, user_rows, setup.clock),
         clock=setup.clock,
     )
     for catalog in setup.content.catalogs.values():
@@ -187,5 +196,7 @@ async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     if services is not None:
         await services.engine.stop()
         shutdown_workers()
-        await services.database.close()
+    database: Database | None = app.bot_data.get(_DATABASE_KEY)
+    if database is not None:
+        await database.close()
     await setup.reminder_bot.shutdown()

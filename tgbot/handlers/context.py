@@ -14,7 +14,7 @@ from tgbot.services.clock import Clock
 from tgbot.services.diary.service import DiaryService
 from tgbot.services.reminders.engine import ReminderEngine
 from tgbot.services.reminders.service import ReminderService
-from tgbot.storage import Database, UserRepository
+from tgbot.services.users import UserProfile, UserService
 
 SERVICES_KEY = "services"
 
@@ -23,8 +23,7 @@ SERVICES_KEY = "services"
 class BotServices:
     settings: Settings
     content: Content
-    database: Database
-    users: UserRepository
+    users: UserService
     reminders: ReminderService
     engine: ReminderEngine
     diary: DiaryService
@@ -32,7 +31,7 @@ class BotServices:
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """Adds the services and the catalogue in the user's language (set per update)."""
+    """Adds the services and the sender's profile (built once per update by ``track_user``)."""
 
     def __init__(
         self,
@@ -41,9 +40,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         user_id: int | None = None,
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
-        self._catalog: Catalog | None = None
-        # Whose emergency number to show (ISO 3166 code), set per update by track_user.
-        self.country: str | None = None
+        self.profile: UserProfile | None = None
 
     @property
     def services(self) -> BotServices:
@@ -51,19 +48,20 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         return services
 
     @property
-    def catalog(self) -> Catalog:
-        """The user's language once known (see ``track_user``), else the default."""
-        if self._catalog is None:
-            self._catalog = self.services.content.catalog(None)
-        return self._catalog
+    def user(self) -> UserProfile:
+        """The sender's profile; every handler that reads it serves a real user."""
+        assert self.profile is not None, "track_user runs before every handler"
+        return self.profile
 
-    @catalog.setter
-    def catalog(self, value: Catalog) -> None:
-        self._catalog = value
+    @property
+    def catalog(self) -> Catalog:
+        """The user's language once known, else the default."""
+        language = self.profile.language if self.profile else None
+        return self.services.content.catalog(language)
 
     @property
     def view(self) -> View:
-        return View(self.catalog, self.country)
+        return View(self.catalog, self.profile.country if self.profile else None)
 
 
 BotApplication = Application[

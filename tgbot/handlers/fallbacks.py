@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import Update
 
@@ -11,7 +10,7 @@ from tgbot.handlers.context import BotContext
 from tgbot.handlers.diary.flow import answer_note, offer_to_log
 from tgbot.handlers.reminders.flow import answer_pending, reminder_settings
 from tgbot.handlers.reminders.views import REMINDERS_SCREEN
-from tgbot.handlers.replies import send, user_id_of
+from tgbot.handlers.replies import send
 from tgbot.handlers.screens import (
     Rendered,
     View,
@@ -20,14 +19,10 @@ from tgbot.handlers.screens import (
     render_screen,
     suggestions,
 )
-from tgbot.handlers.user_state import (
-    FREE_TEXT_PROMPTS,
-    breaks_prompt,
-    close_question,
-    open_prompt,
-)
+from tgbot.handlers.user_state import FREE_TEXT_PROMPTS, breaks_prompt, close_question
 from tgbot.services.understanding.matching import MatchKind, MatchResult
 from tgbot.services.understanding.understander import Kind, Understanding, understander_for
+from tgbot.services.users import OpenPrompt
 
 SHOWN_KINDS = (MatchKind.RED_FLAG, MatchKind.ANSWER)
 
@@ -55,7 +50,7 @@ async def on_text(update: Update, context: BotContext) -> None:
         understood.screen,
         understood.reason,
     )
-    prompt = await open_prompt(update, context)
+    prompt = context.user.prompt
     if prompt is not None and not breaks_prompt(prompt, understood, text):
         clear = understood.kind not in (Kind.UNSURE, Kind.OFF_TOPIC)
         if await answer_pending(update, context, text, understood_otherwise=clear):
@@ -63,7 +58,7 @@ async def on_text(update: Update, context: BotContext) -> None:
         if await answer_note(update, context, text):
             return
     if understood.screen == REMINDERS_SCREEN and understood.kind is Kind.ANSWER:
-        await send(update, context, await reminder_settings(context, user_id_of(update)))
+        await send(update, context, await reminder_settings(context))
     else:
         await send(update, context, reply_for(view, understood))
     if prompt is not None:
@@ -73,18 +68,18 @@ async def on_text(update: Update, context: BotContext) -> None:
 
 
 async def _say_prompt_state(
-    update: Update, context: BotContext, prompt: dict[str, Any], understood: Understanding
+    update: Update, context: BotContext, prompt: OpenPrompt, understood: Understanding
 ) -> None:
     """The message was answered instead of taken as the prompt's answer: a red flag closes
     the prompt; a question or a cramp report leaves a note prompt open, and says so."""
     view = context.view
-    still_open = await open_prompt(update, context) is not None
-    what = prompt.get("what")
+    still_open = context.user.prompt is not None
+    what = prompt.what
     if still_open and what in FREE_TEXT_PROMPTS and understood.kind is Kind.ANSWER:
         await send(update, context, Rendered(view.say(f"prompt_left_open_{what}"), None))
         return
     if still_open:
-        await close_question(context, user_id_of(update))
+        await close_question(context)
     await send(update, context, Rendered(view.say("prompt_closed"), None))
 
 

@@ -4,6 +4,7 @@ and refresh stale menus."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from telegram import Update
 
@@ -12,7 +13,7 @@ from tgbot.handlers.diary import flow as diary
 from tgbot.handlers.diary.views import DIARY_SCREEN, LOG_SCREEN
 from tgbot.handlers.reminders.flow import reminder_settings
 from tgbot.handlers.reminders.views import REMINDERS_SCREEN
-from tgbot.handlers.replies import expired, show_in_place, user_id_of
+from tgbot.handlers.replies import expired, show_in_place
 from tgbot.handlers.screens import (
     Rendered,
     View,
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 async def _show_reminders(update: Update, context: BotContext) -> None:
-    await show_in_place(update, context, await reminder_settings(context, user_id_of(update)))
+    await show_in_place(update, context, await reminder_settings(context))
 
 
 # Content screens whose buttons open a live view instead of the static page.
@@ -74,10 +75,8 @@ async def _forget_choice(update: Update, context: BotContext, choice: ForgetChoi
     if choice is ForgetChoice.CANCEL:
         await show_in_place(update, context, main_menu(view, "forget_cancelled"))
         return
-    user = update.effective_user
-    if user is not None:
-        await context.services.users.delete(user.id)
-        log.info("user data deleted on request")
+    await context.services.users.forget(context.user.user_id)
+    log.info("user data deleted on request")
     await show_in_place(update, context, Rendered(view.say("forget_done"), None))
 
 
@@ -101,8 +100,6 @@ async def _country_choice(update: Update, context: BotContext, code: str | None)
     if code is None:
         await show_in_place(update, context, country_picker(context.view))
         return
-    user = update.effective_user
-    if user is not None:
-        await context.services.users.update_settings(user.id, country=code)
-    context.country = code
+    await context.services.users.set_country(context.user.user_id, code)
+    context.profile = replace(context.user, country=code)
     await show_in_place(update, context, country_saved(context.view))

@@ -1,4 +1,4 @@
-"""Runs before every handler: remember the user (no message content) and pick the language."""
+"""Runs before every handler: the sender's profile (no message content), built once."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from typing import Any
 from telegram import Update
 
 from tgbot.handlers.context import BotContext
-from tgbot.handlers.user_state import AWAITING, close_question, is_action
-from tgbot.services.countries import user_country
+from tgbot.handlers.user_state import close_question, is_action
 
 log = logging.getLogger("tgbot.updates")
 
@@ -23,16 +22,9 @@ async def track_user(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    services = context.services
-    language = services.content.resolve_language(user.language_code)
-    record = await services.users.touch(user.id, language, int(time.time()))
-    catalog = services.content.catalog(record.language or language)
-    context.catalog = catalog
-    context.country = user_country(
-        record.settings.get("country"), user.language_code, catalog.emergency.countries
-    )
-    if record.settings.get(AWAITING) and is_action(update):
-        await close_question(context, user.id)  # a button or command moves on from a prompt
+    context.profile = await context.services.users.arrive(user.id, user.language_code)
+    if context.profile.prompt is not None and is_action(update):
+        await close_question(context)  # a button or command moves on from a prompt
 
 
 def logged(callback: Callback) -> Callback:

@@ -1,24 +1,20 @@
-"""What the handlers read about a user from the users row: their time zone, and the one
-question a typed message may be answering (kept in the user's settings, so it survives a
-restart): a reminder time or zone, or a diary note or time.
+"""The open question of the sender's profile, as the handlers use it: open, close, and
+whether a typed message answers it.
 
-An open question never traps anyone: it expires after PROMPT_TTL, any button or command
+An open question never traps anyone: it expires (services/users.py), any button or command
 closes it, and a message that is a red flag, a new question or a cramp report is answered
 instead of being taken as its answer (see ``breaks_prompt``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from dataclasses import replace
 
 from telegram import Update
 
 from tgbot.handlers.context import BotContext
 from tgbot.services.understanding.understander import Kind, Understanding
+from tgbot.services.users import OpenPrompt
 
-AWAITING = "awaiting"
-OPENED_AT = "opened"
-PROMPT_TTL = timedelta(minutes=10)
 # Matcher concepts that make a message a new question or a cramp happening now.
 QUESTION_CONCEPTS = frozenset({"now_cue", "problem"})
 # Prompts answered in free words (a diary note, a diary time like "last night 3am"): a new
@@ -26,48 +22,30 @@ QUESTION_CONCEPTS = frozenset({"now_cue", "problem"})
 FREE_TEXT_PROMPTS = ("note", "when")
 
 
-async def user_zone(context: BotContext, user_id: int) -> str | None:
-    record = await context.services.users.get(user_id)
-    return record.time_zone if record else None
-
-
-async def pending_question(context: BotContext, user_id: int) -> dict[str, Any] | None:
-    """The open question, e.g. ``{"what": "zone", "at": "2215"}``, or None (also once it
-    has expired)."""
-    record = await context.services.users.get(user_id)
-    pending = record.settings.get(AWAITING) if record else None
-    if not isinstance(pending, dict):
-        return None
-    opened = pending.get(OPENED_AT)
-    now = context.services.clock.now().timestamp()
-    if not isinstance(opened, int | float) or now - opened > PROMPT_TTL.total_seconds():
-        return None
-    return pending
-
-
-async def open_prompt(update: Update, context: BotContext) -> dict[str, Any] | None:
-    user = update.effective_user
-    return await pending_question(context, user.id) if user is not None else None
-
-
-async def ask(context: BotContext, user_id: int, **question: Any) -> None:
+async def ask(context: BotContext, what: str, **fields: str | int) -> None:
     """Open a question; it replaces any other one still open."""
+    user = context.user
+    await context.services.users.open_prompt(user.user_id, what, **fields)
     opened = int(context.services.clock.now().timestamp())
-    await context.services.users.update_settings(
-        user_id, **{AWAITING: {**question, OPENED_AT: opened}}
-    )
+    context.profile = replace(user, prompt=OpenPrompt(what, fields, opened))
 
 
-async def close_question(context: BotContext, user_id: int) -> None:
-    await context.services.users.update_settings(user_id, **{AWAITING: None})
+async def close_question(context: BotContext) -> None:
+    await context.services.users.close_prompt(context.user.user_id)
+    context.profile = replace(context.user, prompt=None)
 
 
-def breaks_prompt(prompt: dict[str, Any], understood: Understanding, text: str) -> bool:
+async def remember_zone(context: BotContext, zone: str) -> None:
+    await context.services.users.set_time_zone(context.user.user_id, zone)
+    context.profile = replace(context.user, time_zone=zone)
+
+
+def breaks_prompt(prompt: OpenPrompt, understood: Understanding, text: str) -> bool:
     """True when the message is not the prompt's answer: a red flag (or a question checking
     for one) always; for a free-text prompt, also a new question or a cramp happening now."""
     if understood.kind in (Kind.RED_FLAG, Kind.CONFIRM):
         return True
-    if prompt.get("what") not in FREE_TEXT_PROMPTS or understood.kind is not Kind.ANSWER:
+    if prompt.what not in FREE_TEXT_PROMPTS or understood.kind is not Kind.ANSWER:
         return False
     return "?" in text or bool(QUESTION_CONCEPTS & understood.concepts)
 

@@ -191,6 +191,11 @@ def is_valid_zone(name: str) -> bool:
     return name in _user_zones()
 
 
+def zone_or_utc(name: str | None) -> ZoneInfo:
+    """The user's zone; UTC until they tell us theirs (or if what is stored is not a zone)."""
+    return ZoneInfo(name) if name and is_valid_zone(name) else ZoneInfo("UTC")
+
+
 def load_zone(name: str) -> ZoneInfo:
     """``ZoneInfo(name)`` for a valid user zone; ValueError otherwise (never KeyError/OSError)."""
     if not is_valid_zone(name):

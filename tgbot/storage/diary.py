@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tgbot.storage.database import Database
+from tgbot.storage.users import RETENTION_JSON_PATH
 
 _COLUMNS = "id, user_id, occurred_at, local_date, site, side, severity, duration, note, source"
 EDITABLE = ("occurred_at", "local_date", "site", "side", "severity", "duration", "note")
@@ -94,8 +95,8 @@ class DiaryRepository:
         """Retention clean-up: remove entries before ``cutoff`` of users who chose this period."""
         async with self._db.execute(
             "DELETE FROM diary_entries WHERE occurred_at < ? AND user_id IN (SELECT user_id "
-            "FROM users WHERE json_extract(settings, '$.diary_retention_days') = ?)",
-            (cutoff, retention_days),
+            "FROM users WHERE json_extract(settings, ?) = ?)",
+            (cutoff, RETENTION_JSON_PATH, retention_days),
         ) as cursor:
             deleted = cursor.rowcount
         return deleted

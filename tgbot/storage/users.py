@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from tgbot.storage.database import Database
@@ -16,11 +17,47 @@ CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
+class UserSettings:
+    """The users.settings JSON object, typed. Its keys are these field names, and are read
+    nowhere else (SQL included: see RETENTION_JSON_PATH). A value of the wrong type, from an
+    older version or a hand edit, reads as unset."""
+
+    country: str | None = None  # ISO 3166 alpha-2, chosen for the emergency number
+    prompt: Mapping[str, Any] | None = None  # the open question a typed message may answer
+    diary_retention_days: int | None = None  # None: keep entries until deleted
+    diary_nudged: Mapping[str, str] = field(default_factory=dict)  # nudge reason -> ISO day
+
+    @classmethod
+    def from_json(cls, raw: str | None) -> UserSettings:
+        try:
+            data = json.loads(raw or "{}")
+        except ValueError:
+            data = {}
+        data = data if isinstance(data, dict) else {}
+        country, prompt = data.get("country"), data.get("prompt")
+        retention, nudged = data.get("diary_retention_days"), data.get("diary_nudged")
+        return cls(
+            country=country if isinstance(country, str) else None,
+            prompt=prompt if isinstance(prompt, dict) else None,
+            diary_retention_days=retention if type(retention) is int else None,
+            diary_nudged=(
+                {k: v for k, v in nudged.items() if isinstance(v, str)}
+                if isinstance(nudged, dict)
+                else {}
+            ),
+        )
+
+
+SETTINGS_FIELDS = frozenset(f.name for f in fields(UserSettings))
+RETENTION_JSON_PATH = "$.diary_retention_days"
+
+
+@dataclass(frozen=True)
 class UserRecord:
     user_id: int
     language: str | None
     time_zone: str | None
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: UserSettings = field(default_factory=UserSettings)
     created_at: int = 0
     last_seen_at: int = 0
 
@@ -95,7 +132,10 @@ class UserRepository:
         self._forget_cached(user_id)
 
     async def update_settings(self, user_id: int, **changes: Any) -> None:
-        """Merge ``changes`` into the user's settings object."""
+        """Set some of the user's settings (UserSettings field names; None removes one)."""
+        unknown = set(changes) - SETTINGS_FIELDS
+        if unknown:
+            raise ValueError(f"not a user setting: {', '.join(sorted(unknown))}")
         await self._db.execute(
             "UPDATE users SET settings = json_patch(settings, ?) WHERE user_id = ?",
             (json.dumps(changes), user_id),
@@ -123,7 +163,7 @@ def _record(row: Any) -> UserRecord:
         user_id=row["user_id"],
         language=row["language"],
         time_zone=row["time_zone"],
-        settings=json.loads(row["settings"]),
+        settings=UserSettings.from_json(row["settings"]),
         created_at=row["created_at"],
         last_seen_at=row["last_seen_at"],
     )

@@ -6,8 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from telegram import InputFile, Update
 
@@ -25,11 +24,11 @@ from tgbot.handlers.diary.views import (
     texts,
     when_label,
 )
-from tgbot.handlers.replies import expired, send, show_in_place, user_id_of
+from tgbot.handlers.replies import expired, send, show_in_place
 from tgbot.handlers.screens import View
-from tgbot.handlers.user_state import ask, close_question, pending_question, user_zone
+from tgbot.handlers.user_state import ask, close_question
 from tgbot.services.diary.actions import DiaryAction, parse_diary_callback
-from tgbot.services.diary.model import DiarySummary, NudgeReason, nudges_due, summarize
+from tgbot.services.diary.model import DiarySummary
 from tgbot.services.diary.render import (
     render_chart_png,
     render_csv,
@@ -37,18 +36,14 @@ from tgbot.services.diary.render import (
     render_summary_pdf,
 )
 from tgbot.services.diary.service import (
+    DOCTOR_PERIOD_DAYS,
     MAX_NOTE_LENGTH,
-    RETENTION_KEY,
     WHEN_EARLIER_TODAY,
     WHEN_LAST_NIGHT,
     WHEN_NOW,
 )
 
 log = logging.getLogger(__name__)
-
-PERIOD_DAYS = 30
-NUDGE_HISTORY_DAYS = 40  # nudges_due needs at least 35 days of entries
-NUDGED_KEY = "diary_nudged"  # reason -> the day it was last suggested
 
 
 # ------------------------------------------------------------------ commands
@@ -59,7 +54,7 @@ async def diary_command(update: Update, context: BotContext) -> None:
 
 
 async def export_command(update: Update, context: BotContext) -> None:
-    view, user_id = context.view, user_id_of(update)
+    view, user_id = context.view, context.user.user_id
     data = await context.services.diary.export(user_id)
     if data is None:
         await send(update, context, simple(view, texts(view).text("export_empty")))
@@ -96,9 +91,8 @@ async def on_diary_button(update: Update, context: BotContext) -> None:
 
 
 async def _act(update: Update, context: BotContext, action: DiaryAction) -> None:
-    view, user_id = context.view, user_id_of(update)
+    view, user_id, zone = context.view, context.user.user_id, context.user.time_zone
     diary = context.services.diary
-    zone = await user_zone(context, user_id)
     if action.verb == "new":
         await show_in_place(update, context, ask_site(view, action.value or WHEN_NOW))
     elif action.verb == "s" and action.value:
@@ -110,14 +104,15 @@ async def _act(update: Update, context: BotContext, action: DiaryAction) -> None
         intro = texts(view).text(
             "logged", site=texts(view).sites[site], when=when_label(view, when)
         )
-        await show_in_place(update, context, card(view, record, zone, intro))
+        await show_in_place(update, context, card(view, record, context.user.zone, intro))
         await maybe_nudge(update, context, include_long_cramp=False)
     elif action.verb == "no":
         await show_in_place(update, context, simple(view, texts(view).text("offer_declined")))
     elif action.verb == "me":
         await _show_diary(update, context, edit=True)
     elif action.verb == "list":
-        await show_in_place(update, context, recent(view, await diary.recent(user_id), zone))
+        entries = await diary.recent(user_id)
+        await show_in_place(update, context, recent(view, entries, context.user.zone))
     elif action.verb == "doc":
         await _doctor_summary(update, context)
     elif action.verb == "ret":
@@ -130,7 +125,7 @@ async def _entry_action(
     update: Update, context: BotContext, action: DiaryAction, zone: str | None
 ) -> None:
     """Open, change or delete one of the user's own entries (never anyone else's)."""
-    view, user_id = context.view, user_id_of(update)
+    view, user_id = context.view, context.user.user_id
     diary = context.services.diary
     assert action.entry_id is not None
     entry_id = action.entry_id
@@ -143,7 +138,7 @@ async def _entry_action(
         if await diary.get(user_id, entry_id) is None:
             await show_in_place(update, context, simple(view, texts(view).text("not_found")))
             return
-        await ask(context, user_id, what="note", entry=entry_id)
+        await ask(context, "note", entry=entry_id)
         await show_in_place(update, context, simple(view, texts(view).text("ask_note")))
         return
     if action.verb == "w":
@@ -157,13 +152,13 @@ async def _entry_action(
     if record is None:
         await show_in_place(update, context, simple(view, texts(view).text("not_found")))
         return
-    await show_in_place(update, context, card(view, record, zone))
+    await show_in_place(update, context, card(view, record, context.user.zone))
 
 
 async def _change_when(
     update: Update, context: BotContext, action: DiaryAction, zone: str | None
 ) -> None:
-    view, user_id = context.view, user_id_of(update)
+    view, user_id = context.view, context.user.user_id
     diary = context.services.diary
     assert action.entry_id is not None
     record = await diary.get(user_id, action.entry_id)
@@ -172,39 +167,38 @@ async def _change_when(
     elif action.value is None:
         await show_in_place(update, context, ask_when(view, action.entry_id))
     elif action.value == "tx":
-        await ask(context, user_id, what="when", entry=action.entry_id)
+        await ask(context, "when", entry=action.entry_id)
         await show_in_place(update, context, simple(view, texts(view).text("ask_when_typed")))
     else:
         await diary.set_when(user_id, action.entry_id, diary.moment_for(action.value, zone), zone)
         moved = await diary.get(user_id, action.entry_id)
         assert moved is not None
-        await show_in_place(update, context, card(view, moved, zone))
+        await show_in_place(update, context, card(view, moved, context.user.zone))
 
 
 async def answer_note(update: Update, context: BotContext, text: str) -> bool:
     """A typed note or time for an entry, when one was asked for; True if handled."""
-    user = update.effective_user
-    pending = await pending_question(context, user.id) if user else None
-    if user is None or pending is None:
+    prompt = context.user.prompt
+    if prompt is None or prompt.what not in ("note", "when"):
         return False
-    if pending.get("what") == "when":
-        return await _answer_when(update, context, text, pending)
-    if pending.get("what") != "note":
+    entry_id = prompt.fields.get("entry")
+    if not isinstance(entry_id, int):
         return False
-    view = context.view
+    if prompt.what == "when":
+        return await _answer_when(update, context, text, entry_id)
+    view, user_id = context.view, context.user.user_id
     note = text.strip()
     if len(note) > MAX_NOTE_LENGTH:
         await send(update, context, simple(view, texts(view).text("note_too_long")))
         return True
-    await close_question(context, user.id)
-    entry_id = int(pending.get("entry", 0))
-    if not note or not await context.services.diary.set_detail(user.id, entry_id, "note", note):
+    await close_question(context)
+    if not note or not await context.services.diary.set_detail(user_id, entry_id, "note", note):
         await send(update, context, simple(view, texts(view).text("not_found")))
         return True
-    entry = await context.services.diary.get(user.id, entry_id)
+    entry = await context.services.diary.get(user_id, entry_id)
     assert entry is not None
-    zone = await user_zone(context, user.id)
-    await send(update, context, card(view, entry, zone, texts(view).text("note_saved")))
+    saved = texts(view).text("note_saved")
+    await send(update, context, card(view, entry, context.user.zone, saved))
     return True
 
 
@@ -229,56 +223,30 @@ async def offer_to_log(update: Update, context: BotContext, text: str) -> None:
 async def maybe_nudge(
     update: Update, context: BotContext, *, include_long_cramp: bool = True
 ) -> None:
-    """When the diary crosses a threshold, suggest a doctor: once per episode, with the reason.
-
-    Right after a long cramp is logged its card already says what to do, so that reason is
-    left to /diary then.
-    """
-    user_id = user_id_of(update)
-    services = context.services
-    zone = await user_zone(context, user_id)
-    today = services.diary.now().astimezone(ZoneInfo(zone or "UTC")).date()
-    entries = await services.diary.entries(
-        user_id, services.diary.now() - timedelta(days=NUDGE_HISTORY_DAYS)
+    """When the diary crosses a threshold, suggest a doctor: once per episode, with the reason."""
+    user = context.user
+    due = await context.services.diary.nudges(
+        user.user_id, user.time_zone, user.diary_nudged, include_long_cramp=include_long_cramp
     )
-    record = await services.users.get(user_id)
-    raw = record.settings.get(NUDGED_KEY, {}) if record else {}
-    already = {
-        reason: date.fromisoformat(raw[reason.value])
-        for reason in NudgeReason
-        if isinstance(raw, dict) and isinstance(raw.get(reason.value), str)
-    }
-    due = [
-        r
-        for r in nudges_due(entries, today, already)
-        if include_long_cramp or r is not NudgeReason.LONG_CRAMP
-    ]
-    if not due:
-        return
-    nudged = {**(raw if isinstance(raw, dict) else {}), **{r.value: today.isoformat() for r in due}}
-    await services.users.update_settings(user_id, **{NUDGED_KEY: nudged})
-    log.info("diary nudge: %s", ", ".join(r.value for r in due))
-    await send(update, context, nudge(context.view, [r.value for r in due]))
+    if due:
+        log.info("diary nudge: %s", ", ".join(r.value for r in due))
+        await send(update, context, nudge(context.view, [r.value for r in due]))
 
 
-async def _answer_when(
-    update: Update, context: BotContext, text: str, pending: dict[str, object]
-) -> bool:
-    view, user_id = context.view, user_id_of(update)
+async def _answer_when(update: Update, context: BotContext, text: str, entry_id: int) -> bool:
+    view, user_id, zone = context.view, context.user.user_id, context.user.time_zone
     diary = context.services.diary
-    zone = await user_zone(context, user_id)
     moment = diary.parse_moment(text, zone)
     if moment is None:
         await send(update, context, simple(view, texts(view).text("bad_when")))
         return True
-    await close_question(context, user_id)
-    entry_id = int(str(pending.get("entry", 0)))
+    await close_question(context)
     if not await diary.set_when(user_id, entry_id, moment, zone):
         await send(update, context, simple(view, texts(view).text("not_found")))
         return True
     record = await diary.get(user_id, entry_id)
     assert record is not None
-    await send(update, context, card(view, record, zone))
+    await send(update, context, card(view, record, context.user.zone))
     return True
 
 
@@ -286,58 +254,55 @@ async def _answer_when(
 
 
 async def _show_diary(update: Update, context: BotContext, *, edit: bool) -> None:
-    view, user_id = context.view, user_id_of(update)
-    summary, entries, done, today = await _summary(context, user_id)
-    rendered = overview(view, _summary_text(view, summary))
+    view, user = context.view, context.user
+    period = await context.services.diary.overview(user.user_id, user.time_zone)
+    rendered = overview(view, _summary_text(view, period.summary))
     if edit:
         await show_in_place(update, context, rendered)
     else:
         await send(update, context, rendered)
     await maybe_nudge(update, context)
-    if summary.size == "normal":
-        start = today - timedelta(days=PERIOD_DAYS - 1)
+    if period.summary.size == "normal":
         labels = dict(texts(view).extra)
-        png = await render_in_worker(render_chart_png, entries, done, start, today, labels)
+        png = await render_in_worker(
+            render_chart_png, period.entries, period.done, period.start, period.today, labels
+        )
         await context.bot.send_photo(
-            user_id,
+            user.user_id,
             InputFile(io.BytesIO(png), filename="cramps.png"),
             caption=texts(view).text("chart_caption"),
         )
 
 
 async def _doctor_summary(update: Update, context: BotContext) -> None:
-    view, user_id = context.view, user_id_of(update)
-    summary, entries, done, today = await _summary(context, user_id, days=90)
-    labels = dict(texts(view).extra)
-    start = today - timedelta(days=89)
-    chart = None
-    if summary.size == "normal":
-        chart = await render_in_worker(render_chart_png, entries, done, start, today, labels)
-    pdf = await render_in_worker(
-        render_summary_pdf, summary, entries, chart, labels, _period(labels, start, today), today
+    view, user = context.view, context.user
+    period = await context.services.diary.overview(
+        user.user_id, user.time_zone, days=DOCTOR_PERIOD_DAYS
     )
-    zone = await user_zone(context, user_id) or "UTC"
-    csv_bytes = render_csv(entries, labels, zone)
+    start, today = period.start, period.today
+    labels = dict(texts(view).extra)
+    chart = None
+    if period.summary.size == "normal":
+        chart = await render_in_worker(
+            render_chart_png, period.entries, period.done, start, today, labels
+        )
+    pdf = await render_in_worker(
+        render_summary_pdf,
+        period.summary,
+        period.entries,
+        chart,
+        labels,
+        _period(labels, start, today),
+        today,
+    )
+    csv_bytes = render_csv(period.entries, labels, user.time_zone or "UTC")
     await send(update, context, simple(view, texts(view).text("doctor_intro")))
     await context.bot.send_document(
-        user_id, InputFile(io.BytesIO(pdf), filename=f"cramp-diary-{today}.pdf")
+        user.user_id, InputFile(io.BytesIO(pdf), filename=f"cramp-diary-{today}.pdf")
     )
     await context.bot.send_document(
-        user_id, InputFile(io.BytesIO(csv_bytes), filename=f"cramp-diary-{today}.csv")
+        user.user_id, InputFile(io.BytesIO(csv_bytes), filename=f"cramp-diary-{today}.csv")
     )
-
-
-async def _summary(
-    context: BotContext, user_id: int, days: int = PERIOD_DAYS
-) -> tuple[DiarySummary, list, set[date], date]:  # type: ignore[type-arg]
-    diary = context.services.diary
-    zone = await user_zone(context, user_id)
-    today = diary.now().astimezone(ZoneInfo(zone or "UTC")).date()
-    since = diary.now() - timedelta(days=2 * days + 1)
-    entries = await diary.entries(user_id, since)
-    done = await diary.done_dates(user_id)
-    began = await diary.reminders_since(user_id, zone)
-    return summarize(entries, done, today, days, reminders_since=began), entries, done, today
 
 
 def _summary_text(view: View, summary: DiarySummary) -> str:
@@ -373,17 +338,14 @@ def _summary_text(view: View, summary: DiarySummary) -> str:
 
 
 async def _retention(update: Update, context: BotContext, value: str | None) -> None:
-    view, user_id = context.view, user_id_of(update)
+    view = context.view
     if value is not None:
         days = int(value) or None
-        await context.services.diary.set_retention(user_id, days)
+        await context.services.diary.set_retention(context.user.user_id, days)
         await show_in_place(update, context, retention(view, days, saved=True))
         return
-    record = await context.services.users.get(user_id)
-    current = record.settings.get(RETENTION_KEY) if record else None
-    await show_in_place(
-        update, context, retention(view, current if isinstance(current, int) else None)
-    )
+    current = context.user.diary_retention_days
+    await show_in_place(update, context, retention(view, current))
 
 
 # ------------------------------------------------------------------ helpers

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -12,10 +11,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from tgbot.content.diary_texts import DiaryTexts
 from tgbot.handlers.screens import Rendered, View, button, grid, with_footer
 from tgbot.services.diary.actions import diary_callback
-from tgbot.services.diary.model import DURATIONS, SIDES, SITES
+from tgbot.services.diary.model import DURATIONS, SIDES, SITES, DiaryEntry
 from tgbot.services.diary.service import RETENTION_CHOICES, WHEN_NOW
 from tgbot.services.navigation import MAIN_SCREEN, screen_callback
-from tgbot.storage import DiaryRecord
 
 DIARY_SCREEN = "diary"
 LOG_SCREEN = "log_cramp"
@@ -48,12 +46,11 @@ def ask_site(view: View, when: str = WHEN_NOW) -> Rendered:
     )
 
 
-def local_time(record: DiaryRecord, zone: str | None) -> str:
-    moment = datetime.fromtimestamp(record.occurred_at, UTC).astimezone(ZoneInfo(zone or "UTC"))
-    return f"{moment:%Y-%m-%d %H:%M}"
+def local_time(entry: DiaryEntry, zone: ZoneInfo) -> str:
+    return f"{entry.occurred_at.astimezone(zone):%Y-%m-%d %H:%M}"
 
 
-def card(view: View, record: DiaryRecord, zone: str | None, intro: str = "") -> Rendered:
+def card(view: View, record: DiaryEntry, zone: ZoneInfo, intro: str = "") -> Rendered:
     """One entry with one-tap buttons for its details, a note, and delete."""
     t = texts(view)
     unset = t.text("unset")
@@ -100,7 +97,7 @@ def overview(view: View, text: str) -> Rendered:
     return _screen(view, text, diary_buttons(view))
 
 
-def recent(view: View, records: Sequence[DiaryRecord], zone: str | None) -> Rendered:
+def recent(view: View, records: Sequence[DiaryEntry], zone: ZoneInfo) -> Rendered:
     t = texts(view)
     rows = [
         [

@@ -11,9 +11,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from tgbot.content import Content
 from tgbot.handlers.reminders.views import checkin, nightly
 from tgbot.handlers.screens import View
-from tgbot.services.countries import user_country
 from tgbot.services.reminders.engine import Delivery, DeliveryStatus, DueKind, DueReminder
-from tgbot.storage import UserRepository
+from tgbot.services.users import UserService
 
 # Telegram's answers that mean the chat is gone for good, like a block.
 _GONE = ("chat not found", "user is deactivated", "bot was blocked")
@@ -23,7 +22,7 @@ class TelegramReminderSender:
     """Uses its own Bot (no shared rate limiter): the engine paces reminders itself, so a
     burst of reminders never eats the budget of replies to people who are chatting."""
 
-    def __init__(self, bot: Bot, content: Content, users: UserRepository) -> None:
+    def __init__(self, bot: Bot, content: Content, users: UserService) -> None:
         self._bot = bot
         self._content = content
         self._users = users
@@ -32,12 +31,9 @@ class TelegramReminderSender:
         self, reminder: DueReminder, ready: Callable[[], Awaitable[None]]
     ) -> Delivery:
         user_id = reminder.record.user_id
-        record = await self._users.get(user_id)
-        catalog = self._content.catalog(record.language if record else None)
-        country = user_country(
-            record.settings.get("country") if record else None, None, catalog.emergency.countries
-        )
-        view = View(catalog, country)
+        profile = await self._users.profile(user_id)
+        catalog = self._content.catalog(profile.language if profile else None)
+        view = View(catalog, profile.country if profile else None)
         if reminder.kind is DueKind.CHECKIN:
             rendered = checkin(view, reminder.local_date)
         else:

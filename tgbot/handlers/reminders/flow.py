@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date, time
-from zoneinfo import ZoneInfo
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
@@ -18,6 +17,7 @@ from tgbot.handlers.reminders.views import (
     ask_zone,
     confirmation,
     custom_days,
+    hhmm,
     intro_off,
     pick_zone,
     settings,
@@ -25,18 +25,14 @@ from tgbot.handlers.reminders.views import (
     texts,
     zone_found,
 )
-from tgbot.handlers.replies import expired, send, show_in_place, user_id_of
+from tgbot.handlers.replies import expired, send, show_in_place
 from tgbot.handlers.screens import Rendered, main_menu, render_screen
-from tgbot.handlers.user_state import (
-    ask,
-    close_question,
-    pending_question,
-    user_zone,
-)
+from tgbot.handlers.user_state import ask, close_question, remember_zone
 from tgbot.services.diary.service import WHEN_LAST_NIGHT
 from tgbot.services.reminders.actions import ReminderAction, parse_reminder_callback
 from tgbot.services.reminders.schedule import mask_to_days, parse_time_of_day
-from tgbot.services.zones import resolve_zone, zone_from_location
+from tgbot.services.users import OpenPrompt
+from tgbot.services.zones import resolve_zone, zone_from_location, zone_or_utc
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +44,12 @@ log = logging.getLogger(__name__)
 
 
 async def reminders_command(update: Update, context: BotContext) -> None:
-    await send(update, context, await reminder_settings(context, user_id_of(update)))
+    await send(update, context, await reminder_settings(context))
 
 
 async def remind_command(update: Update, context: BotContext) -> None:
     """``/remind 22:15 Europe/Berlin``, ``/remind 22:15`` (zone known) or ``/remind off``."""
-    view, user_id = context.view, user_id_of(update)
+    view, user_id = context.view, context.user.user_id
     args = context.args or []
     t = texts(view)
     if args and args[0].lower() in ("off", "stop"):
@@ -63,7 +59,7 @@ async def remind_command(update: Update, context: BotContext) -> None:
     at = parse_time_of_day(" ".join(args[:2])) if len(args) >= 2 else None
     rest = args[2:] if at is not None else args[1:]
     at = at or (parse_time_of_day(args[0]) if args else None)
-    zone = resolve_zone(" ".join(rest)) if rest else await user_zone(context, user_id)
+    zone = resolve_zone(" ".join(rest)) if rest else context.user.time_zone
     if at is None or zone is None:
         await send(update, context, simple(view, t.text("remind_usage")))
         return
@@ -85,17 +81,17 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
 
 
 async def _act(update: Update, context: BotContext, action: ReminderAction) -> None:
-    view, user_id = context.view, user_id_of(update)
+    view, user_id = context.view, context.user.user_id
     service = context.services.reminders
     verb = action.verb
     if verb == "menu":
-        await show_in_place(update, context, await reminder_settings(context, user_id))
+        await show_in_place(update, context, await reminder_settings(context))
     elif verb in ("on", "ct"):
         await show_in_place(update, context, ask_time(view))
     elif verb == "t" and action.at is not None:
         await _time_chosen(update, context, action.at)
     elif verb == "tx":
-        await _await(context, user_id, what="time")
+        await ask(context, "time")
         await show_in_place(update, context, simple(view, texts(view).text("ask_time_typed")))
     elif verb == "cz":
         state = await service.state(user_id)
@@ -104,7 +100,7 @@ async def _act(update: Update, context: BotContext, action: ReminderAction) -> N
     elif verb == "r" and action.at is not None and action.region:
         await show_in_place(update, context, pick_zone(view, action.at, action.region))
     elif verb == "zx" and action.at is not None:
-        await _await(context, user_id, what="zone", at=action.at)
+        await ask(context, "zone", at=hhmm(action.at))
         await show_in_place(update, context, simple(view, texts(view).text("ask_zone_typed")))
     elif verb == "z" and action.at is not None and action.zone:
         await _zone_chosen(update, context, action.at, action.zone, edit=True)
@@ -125,7 +121,7 @@ async def _act(update: Update, context: BotContext, action: ReminderAction) -> N
 
 async def _manage(update: Update, context: BotContext, action: ReminderAction) -> None:
     """Pause, off, and the buttons under a nightly reminder."""
-    view, user_id = context.view, user_id_of(update)
+    view, user_id = context.view, context.user.user_id
     service = context.services.reminders
     t = texts(view)
     if action.verb == "p":
@@ -143,8 +139,7 @@ async def _manage(update: Update, context: BotContext, action: ReminderAction) -
             rendered = intro_off(view)
         else:
             state = await service.state(user_id)
-            zone = state.schedule.zone if state else "UTC"
-            local = at.astimezone(ZoneInfo(zone))
+            local = at.astimezone(zone_or_utc(state.schedule.zone if state else None))
             rendered = simple(view, t.text("snooze_ack", time=f"{local:%H:%M}"))
     elif action.verb == "go":
         routine = view.catalog.screens[BEDTIME_ROUTINE_SCREEN]
@@ -181,25 +176,21 @@ async def answer_pending(
     A message that is clearly about something else (``understood_otherwise``) closes the
     question instead, so nobody gets stuck in the set-up.
     """
-    user = update.effective_user
-    pending = await pending_question(context, user.id) if user else None
-    if pending is None or user is None:
-        return False
-    view = context.view
-    what = pending.get("what")
-    if what not in ("time", "zone"):
-        return False  # another open question (a diary note)
+    pending = context.user.prompt
+    if pending is None or pending.what not in ("time", "zone"):
+        return False  # none, or another open question (a diary note)
+    view, what = context.view, pending.what
     at = parse_time_of_day(text) if what == "time" else None
     zone = resolve_zone(text) if what == "zone" else None
     if at is None and zone is None:
         if understood_otherwise:
-            await close_question(context, user.id)
+            await close_question(context)
             return False
         hint = "bad_time" if what == "time" else "bad_zone"
         await send(update, context, simple(view, texts(view).text(hint)))
         return True
     if at is not None:
-        await close_question(context, user.id)
+        await close_question(context)
         await _time_chosen(update, context, at, edit=False)
     elif zone is not None:  # _zone_chosen closes the question itself
         await _zone_chosen(update, context, _pending_time(pending), zone, edit=False)
@@ -208,9 +199,8 @@ async def answer_pending(
 
 async def on_location(update: Update, context: BotContext) -> None:
     """A shared location answers the zone question (the coordinates are never stored)."""
-    message, user = update.effective_message, update.effective_user
-    pending = await pending_question(context, user.id) if user else None
-    if message is None or message.location is None or user is None or pending is None:
+    message, pending = update.effective_message, context.user.prompt
+    if message is None or message.location is None or pending is None or pending.what != "zone":
         await send(update, context, main_menu(context.view, "non_text"))
         return
     zone = zone_from_location(message.location.latitude, message.location.longitude)
@@ -226,13 +216,12 @@ async def on_location(update: Update, context: BotContext) -> None:
 
 async def _time_chosen(update: Update, context: BotContext, at: time, *, edit: bool = True) -> None:
     """A time: change an existing reminder at once, or ask the zone (if unknown) and days."""
-    user_id = user_id_of(update)
-    state = await context.services.reminders.state(user_id)
+    state = await context.services.reminders.state(context.user.user_id)
     if state is not None:
         days = state.schedule.days if state.record.enabled else None
         await _turn_on(update, context, at, state.schedule.zone, days, edit=edit)
         return
-    zone = await user_zone(context, user_id)
+    zone = context.user.time_zone
     if zone is None:
         await _ask_zone(update, context, at, edit=edit)
         return
@@ -241,7 +230,7 @@ async def _time_chosen(update: Update, context: BotContext, at: time, *, edit: b
 
 async def _ask_zone(update: Update, context: BotContext, at: time, *, edit: bool = True) -> None:
     view = context.view
-    await _await(context, user_id_of(update), what="zone", at=at)
+    await ask(context, "zone", at=hhmm(at))
     await _reply(update, context, ask_zone(view, at), edit=edit)
     # Sharing a location needs a reply-keyboard button; it goes with a short second message.
     location = KeyboardButton(texts(view).buttons["share_location"], request_location=True)
@@ -252,17 +241,16 @@ async def _ask_zone(update: Update, context: BotContext, at: time, *, edit: bool
 async def _zone_chosen(
     update: Update, context: BotContext, at: time, zone: str, *, edit: bool
 ) -> None:
-    user_id = user_id_of(update)
     view = context.view
-    await close_question(context, user_id)
+    await close_question(context)
     found = zone_found(view, zone, context.services.reminders.now())
     if not edit:  # a typed answer or a location: take the location button away
         await send(update, context, _plain(found, ReplyKeyboardRemove()))
-    state = await context.services.reminders.state(user_id)
+    state = await context.services.reminders.state(context.user.user_id)
     if state is not None and state.record.enabled:
         await _turn_on(update, context, state.schedule.at, zone, state.schedule.days, edit=edit)
         return
-    await context.services.users.set_time_zone(user_id, zone)  # _turn_on stores it too
+    await remember_zone(context, zone)  # _turn_on stores it too
     await _reply(update, context, ask_days(view, at, zone, found if edit else ""), edit=edit)
 
 
@@ -275,9 +263,9 @@ async def _turn_on(
     *,
     edit: bool,
 ) -> None:
-    user_id = user_id_of(update)
+    user_id = context.user.user_id
     service = context.services.reminders
-    await context.services.users.set_time_zone(user_id, zone)
+    await remember_zone(context, zone)
     state = await service.state(user_id)
     chosen = days if days is not None else (state.schedule.days if state else None)
     new_state = await service.turn_on(user_id, at, zone, chosen or frozenset(range(7)))
@@ -288,23 +276,16 @@ async def _turn_on(
 # ------------------------------------------------------------------ helpers
 
 
-async def reminder_settings(context: BotContext, user_id: int) -> Rendered:
+async def reminder_settings(context: BotContext) -> Rendered:
     """The user's reminder settings, or the invitation to turn one on."""
-    state = await context.services.reminders.state(user_id)
+    state = await context.services.reminders.state(context.user.user_id)
     view = context.view
     return settings(view, state, context.services.reminders.now()) if state else intro_off(view)
 
 
-async def _await(context: BotContext, user_id: int, *, what: str, at: time | None = None) -> None:
-    question: dict[str, str] = {"what": what}
-    if at is not None:
-        question["at"] = f"{at.hour:02d}{at.minute:02d}"
-    await ask(context, user_id, **question)
-
-
-def _pending_time(pending: dict[str, object]) -> time:
-    raw = str(pending.get("at") or "2200")
-    return time(int(raw[:2]), int(raw[2:4]))
+def _pending_time(pending: OpenPrompt) -> time:
+    """The time chosen before the zone question (22:00 if the stored one is unreadable)."""
+    return parse_time_of_day(str(pending.fields.get("at", ""))) or time(22, 0)
 
 
 async def _reply(update: Update, context: BotContext, rendered: Rendered, *, edit: bool) -> None:

@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tgbot.services.clock import Clock
-from tgbot.services.diary.model import DURATIONS, SIDES, SITES, DiaryEntry
+from tgbot.services.diary.model import (
+    DURATIONS,
+    SIDES,
+    SITES,
+    DiaryEntry,
+    DiarySummary,
+    NudgeReason,
+    nudges_due,
+    summarize,
+)
 from tgbot.services.reminders.schedule import parse_time_of_day
+from tgbot.services.zones import zone_or_utc
 from tgbot.storage import DiaryRecord, DiaryRepository, ReminderRepository, UserRepository
 
 WHEN_NOW, WHEN_LAST_NIGHT, WHEN_EARLIER_TODAY = "now", "ln", "et"
 WHEN_CODES = (WHEN_NOW, WHEN_LAST_NIGHT, WHEN_EARLIER_TODAY)
 MAX_NOTE_LENGTH = 200
 RETENTION_CHOICES = (90, 365)  # days; no setting means "until the user deletes them"
-RETENTION_KEY = "diary_retention_days"
 # "Last night" is logged at 02:00 local: the middle of most people's night.
 NIGHT_HOUR = time(2, 0)
 EARLIER_TODAY = timedelta(hours=2)
+PERIOD_DAYS = 30  # /diary: the last 30 days against the 30 before
+DOCTOR_PERIOD_DAYS = 90  # the summary for the doctor
+NUDGE_HISTORY_DAYS = 40  # nudges_due needs at least 35 days of entries
+
+
+@dataclass(frozen=True)
+class DiaryOverview:
+    """A period of the diary in the user's calendar: its summary and what charts it."""
+
+    summary: DiarySummary
+    entries: list[DiaryEntry]  # this period and the one before (for the trend)
+    done: set[date]  # days the bedtime routine was done
+    start: date  # the period's first local day
+    today: date
 
 
 class DiaryService:
@@ -46,10 +70,10 @@ class DiaryService:
         zone: str | None,
         source: str = "menu",
         severity: int | None = None,
-    ) -> DiaryRecord:
+    ) -> DiaryEntry:
         if site not in SITES or when not in WHEN_CODES:
             raise ValueError(f"unknown site or time: {site!r}, {when!r}")
-        tz = ZoneInfo(zone or "UTC")
+        tz = zone_or_utc(zone)
         moment = occurred_at(when, self.now(), tz)
         record = DiaryRecord(
             id=0,
@@ -63,10 +87,11 @@ class DiaryService:
         new_id = await self._diary.add(record, int(self.now().timestamp()))
         saved = await self._diary.get(user_id, new_id)
         assert saved is not None
-        return saved
+        return to_entry(saved)
 
-    async def get(self, user_id: int, entry_id: int) -> DiaryRecord | None:
-        return await self._diary.get(user_id, entry_id)
+    async def get(self, user_id: int, entry_id: int) -> DiaryEntry | None:
+        record = await self._diary.get(user_id, entry_id)
+        return to_entry(record) if record else None
 
     async def set_detail(self, user_id: int, entry_id: int, field: str, value: Any) -> bool:
         """Side, severity, duration or note of the user's own entry; False if not theirs."""
@@ -86,18 +111,18 @@ class DiaryService:
         """Move the user's own entry to another time (never into the future)."""
         if moment.tzinfo is None or moment > self.now():
             raise ValueError("the time must be aware and not in the future")
-        local_date = moment.astimezone(ZoneInfo(zone or "UTC")).date().isoformat()
+        local_date = moment.astimezone(zone_or_utc(zone)).date().isoformat()
         return await self._diary.update(
             user_id, entry_id, occurred_at=int(moment.timestamp()), local_date=local_date
         )
 
     def moment_for(self, when: str, zone: str | None) -> datetime:
-        return occurred_at(when, self.now(), ZoneInfo(zone or "UTC"))
+        return occurred_at(when, self.now(), zone_or_utc(zone))
 
     def parse_moment(self, text: str, zone: str | None) -> datetime | None:
         """'2026-11-20 23:30' or '23:30' (today), in the user's zone; None if unreadable
         or in the future."""
-        tz = ZoneInfo(zone or "UTC")
+        tz = zone_or_utc(zone)
         parts = text.strip().split()
         day = self.now().astimezone(tz).date()
         if len(parts) == 2:
@@ -115,8 +140,8 @@ class DiaryService:
     async def delete(self, user_id: int, entry_id: int) -> bool:
         return await self._diary.delete(user_id, entry_id)
 
-    async def recent(self, user_id: int, limit: int = 10) -> list[DiaryRecord]:
-        return (await self._diary.all_for(user_id))[-limit:][::-1]
+    async def recent(self, user_id: int, limit: int = 10) -> list[DiaryEntry]:
+        return [to_entry(r) for r in (await self._diary.all_for(user_id))[-limit:][::-1]]
 
     async def entries(self, user_id: int, since: datetime) -> list[DiaryEntry]:
         records = await self._diary.between(
@@ -130,7 +155,7 @@ class DiaryService:
         if record is None or record.created_at is None:
             return None
         moment = datetime.fromtimestamp(record.created_at, UTC)
-        return moment.astimezone(ZoneInfo(zone or "UTC")).date()
+        return moment.astimezone(zone_or_utc(zone)).date()
 
     async def done_dates(self, user_id: int) -> set[date]:
         return {date.fromisoformat(d) for d in await self._reminders.done_dates(user_id)}
@@ -148,10 +173,45 @@ class DiaryService:
             "diary": [asdict(r) for r in await self._diary.all_for(user_id)],
         }
 
+    async def overview(
+        self, user_id: int, zone: str | None, days: int = PERIOD_DAYS
+    ) -> DiaryOverview:
+        today = self.now().astimezone(zone_or_utc(zone)).date()
+        entries = await self.entries(user_id, self.now() - timedelta(days=2 * days + 1))
+        done = await self.done_dates(user_id)
+        began = await self.reminders_since(user_id, zone)
+        summary = summarize(entries, done, today, days, reminders_since=began)
+        start = today - timedelta(days=days - 1)
+        return DiaryOverview(summary, entries, done, start, today)
+
+    async def nudges(
+        self,
+        user_id: int,
+        zone: str | None,
+        already: Mapping[str, date],
+        *,
+        include_long_cramp: bool = True,
+    ) -> list[NudgeReason]:
+        """Reasons to suggest a doctor now, once per episode, remembered as shown. Right after
+        a long cramp is logged its card already says what to do (``include_long_cramp``)."""
+        today = self.now().astimezone(zone_or_utc(zone)).date()
+        entries = await self.entries(user_id, self.now() - timedelta(days=NUDGE_HISTORY_DAYS))
+        shown = {r: already[r.value] for r in NudgeReason if r.value in already}
+        due = [
+            reason
+            for reason in nudges_due(entries, today, shown)
+            if include_long_cramp or reason is not NudgeReason.LONG_CRAMP
+        ]
+        if due:
+            nudged = {reason: day.isoformat() for reason, day in already.items()}
+            nudged.update({reason.value: today.isoformat() for reason in due})
+            await self._users.update_settings(user_id, diary_nudged=nudged)
+        return due
+
     async def set_retention(self, user_id: int, days: int | None) -> None:
         if days is not None and days not in RETENTION_CHOICES:
             raise ValueError(f"retention must be one of {RETENTION_CHOICES} or None")
-        await self._users.update_settings(user_id, **{RETENTION_KEY: days})
+        await self._users.update_settings(user_id, diary_retention_days=days)
 
     async def clean_up(self) -> int:
         """The daily retention clean-up: delete entries older than each user's setting."""

@@ -213,7 +213,7 @@ async def test_blocked_user_is_turned_off_without_retries(database: Database) ->
     await engine.idle()
     await engine.stop()
     state = await service.state(1)
-    assert state is not None and not state.record.enabled
+    assert state is not None and not state.enabled
     assert sender.attempts == 1 and sender.sent == []
 
 

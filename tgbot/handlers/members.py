@@ -29,6 +29,6 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
     elif status == ChatMember.MEMBER:
         log.info("the bot was unblocked by a user")
         state = await reminders.state(user.id)
-        if state is not None and not state.record.enabled:
+        if state is not None and not state.enabled:
             view = context.view
             await send(update, context, simple(view, texts(view).text("welcome_back_off")))

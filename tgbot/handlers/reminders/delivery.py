@@ -30,7 +30,7 @@ class TelegramReminderSender:
     async def send_reminder(
         self, reminder: DueReminder, ready: Callable[[], Awaitable[None]]
     ) -> Delivery:
-        user_id = reminder.record.user_id
+        user_id = reminder.user_id
         profile = await self._users.profile(user_id)
         catalog = self._content.catalog(profile.language if profile else None)
         view = View(catalog, profile.country if profile else None)

@@ -218,7 +218,7 @@ async def _time_chosen(update: Update, context: BotContext, at: time, *, edit: b
     """A time: change an existing reminder at once, or ask the zone (if unknown) and days."""
     state = await context.services.reminders.state(context.user.user_id)
     if state is not None:
-        days = state.schedule.days if state.record.enabled else None
+        days = state.schedule.days if state.enabled else None
         await _turn_on(update, context, at, state.schedule.zone, days, edit=edit)
         return
     zone = context.user.time_zone
@@ -247,7 +247,7 @@ async def _zone_chosen(
     if not edit:  # a typed answer or a location: take the location button away
         await send(update, context, _plain(found, ReplyKeyboardRemove()))
     state = await context.services.reminders.state(context.user.user_id)
-    if state is not None and state.record.enabled:
+    if state is not None and state.enabled:
         await _turn_on(update, context, state.schedule.at, zone, state.schedule.days, edit=edit)
         return
     await remember_zone(context, zone)  # _turn_on stores it too

@@ -61,7 +61,7 @@ def state_text(view: View, state: ReminderState, now: datetime, key: str = "stat
     zone = ZoneInfo(schedule.zone)
     upcoming = state.next
     fire_date = upcoming.local_date if upcoming else now.astimezone(zone).date()
-    if state.record.paused_until and upcoming and upcoming.fire_at > now:
+    if state.paused_until and upcoming and upcoming.fire_at > now:
         key = "paused" if key == "state" else key
     return texts(view).text(
         key,
@@ -82,7 +82,7 @@ def intro_off(view: View) -> Rendered:
 
 
 def settings(view: View, state: ReminderState, now: datetime, key: str = "state") -> Rendered:
-    if not state.record.enabled:
+    if not state.enabled:
         return intro_off(view)
     b = texts(view).buttons
     rows = [
@@ -102,7 +102,7 @@ def settings(view: View, state: ReminderState, now: datetime, key: str = "state"
 
 
 def _checkin_toggle(state: ReminderState) -> str:
-    return "checkin_turn_off" if state.record.checkin_enabled else "checkin_turn_on"
+    return "checkin_turn_off" if state.checkin_enabled else "checkin_turn_on"
 
 
 def confirmation(view: View, state: ReminderState, now: datetime) -> Rendered:

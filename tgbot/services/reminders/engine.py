@@ -64,6 +64,10 @@ class DueReminder:
     def snoozed(self) -> bool:
         return self.kind is DueKind.SNOOZED
 
+    @property
+    def user_id(self) -> int:
+        return self.record.user_id
+
 
 class ReminderSender(Protocol):
     async def send_reminder(

@@ -38,9 +38,16 @@ def schedule_of(record: ReminderRecord) -> DailySchedule:
 class ReminderState:
     """What /reminders shows: the settings and, when on, the next reminder."""
 
-    record: ReminderRecord
+    enabled: bool
+    paused_until: datetime | None
+    checkin_enabled: bool  # the morning "any cramps last night?" question
     schedule: DailySchedule
     next: Occurrence | None
+
+    @classmethod
+    def of(cls, record: ReminderRecord, upcoming: Occurrence | None) -> ReminderState:
+        paused = from_unix(record.paused_until) if record.paused_until else None
+        return cls(record.enabled, paused, record.checkin_enabled, schedule_of(record), upcoming)
 
 
 class ReminderService:
@@ -60,7 +67,7 @@ class ReminderService:
             upcoming = Occurrence(
                 date.fromisoformat(record.next_local_date), from_unix(record.next_fire_at)
             )
-        return ReminderState(record, schedule_of(record), upcoming)
+        return ReminderState.of(record, upcoming)
 
     async def turn_on(
         self,
@@ -148,4 +155,4 @@ class ReminderService:
             next_local_date=upcoming.local_date.isoformat(),
         )
         await self._repo.save(saved, to_unix(self.now()))
-        return ReminderState(saved, schedule, upcoming)
+        return ReminderState.of(saved, upcoming)

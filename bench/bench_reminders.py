@@ -55,7 +55,7 @@ from machine_facts import cpu_model, usable_cpus
 
 import tgbot
 from tgbot.content import load_content
-from tgbot.services.reminders.actions import parse_reminder_callback
+from tgbot.services.reminders.actions import REMINDER_BUTTONS, RoutineDone
 from tgbot.services.reminders.schedule import DailySchedule, mask_to_days, next_occurrence
 from tgbot.standin.api import JSON, FakeBotAPI, FakeUser
 from tgbot.standin.http_server import StandinHttpServer, start_http_server
@@ -318,9 +318,9 @@ def _done_day(markup: Any) -> str | None:
     rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
     for row in rows:
         for button in row:
-            action = parse_reminder_callback(button.get("callback_data"))
-            if action is not None and action.verb == "done":
-                return action.day
+            action = REMINDER_BUTTONS.decode(button.get("callback_data"))
+            if isinstance(action, RoutineDone):
+                return action.day.isoformat()
     return None
 
 

@@ -17,7 +17,7 @@ from tests.conftest import Harness
 from tests.test_cli import run_tgbot
 from tests.test_diary import button, log_calf
 from tgbot.content import Content, ContentError, load_content
-from tgbot.services.navigation import confirm_callback
+from tgbot.services.navigation import ConfirmAnswer
 from tgbot.services.understanding.understander import Kind, Level, understander_for
 from tgbot.telegram_html import html_to_plain
 
@@ -122,7 +122,7 @@ async def test_confirm_no_shows_what_the_message_would_otherwise_get(
     assert answer.is_edit
     assert "Yes" not in answer.button_labels()
     [menu] = await user.press_data(
-        question.message_id, confirm_callback(False, None)
+        question.message_id, ConfirmAnswer(False, None).data
     )  # No with nothing else to show: the menu, kindly
     assert menu.text.startswith(ui(content, "confirm_no_menu")[:20])
 

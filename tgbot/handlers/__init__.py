@@ -17,7 +17,11 @@ from tgbot.handlers.context import BotApplication
 from tgbot.handlers.diary import flow as diary
 from tgbot.handlers.errors import on_error
 from tgbot.handlers.reminders import flow as reminders
+from tgbot.handlers.replies import on_buttons
 from tgbot.handlers.tracking import logged, track_user
+from tgbot.services.diary.actions import DIARY_BUTTONS
+from tgbot.services.navigation import MENU_BUTTONS
+from tgbot.services.reminders.actions import REMINDER_BUTTONS
 
 # Group -1 runs before the handlers of group 0 for every update.
 TRACKING_GROUP = -1
@@ -42,10 +46,12 @@ def register_handlers(app: BotApplication) -> None:
     ):
         app.add_handler(CommandHandler(name, logged(callback), filters=private & new_message))
 
-    reminder_buttons = CallbackQueryHandler(logged(reminders.on_reminder_button), pattern="^rm:")
-    app.add_handler(reminder_buttons)
-    app.add_handler(CallbackQueryHandler(logged(diary.on_diary_button), pattern="^dy:"))
-    app.add_handler(CallbackQueryHandler(logged(menu.on_button)))
+    reminder_buttons = logged(on_buttons(REMINDER_BUTTONS, reminders.act))
+    app.add_handler(CallbackQueryHandler(reminder_buttons, pattern=REMINDER_BUTTONS.pattern))
+    diary_buttons = logged(on_buttons(DIARY_BUTTONS, diary.act))
+    app.add_handler(CallbackQueryHandler(diary_buttons, pattern=DIARY_BUTTONS.pattern))
+    # The menu's buttons have no prefix: last, it takes every other press (stale ones too).
+    app.add_handler(CallbackQueryHandler(logged(on_buttons(MENU_BUTTONS, menu.act, menu.known))))
     app.add_handler(ChatMemberHandler(logged(members.on_my_chat_member)))
 
     app.add_handler(

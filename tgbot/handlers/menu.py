@@ -13,7 +13,7 @@ from tgbot.handlers.diary import flow as diary
 from tgbot.handlers.diary.views import DIARY_SCREEN, LOG_SCREEN
 from tgbot.handlers.reminders.flow import reminder_settings
 from tgbot.handlers.reminders.views import REMINDERS_SCREEN
-from tgbot.handlers.replies import expired, show_in_place
+from tgbot.handlers.replies import show_in_place
 from tgbot.handlers.screens import (
     Rendered,
     View,
@@ -25,9 +25,9 @@ from tgbot.handlers.screens import (
 from tgbot.services.navigation import (
     ChooseCountry,
     ConfirmAnswer,
-    ForgetChoice,
+    ForgetAnswer,
+    MenuButton,
     OpenScreen,
-    parse_callback,
 )
 
 log = logging.getLogger(__name__)
@@ -45,43 +45,44 @@ LIVE_SCREENS = {
 }
 
 
-async def on_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    if query is None:
-        return
-    action = parse_callback(query.data)
-    view = context.view
-    if isinstance(action, OpenScreen) and action.screen_id in LIVE_SCREENS:
-        await query.answer()  # live views (settings, the user's diary), not static pages
-        await LIVE_SCREENS[action.screen_id](update, context)
-    elif isinstance(action, OpenScreen) and (screen := view.catalog.screen(action.screen_id)):
-        await query.answer()
-        await show_in_place(update, context, render_screen(view, screen))
-    elif isinstance(action, ForgetChoice):
-        await query.answer()
-        await _forget_choice(update, context, action)
-    elif isinstance(action, ChooseCountry) and _known_country(view, action.code):
-        await query.answer()
-        await _country_choice(update, context, action.code)
-    elif isinstance(action, ConfirmAnswer) and _known_screen(view, action.screen_id):
-        await query.answer()
-        await show_in_place(update, context, _confirmed(view, action))
-    else:
-        await expired(update, context)
+def known(context: BotContext, action: MenuButton) -> bool:
+    """Whether the user's catalogue has what the button names (a stale or forged id)."""
+    catalog = context.catalog
+    match action:
+        case OpenScreen(screen_id=screen_id):
+            return screen_id in LIVE_SCREENS or catalog.screen(screen_id) is not None
+        case ChooseCountry(country=country):
+            return country is None or country in catalog.emergency.countries
+        case ConfirmAnswer(screen_id=screen_id):
+            return screen_id is None or catalog.screen(screen_id) is not None
+    return True
 
 
-async def _forget_choice(update: Update, context: BotContext, choice: ForgetChoice) -> None:
+async def act(update: Update, context: BotContext, action: MenuButton) -> None:
+    """One menu button, already decoded, checked (``known``) and answered."""
     view = context.view
-    if choice is ForgetChoice.CANCEL:
+    match action:
+        case OpenScreen(screen_id=screen_id) if screen_id in LIVE_SCREENS:
+            await LIVE_SCREENS[screen_id](update, context)  # the user's settings or diary
+        case OpenScreen(screen_id=screen_id):
+            screen = view.catalog.screens[screen_id]
+            await show_in_place(update, context, render_screen(view, screen))
+        case ForgetAnswer(confirmed=confirmed):
+            await _forget_answer(update, context, confirmed)
+        case ChooseCountry(country=country):
+            await _country_choice(update, context, country)
+        case ConfirmAnswer():
+            await show_in_place(update, context, _confirmed(view, action))
+
+
+async def _forget_answer(update: Update, context: BotContext, confirmed: bool) -> None:
+    view = context.view
+    if not confirmed:
         await show_in_place(update, context, main_menu(view, "forget_cancelled"))
         return
     await context.services.users.forget(context.user.user_id)
     log.info("user data deleted on request")
     await show_in_place(update, context, Rendered(view.say("forget_done"), None))
-
-
-def _known_screen(view: View, screen_id: str | None) -> bool:
-    return screen_id is None or view.catalog.screen(screen_id) is not None
 
 
 def _confirmed(view: View, answer: ConfirmAnswer) -> Rendered:
@@ -90,10 +91,6 @@ def _confirmed(view: View, answer: ConfirmAnswer) -> Rendered:
     if screen is None:
         return main_menu(view, "confirm_no_menu")
     return render_screen(view, screen)
-
-
-def _known_country(view: View, code: str | None) -> bool:
-    return code is None or code in view.catalog.emergency.countries
 
 
 async def _country_choice(update: Update, context: BotContext, code: str | None) -> None:

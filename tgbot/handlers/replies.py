@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.screens import Rendered, main_menu
+from tgbot.services.buttons import Action, ButtonCodec
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +42,36 @@ async def show_in_place(update: Update, context: BotContext, rendered: Rendered)
         await send(update, context, rendered)
 
 
-async def expired(update: Update, context: BotContext) -> None:
-    """Stale, unknown or forged data: say so kindly and hand over a fresh menu."""
+async def expired(update: Update, context: BotContext, *, answered: bool = False) -> None:
+    """Stale, unknown or forged data: say so kindly and hand over a fresh menu. A query is
+    answered once only (``answered``: it already was)."""
     query = update.callback_query
     view = context.view
-    if query is not None:
+    if query is not None and not answered:
         await query.answer(view.say("expired_toast"))
     await send(update, context, main_menu(view, "expired"))
 
 
-def user_id_of(update: Update) -> int:
-    """The sender's id; every handler using it serves private chats with a real user."""
-    user = update.effective_user
-    assert user is not None
-    return user.id
+ButtonHandler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+
+def on_buttons(
+    codec: ButtonCodec[Action],
+    act: Callable[[Update, BotContext, Action], Awaitable[None]],
+    known: Callable[[BotContext, Action], bool] = lambda context, action: True,
+) -> ButtonHandler:
+    """The one shape of a button handler: decode, answer the query (so the spinner stops at
+    once), then act. Data that does not decode, or names what the user's catalogue does not
+    have (``known``), gets the expired menu."""
+
+    async def on_button(update: Update, context: BotContext) -> None:
+        query = update.callback_query
+        action = codec.decode(query.data if query else None)
+        if query is None or action is None or not known(context, action):
+            await expired(update, context)
+            return
+        await query.answer()
+        await act(update, context, action)
+
+    on_button.__name__ = f"on_button[{codec.prefix}]"  # the update log names the family
+    return on_button

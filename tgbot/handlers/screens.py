@@ -17,10 +17,9 @@ from telegram import (
 from tgbot.content import Catalog, Screen
 from tgbot.services.navigation import (
     MAIN_SCREEN,
-    ForgetChoice,
-    confirm_callback,
-    country_callback,
-    forget_callback,
+    ChooseCountry,
+    ConfirmAnswer,
+    ForgetAnswer,
     screen_callback,
 )
 from tgbot.telegram_html import html_to_plain
@@ -65,7 +64,7 @@ def screen_keyboard(view: View, screen: Screen) -> InlineKeyboardMarkup:
         for row in screen.rows
     ]
     if screen.id == EMERGENCY_NUMBERS_SCREEN and view.catalog.emergency.countries:
-        rows.append([button(view.say("country_button"), country_callback())])
+        rows.append([button(view.say("country_button"), ChooseCountry().data)])
     if screen.id != MAIN_SCREEN:
         rows.append(navigation_row(view, screen.parent or MAIN_SCREEN))
     return InlineKeyboardMarkup(rows)
@@ -108,7 +107,7 @@ def screen_title(screen: Screen) -> str:
 
 def country_picker(view: View) -> Rendered:
     countries = sorted(view.catalog.emergency.countries.values(), key=lambda c: c.name)
-    buttons = [button(c.name, country_callback(c.code)) for c in countries]
+    buttons = [button(c.name, ChooseCountry(c.code).data) for c in countries]
     rows = grid(buttons, COUNTRY_COLUMNS)
     rows.append(navigation_row(view, EMERGENCY_NUMBERS_SCREEN))
     return Rendered(view.say("country_prompt"), InlineKeyboardMarkup(rows))
@@ -123,8 +122,8 @@ def forget_keyboard(view: View) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                button(view.say("forget_yes"), forget_callback(ForgetChoice.CONFIRM)),
-                button(view.say("forget_no"), forget_callback(ForgetChoice.CANCEL)),
+                button(view.say("forget_yes"), ForgetAnswer(confirmed=True).data),
+                button(view.say("forget_no"), ForgetAnswer(confirmed=False).data),
             ]
         ]
     )
@@ -151,8 +150,8 @@ def confirm_question(
     text = f"<b>{html.escape(question)}</b>\n\n{view.say('confirm_note_' + level)}"
     rows = [
         [
-            button(view.say("confirm_yes"), confirm_callback(True, yes_screen)),
-            button(view.say("confirm_no"), confirm_callback(False, no_screen)),
+            button(view.say("confirm_yes"), ConfirmAnswer(True, yes_screen).data),
+            button(view.say("confirm_no"), ConfirmAnswer(False, no_screen).data),
         ],
         [
             button(

@@ -1,89 +1,68 @@
-"""Callback data for the menu tree: short ASCII ids, never labels (Telegram allows 64 bytes).
+"""The menu's buttons: open a screen, answer /forget, choose a country, answer a confirming
+question. Short ASCII ids, never labels (Telegram allows 64 bytes of callback data).
 
 The menu is stateless: the data names the screen, so buttons keep working across restarts,
-and anything we do not recognise is treated as an expired menu, never as an error.
+and anything we do not recognise is treated as an expired menu, never as an error. These
+have no family prefix: the menu's handler is the last one, and takes every other press.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+
+from tgbot.services.buttons import ButtonAction, ButtonCodec
 
 MAIN_SCREEN = "main"
-SCREEN_PREFIX = "s:"
-FORGET_PREFIX = "fg:"
-COUNTRY_PREFIX = "c:"
-CONFIRM_PREFIX = "cf:"
-_YES, _NO = "y:", "n:"
 
 
-class ForgetChoice(Enum):
-    CONFIRM = "yes"
-    CANCEL = "no"
+class MenuButton(ButtonAction):
+    prefix = ""
 
 
 @dataclass(frozen=True)
-class OpenScreen:
+class OpenScreen(MenuButton):
+    code = "s"
     screen_id: str
 
 
 @dataclass(frozen=True)
-class ChooseCountry:
-    """``code`` None: show the list; else remember that country (ISO 3166 alpha-2)."""
+class ForgetAnswer(MenuButton):
+    """/forget asked "delete everything?": ``confirmed`` or cancelled."""
 
-    code: str | None
+    code = "fg"
+    confirmed: bool
 
 
 @dataclass(frozen=True)
-class ConfirmAnswer:
+class ChooseCountry(MenuButton):
+    """``country`` None: show the list; else remember it (ISO 3166 alpha-2)."""
+
+    code = "c"
+    country: str | None = None
+
+    def valid(self) -> bool:
+        code = self.country
+        return code is None or (len(code) == 2 and code.isascii() and code.isupper())
+
+
+@dataclass(frozen=True)
+class ConfirmAnswer(MenuButton):
     """The answer to "Is this happening right now?": Yes opens the red-flag screen, No the
     answer the message would otherwise get (``screen_id`` None: the main menu)."""
 
+    code = "cf"
     yes: bool
-    screen_id: str | None
+    screen_id: str | None = None
+
+    def valid(self) -> bool:
+        return not (self.yes and self.screen_id is None)
 
 
-Action = OpenScreen | ForgetChoice | ChooseCountry | ConfirmAnswer
+MENU_BUTTONS: ButtonCodec[MenuButton] = ButtonCodec(
+    MenuButton.prefix, [OpenScreen, ForgetAnswer, ChooseCountry, ConfirmAnswer]
+)
 
 
 def screen_callback(screen_id: str) -> str:
-    return SCREEN_PREFIX + screen_id
-
-
-def forget_callback(choice: ForgetChoice) -> str:
-    return FORGET_PREFIX + choice.value
-
-
-def country_callback(code: str | None = None) -> str:
-    return COUNTRY_PREFIX + (code or "")
-
-
-def confirm_callback(yes: bool, screen_id: str | None) -> str:
-    return CONFIRM_PREFIX + (_YES if yes else _NO) + (screen_id or "")
-
-
-def parse_callback(data: str | None) -> Action | None:
-    """What a button press asks for, or None for stale, unknown or forged data."""
-    if not data:
-        return None
-    if data.startswith(SCREEN_PREFIX):
-        screen_id = data.removeprefix(SCREEN_PREFIX)
-        return OpenScreen(screen_id) if screen_id else None
-    if data.startswith(FORGET_PREFIX):
-        try:
-            return ForgetChoice(data.removeprefix(FORGET_PREFIX))
-        except ValueError:
-            return None
-    if data.startswith(COUNTRY_PREFIX):
-        code = data.removeprefix(COUNTRY_PREFIX)
-        if not code:
-            return ChooseCountry(None)
-        return ChooseCountry(code) if len(code) == 2 and code.isalpha() and code.isupper() else None
-    if data.startswith(CONFIRM_PREFIX):
-        rest = data.removeprefix(CONFIRM_PREFIX)
-        yes = rest.startswith(_YES)
-        if not (yes or rest.startswith(_NO)):
-            return None
-        target = rest[len(_YES) :] or None
-        return None if yes and target is None else ConfirmAnswer(yes, target)
-    return None
+    """The data of a button opening ``screen_id`` (the most common button of all)."""
+    return OpenScreen(screen_id).data

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REGIONS",
+    "REGION_KEYS",
     "current_local_time",
     "is_valid_zone",
     "load_zone",
@@ -117,6 +118,13 @@ _UTC_NAMES = frozenset({"UTC", "UCT", "GMT", "GMT0", "Greenwich", "Universal", "
 _DASHES = str.maketrans({"−": "-", "–": "-", "—": "-"})  # minus sign, en and em dash
 _MAX_ZONE_TEXT = 64  # longer than any zone name or city; rejects pasted text cheaply
 
+# The region buttons of the zone question: key (in button data and reminders.yaml) -> REGIONS.
+REGION_KEYS = {
+    "europe": "Europe",
+    "americas": "Americas",
+    "asia_pacific": "Asia & Pacific",
+    "africa_middle_east": "Africa & Middle East",
+}
 REGIONS: dict[str, tuple[str, ...]] = {
     "Europe": (
         "Europe/London",

@@ -24,10 +24,27 @@ from tgbot.handlers.diary.views import (
     texts,
     when_label,
 )
-from tgbot.handlers.replies import expired, send, show_in_place
-from tgbot.handlers.screens import View
+from tgbot.handlers.replies import send, show_in_place
+from tgbot.handlers.screens import Rendered, View
 from tgbot.handlers.user_state import ask, close_question
-from tgbot.services.diary.actions import DiaryAction, parse_diary_callback
+from tgbot.services.diary.actions import (
+    TYPE_THE_TIME,
+    AddNote,
+    AskSite,
+    ChangeWhen,
+    DeclineLogOffer,
+    DeleteEntry,
+    DiaryButton,
+    DoctorSummary,
+    KeepEntries,
+    LogCramp,
+    OpenEntry,
+    SetDuration,
+    SetSeverity,
+    SetSide,
+    ShowDiary,
+    ShowRecent,
+)
 from tgbot.services.diary.model import DiarySummary
 from tgbot.services.diary.render import (
     render_chart_png,
@@ -79,101 +96,79 @@ async def open_diary(update: Update, context: BotContext) -> None:
 # ------------------------------------------------------------------ buttons
 
 
-async def on_diary_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    action = parse_diary_callback(query.data)
-    if action is None:
-        await expired(update, context)
-        return
-    await query.answer()
-    await _act(update, context, action)
-
-
-async def _act(update: Update, context: BotContext, action: DiaryAction) -> None:
+async def act(update: Update, context: BotContext, action: DiaryButton) -> None:
+    """One diary button (``dy:``), already decoded and answered."""
     view, user_id, zone = context.view, context.user.user_id, context.user.time_zone
     diary = context.services.diary
-    if action.verb == "new":
-        await show_in_place(update, context, ask_site(view, action.value or WHEN_NOW))
-    elif action.verb == "s" and action.value:
-        site, when, *severity = action.value.split(":")
-        source = "text" if severity else "menu"
-        record = await diary.log(
-            user_id, site, when, zone, source, int(severity[0]) if severity else None
-        )
-        intro = texts(view).text(
-            "logged", site=texts(view).sites[site], when=when_label(view, when)
-        )
-        await show_in_place(update, context, card(view, record, context.user.zone, intro))
-        await maybe_nudge(update, context, include_long_cramp=False)
-    elif action.verb == "no":
-        await show_in_place(update, context, simple(view, texts(view).text("offer_declined")))
-    elif action.verb == "me":
-        await _show_diary(update, context, edit=True)
-    elif action.verb == "list":
-        entries = await diary.recent(user_id)
-        await show_in_place(update, context, recent(view, entries, context.user.zone))
-    elif action.verb == "doc":
-        await _doctor_summary(update, context)
-    elif action.verb == "ret":
-        await _retention(update, context, action.value)
-    else:
-        await _entry_action(update, context, action, zone)
+    match action:
+        case AskSite(when=when):
+            await show_in_place(update, context, ask_site(view, when or WHEN_NOW))
+        case LogCramp(site=site, when=when, severity=severity):
+            source = "text" if severity else "menu"
+            entry = await diary.log(user_id, site, when, zone, source, severity)
+            sites = texts(view).sites
+            intro = texts(view).text("logged", site=sites[site], when=when_label(view, when))
+            await show_in_place(update, context, card(view, entry, context.user.zone, intro))
+            await maybe_nudge(update, context, include_long_cramp=False)
+        case DeclineLogOffer():
+            await show_in_place(update, context, simple(view, texts(view).text("offer_declined")))
+        case ShowDiary():
+            await _show_diary(update, context, edit=True)
+        case ShowRecent():
+            entries = await diary.recent(user_id)
+            await show_in_place(update, context, recent(view, entries, context.user.zone))
+        case DoctorSummary():
+            await _doctor_summary(update, context)
+        case KeepEntries(days=days):
+            await _retention(update, context, days)
+        case _:
+            await show_in_place(update, context, await _entry_action(context, action))
 
 
-async def _entry_action(
-    update: Update, context: BotContext, action: DiaryAction, zone: str | None
-) -> None:
+async def _entry_action(context: BotContext, action: DiaryButton) -> Rendered:
     """Open, change or delete one of the user's own entries (never anyone else's)."""
     view, user_id = context.view, context.user.user_id
     diary = context.services.diary
-    assert action.entry_id is not None
-    entry_id = action.entry_id
-    if action.verb == "x":
-        found = await diary.delete(user_id, entry_id)
-        key = "deleted" if found else "not_found"
-        await show_in_place(update, context, simple(view, texts(view).text(key)))
-        return
-    if action.verb == "n":
-        if await diary.get(user_id, entry_id) is None:
-            await show_in_place(update, context, simple(view, texts(view).text("not_found")))
-            return
-        await ask(context, "note", entry=entry_id)
-        await show_in_place(update, context, simple(view, texts(view).text("ask_note")))
-        return
-    if action.verb == "w":
-        await _change_when(update, context, action, zone)
-        return
-    field = {"v": "severity", "sd": "side", "d": "duration"}.get(action.verb)
-    if field is not None:
-        value: object = int(action.value or 0) if field == "severity" else action.value
-        await diary.set_detail(user_id, entry_id, field, value)
-    record = await diary.get(user_id, entry_id)
-    if record is None:
-        await show_in_place(update, context, simple(view, texts(view).text("not_found")))
-        return
-    await show_in_place(update, context, card(view, record, context.user.zone))
+    not_found = simple(view, texts(view).text("not_found"))
+    match action:
+        case DeleteEntry(entry_id=entry_id):
+            found = await diary.delete(user_id, entry_id)
+            return simple(view, texts(view).text("deleted")) if found else not_found
+        case AddNote(entry_id=entry_id):
+            if await diary.get(user_id, entry_id) is None:
+                return not_found
+            await ask(context, "note", entry=entry_id)
+            return simple(view, texts(view).text("ask_note"))
+        case ChangeWhen(entry_id=entry_id, when=when):
+            return await _change_when(context, entry_id, when)
+        case SetSeverity(entry_id=entry_id, severity=severity):
+            await diary.set_detail(user_id, entry_id, "severity", severity)
+        case SetSide(entry_id=entry_id, side=side):
+            await diary.set_detail(user_id, entry_id, "side", side)
+        case SetDuration(entry_id=entry_id, duration=duration):
+            await diary.set_detail(user_id, entry_id, "duration", duration)
+        case OpenEntry(entry_id=entry_id):
+            pass
+        case _:
+            raise AssertionError(f"a diary button without a handler: {action!r}")
+    entry = await diary.get(user_id, entry_id)
+    return card(view, entry, context.user.zone) if entry else not_found
 
 
-async def _change_when(
-    update: Update, context: BotContext, action: DiaryAction, zone: str | None
-) -> None:
-    view, user_id = context.view, context.user.user_id
+async def _change_when(context: BotContext, entry_id: int, when: str | None) -> Rendered:
+    view, user_id, zone = context.view, context.user.user_id, context.user.time_zone
     diary = context.services.diary
-    assert action.entry_id is not None
-    record = await diary.get(user_id, action.entry_id)
-    if record is None:
-        await show_in_place(update, context, simple(view, texts(view).text("not_found")))
-    elif action.value is None:
-        await show_in_place(update, context, ask_when(view, action.entry_id))
-    elif action.value == "tx":
-        await ask(context, "when", entry=action.entry_id)
-        await show_in_place(update, context, simple(view, texts(view).text("ask_when_typed")))
-    else:
-        await diary.set_when(user_id, action.entry_id, diary.moment_for(action.value, zone), zone)
-        moved = await diary.get(user_id, action.entry_id)
-        assert moved is not None
-        await show_in_place(update, context, card(view, moved, context.user.zone))
+    if await diary.get(user_id, entry_id) is None:
+        return simple(view, texts(view).text("not_found"))
+    if when is None:
+        return ask_when(view, entry_id)
+    if when == TYPE_THE_TIME:
+        await ask(context, "when", entry=entry_id)
+        return simple(view, texts(view).text("ask_when_typed"))
+    await diary.set_when(user_id, entry_id, diary.moment_for(when, zone), zone)
+    moved = await diary.get(user_id, entry_id)
+    assert moved is not None
+    return card(view, moved, context.user.zone)
 
 
 async def answer_note(update: Update, context: BotContext, text: str) -> bool:
@@ -337,12 +332,12 @@ def _summary_text(view: View, summary: DiarySummary) -> str:
     return text
 
 
-async def _retention(update: Update, context: BotContext, value: str | None) -> None:
+async def _retention(update: Update, context: BotContext, days: int | None) -> None:
+    """``days`` None: show the choice; 0: keep entries until deleted."""
     view = context.view
-    if value is not None:
-        days = int(value) or None
-        await context.services.diary.set_retention(context.user.user_id, days)
-        await show_in_place(update, context, retention(view, days, saved=True))
+    if days is not None:
+        await context.services.diary.set_retention(context.user.user_id, days or None)
+        await show_in_place(update, context, retention(view, days or None, saved=True))
         return
     current = context.user.diary_retention_days
     await show_in_place(update, context, retention(view, current))

@@ -10,9 +10,30 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from tgbot.content.diary_texts import DiaryTexts
 from tgbot.handlers.screens import Rendered, View, button, grid, with_footer
-from tgbot.services.diary.actions import diary_callback
+from tgbot.services.diary.actions import (
+    TYPE_THE_TIME,
+    AddNote,
+    AskSite,
+    ChangeWhen,
+    DeclineLogOffer,
+    DeleteEntry,
+    DoctorSummary,
+    KeepEntries,
+    LogCramp,
+    OpenEntry,
+    SetDuration,
+    SetSeverity,
+    SetSide,
+    ShowDiary,
+    ShowRecent,
+)
 from tgbot.services.diary.model import DURATIONS, SIDES, SITES, DiaryEntry
-from tgbot.services.diary.service import RETENTION_CHOICES, WHEN_NOW
+from tgbot.services.diary.service import (
+    RETENTION_CHOICES,
+    WHEN_EARLIER_TODAY,
+    WHEN_LAST_NIGHT,
+    WHEN_NOW,
+)
 from tgbot.services.navigation import MAIN_SCREEN, screen_callback
 
 DIARY_SCREEN = "diary"
@@ -30,16 +51,20 @@ def _screen(view: View, text: str, rows: list[list[InlineKeyboardButton]]) -> Re
 
 
 def when_label(view: View, when: str) -> str:
-    key = {"now": "when_now", "ln": "when_last_night", "et": "when_earlier_today"}[when]
+    key = {
+        WHEN_NOW: "when_now",
+        WHEN_LAST_NIGHT: "when_last_night",
+        WHEN_EARLIER_TODAY: "when_earlier_today",
+    }[when]
     return texts(view).text(key)
 
 
 def ask_site(view: View, when: str = WHEN_NOW) -> Rendered:
     t = texts(view)
-    sites = [button(t.sites[s], diary_callback("s", value=f"{s}:{when}")) for s in SITES]
+    sites = [button(t.sites[s], LogCramp(s, when).data) for s in SITES]
     other_times = [
-        button(t.buttons["last_night"], diary_callback("new", value="ln")),
-        button(t.buttons["earlier_today"], diary_callback("new", value="et")),
+        button(t.buttons["last_night"], AskSite(WHEN_LAST_NIGHT).data),
+        button(t.buttons["earlier_today"], AskSite(WHEN_EARLIER_TODAY).data),
     ]
     return _screen(
         view, t.text("ask_site", when=when_label(view, when)), [*grid(sites, 2), other_times]
@@ -66,19 +91,19 @@ def card(view: View, record: DiaryEntry, zone: ZoneInfo, intro: str = "") -> Ren
     if record.duration == "over_10":
         body += "\n\n" + view.catalog.personalise(t.text("long_cramp"), view.country)
     rid = record.id
-    severity = [button(str(n), diary_callback("v", rid, n)) for n in range(1, 11)]
-    sides = [button(t.buttons[f"side_{s}"], diary_callback("sd", rid, s)) for s in SIDES]
-    durations = [button(t.durations[d], diary_callback("d", rid, d)) for d in DURATIONS]
+    severity = [button(str(n), SetSeverity(rid, n).data) for n in range(1, 11)]
+    sides = [button(t.buttons[f"side_{s}"], SetSide(rid, s).data) for s in SIDES]
+    durations = [button(t.durations[d], SetDuration(rid, d).data) for d in DURATIONS]
     rows = [
         *grid(severity, 5),
         sides,
         durations,
         [
-            button(t.buttons["note"], diary_callback("n", rid)),
-            button(t.buttons["delete"], diary_callback("x", rid)),
+            button(t.buttons["note"], AddNote(rid).data),
+            button(t.buttons["delete"], DeleteEntry(rid).data),
         ],
-        [button(t.buttons["change_time"], diary_callback("w", rid))],
-        [button(t.buttons["diary"], diary_callback("me"))],
+        [button(t.buttons["change_time"], ChangeWhen(rid).data)],
+        [button(t.buttons["diary"], ShowDiary().data)],
     ]
     text = f"{intro}\n\n{body}" if intro else body
     return _screen(view, text, rows)
@@ -87,9 +112,9 @@ def card(view: View, record: DiaryEntry, zone: ZoneInfo, intro: str = "") -> Ren
 def diary_buttons(view: View) -> list[list[InlineKeyboardButton]]:
     b = texts(view).buttons
     return [
-        [button(b["log"], diary_callback("new"))],
-        [button(b["recent"], diary_callback("list")), button(b["doctor"], diary_callback("doc"))],
-        [button(b["retention"], diary_callback("ret"))],
+        [button(b["log"], AskSite().data)],
+        [button(b["recent"], ShowRecent().data), button(b["doctor"], DoctorSummary().data)],
+        [button(b["retention"], KeepEntries().data)],
     ]
 
 
@@ -104,12 +129,12 @@ def recent(view: View, records: Sequence[DiaryEntry], zone: ZoneInfo) -> Rendere
             button(
                 f"{local_time(r, zone)} · {t.sites.get(r.site, r.site)}"
                 + (f" · {r.severity}/10" if r.severity else ""),
-                diary_callback("o", r.id),
+                OpenEntry(r.id).data,
             )
         ]
         for r in records
     ]
-    rows.append([button(t.buttons["diary"], diary_callback("me"))])
+    rows.append([button(t.buttons["diary"], ShowDiary().data)])
     return _screen(view, t.buttons["recent"], rows)
 
 
@@ -120,32 +145,28 @@ def retention(view: View, current_days: int | None, saved: bool = False) -> Rend
             current_days, "retention_forever"
         )
     )
-    options = [button(t.buttons["keep_forever"], diary_callback("ret", value="0"))]
-    options += [
-        button(t.buttons[f"keep_{d}"], diary_callback("ret", value=str(d)))
-        for d in RETENTION_CHOICES
-    ]
+    options = [button(t.buttons["keep_forever"], KeepEntries(0).data)]
+    options += [button(t.buttons[f"keep_{d}"], KeepEntries(d).data) for d in RETENTION_CHOICES]
     key = "retention_saved" if saved else "retention_prompt"
     return _screen(
         view,
         t.text(key, current=current),
-        [options, [button(t.buttons["diary"], diary_callback("me"))]],
+        [options, [button(t.buttons["diary"], ShowDiary().data)]],
     )
 
 
 def simple(view: View, text: str) -> Rendered:
-    return _screen(view, text, [[button(texts(view).buttons["diary"], diary_callback("me"))]])
+    return _screen(view, text, [[button(texts(view).buttons["diary"], ShowDiary().data)]])
 
 
 def log_offer(view: View, site: str, when: str, severity: int | None) -> Rendered:
     t = texts(view)
     extra = t.text("log_offer_severity", severity=severity) if severity else ""
     text = t.text("log_offer", site=t.sites[site], when=when_label(view, when), severity=extra)
-    value = f"{site}:{when}" + (f":{severity}" if severity else "")
     rows = [
         [
-            button(t.buttons["log_it"], diary_callback("s", value=value)),
-            button(t.buttons["no_thanks"], diary_callback("no")),
+            button(t.buttons["log_it"], LogCramp(site, when, severity or None).data),
+            button(t.buttons["no_thanks"], DeclineLogOffer().data),
         ]
     ]
     return Rendered(text, InlineKeyboardMarkup(rows))
@@ -166,10 +187,10 @@ def ask_when(view: View, entry_id: int) -> Rendered:
     t = texts(view)
     b = t.buttons
     choices = [
-        button(b["just_now"], diary_callback("w", entry_id, "now")),
-        button(b["last_night"], diary_callback("w", entry_id, "ln")),
-        button(b["earlier_today"], diary_callback("w", entry_id, "et")),
-        button(b["type_time"], diary_callback("w", entry_id, "tx")),
+        button(b["just_now"], ChangeWhen(entry_id, WHEN_NOW).data),
+        button(b["last_night"], ChangeWhen(entry_id, WHEN_LAST_NIGHT).data),
+        button(b["earlier_today"], ChangeWhen(entry_id, WHEN_EARLIER_TODAY).data),
+        button(b["type_time"], ChangeWhen(entry_id, TYPE_THE_TIME).data),
     ]
-    rows = [*grid(choices, 2), [button(b["diary"], diary_callback("me"))]]
+    rows = [*grid(choices, 2), [button(b["diary"], ShowDiary().data)]]
     return _screen(view, t.text("ask_when"), rows)

@@ -4,7 +4,7 @@ buttons under each nightly reminder."""
 from __future__ import annotations
 
 import logging
-from datetime import date, time
+from datetime import time
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
@@ -25,12 +25,34 @@ from tgbot.handlers.reminders.views import (
     texts,
     zone_found,
 )
-from tgbot.handlers.replies import expired, send, show_in_place
+from tgbot.handlers.replies import send, show_in_place
 from tgbot.handlers.screens import Rendered, main_menu, render_screen
 from tgbot.handlers.user_state import ask, close_question, remember_zone
 from tgbot.services.diary.service import WHEN_LAST_NIGHT
-from tgbot.services.reminders.actions import ReminderAction, parse_reminder_callback
-from tgbot.services.reminders.schedule import mask_to_days, parse_time_of_day
+from tgbot.services.reminders.actions import (
+    ChangeDays,
+    ChangeTime,
+    ChangeZone,
+    CheckinAnswer,
+    ChooseCustomDays,
+    DaysChosen,
+    ListRegionZones,
+    PauseWeek,
+    ReminderButton,
+    RoutineDone,
+    ShowSettings,
+    SkipTonight,
+    Snooze,
+    StartRoutine,
+    StartSetup,
+    TimePicked,
+    ToggleCheckin,
+    TurnOff,
+    TypeTime,
+    TypeZone,
+    ZonePicked,
+)
+from tgbot.services.reminders.schedule import parse_time_of_day
 from tgbot.services.users import OpenPrompt
 from tgbot.services.zones import resolve_zone, zone_from_location, zone_or_utc
 
@@ -69,100 +91,80 @@ async def remind_command(update: Update, context: BotContext) -> None:
 # ------------------------------------------------------------------ buttons
 
 
-async def on_reminder_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    action = parse_reminder_callback(query.data)
-    if action is None:
-        await expired(update, context)
-        return
-    await query.answer()
-    await _act(update, context, action)
-
-
-async def _act(update: Update, context: BotContext, action: ReminderAction) -> None:
+async def act(update: Update, context: BotContext, action: ReminderButton) -> None:
+    """One reminder button (``rm:``), already decoded and answered."""
     view, user_id = context.view, context.user.user_id
     service = context.services.reminders
-    verb = action.verb
-    if verb == "menu":
-        await show_in_place(update, context, await reminder_settings(context))
-    elif verb in ("on", "ct"):
-        await show_in_place(update, context, ask_time(view))
-    elif verb == "t" and action.at is not None:
-        await _time_chosen(update, context, action.at)
-    elif verb == "tx":
-        await ask(context, "time")
-        await show_in_place(update, context, simple(view, texts(view).text("ask_time_typed")))
-    elif verb == "cz":
-        state = await service.state(user_id)
-        at = state.schedule.at if state else time(22, 0)
-        await _ask_zone(update, context, at)
-    elif verb == "r" and action.at is not None and action.region:
-        await show_in_place(update, context, pick_zone(view, action.at, action.region))
-    elif verb == "zx" and action.at is not None:
-        await ask(context, "zone", at=hhmm(action.at))
-        await show_in_place(update, context, simple(view, texts(view).text("ask_zone_typed")))
-    elif verb == "z" and action.at is not None and action.zone:
-        await _zone_chosen(update, context, action.at, action.zone, edit=True)
-    elif verb == "cd":
-        state = await service.state(user_id)
-        if state is None:
-            await show_in_place(update, context, intro_off(view))
-            return
-        await show_in_place(update, context, ask_days(view, state.schedule.at, state.schedule.zone))
-    elif verb == "dc" and action.at is not None and action.zone and action.mask is not None:
-        await show_in_place(update, context, custom_days(view, action.at, action.zone, action.mask))
-    elif verb == "d" and action.at is not None and action.zone and action.mask:
-        days = mask_to_days(action.mask)
-        await _turn_on(update, context, action.at, action.zone, days, edit=True)
-    else:
-        await _manage(update, context, action)
+    match action:
+        case ShowSettings():
+            await show_in_place(update, context, await reminder_settings(context))
+        case StartSetup() | ChangeTime():
+            await show_in_place(update, context, ask_time(view))
+        case TimePicked(at=at):
+            await _time_chosen(update, context, at)
+        case TypeTime():
+            await ask(context, "time")
+            await show_in_place(update, context, simple(view, texts(view).text("ask_time_typed")))
+        case ChangeZone():
+            state = await service.state(user_id)
+            await _ask_zone(update, context, state.schedule.at if state else time(22, 0))
+        case ListRegionZones(at=at, region=region):
+            await show_in_place(update, context, pick_zone(view, at, region))
+        case TypeZone(at=at):
+            await ask(context, "zone", at=hhmm(at))
+            await show_in_place(update, context, simple(view, texts(view).text("ask_zone_typed")))
+        case ZonePicked(at=at, zone=zone):
+            await _zone_chosen(update, context, at, zone, edit=True)
+        case ChangeDays():
+            state = await service.state(user_id)
+            rendered = ask_days(view, state.schedule.at, state.schedule.zone) if state else None
+            await show_in_place(update, context, rendered or intro_off(view))
+        case ChooseCustomDays(at=at, zone=zone, mask=mask):
+            await show_in_place(update, context, custom_days(view, at, zone, mask))
+        case DaysChosen(at=at, zone=zone):
+            await _turn_on(update, context, at, zone, action.days, edit=True)
+        case StartRoutine():
+            routine = view.catalog.screens[BEDTIME_ROUTINE_SCREEN]
+            await send(update, context, render_screen(view, routine))
+        case _:
+            await _reply(update, context, await _manage(context, action), edit=True)
 
 
-async def _manage(update: Update, context: BotContext, action: ReminderAction) -> None:
-    """Pause, off, and the buttons under a nightly reminder."""
+async def _manage(context: BotContext, action: ReminderButton) -> Rendered:
+    """Pause, off, and the buttons under a nightly reminder: what to show after each."""
     view, user_id = context.view, context.user.user_id
     service = context.services.reminders
     t = texts(view)
-    if action.verb == "p":
-        state = await service.pause(user_id)
-        rendered = settings(view, state, service.now()) if state else intro_off(view)
-    elif action.verb == "off":
-        await service.turn_off(user_id)
-        rendered = simple(view, t.text("turned_off"))
-    elif action.verb == "done" and action.day:
-        await service.mark_done(user_id, date.fromisoformat(action.day))
-        rendered = simple(view, t.text("done_ack"))
-    elif action.verb == "sn":
-        at = await service.snooze(user_id)
-        if at is None:
-            rendered = intro_off(view)
-        else:
+    match action:
+        case PauseWeek():
+            state = await service.pause(user_id)
+            return settings(view, state, service.now()) if state else intro_off(view)
+        case TurnOff():
+            await service.turn_off(user_id)
+            return simple(view, t.text("turned_off"))
+        case RoutineDone(day=day):
+            await service.mark_done(user_id, day)
+            return simple(view, t.text("done_ack"))
+        case Snooze():
+            at = await service.snooze(user_id)
+            if at is None:
+                return intro_off(view)
             state = await service.state(user_id)
             local = at.astimezone(zone_or_utc(state.schedule.zone if state else None))
-            rendered = simple(view, t.text("snooze_ack", time=f"{local:%H:%M}"))
-    elif action.verb == "go":
-        routine = view.catalog.screens[BEDTIME_ROUTINE_SCREEN]
-        await send(update, context, render_screen(view, routine))
-        return
-    elif action.verb == "sk":
-        await service.skip_tonight(user_id)
-        rendered = simple(view, t.text("skip_ack"))
-    elif action.verb == "ci" and action.count is not None:
-        if action.count == 0:
-            rendered = simple(view, t.text("checkin_none_ack"))
-        else:  # one or several: log each, the night already filled in
+            return simple(view, t.text("snooze_ack", time=f"{local:%H:%M}"))
+        case SkipTonight():
+            await service.skip_tonight(user_id)
+            return simple(view, t.text("skip_ack"))
+        case CheckinAnswer(count=0):
+            return simple(view, t.text("checkin_none_ack"))
+        case CheckinAnswer():  # one or several: log each, the night already filled in
             site_question = ask_site(view, WHEN_LAST_NIGHT)
-            rendered = Rendered(
-                f"{t.text('checkin_log')}\n\n{site_question.text}", site_question.markup
-            )
-    elif action.verb == "cit":
-        enabled = await service.toggle_checkin(user_id)
-        rendered = simple(view, t.text("checkin_on_ack" if enabled else "checkin_off_ack"))
-    else:
-        await expired(update, context)
-        return
-    await _reply(update, context, rendered, edit=True)
+            text = f"{t.text('checkin_log')}\n\n{site_question.text}"
+            return Rendered(text, site_question.markup)
+        case ToggleCheckin():
+            enabled = await service.toggle_checkin(user_id)
+            return simple(view, t.text("checkin_on_ack" if enabled else "checkin_off_ack"))
+    raise AssertionError(f"a reminder button without a handler: {action!r}")
 
 
 # ------------------------------------------------------------------ typed answers

@@ -8,22 +8,39 @@ from zoneinfo import ZoneInfo
 from tgbot.content.reminder_texts import ReminderTexts
 from tgbot.handlers.screens import Rendered, View, button, grid, navigation_row, with_footer
 from tgbot.services.navigation import MAIN_SCREEN, screen_callback
-from tgbot.services.reminders.actions import FULL_MASK, reminder_callback, toggle_day
+from tgbot.services.reminders.actions import (
+    FULL_MASK,
+    ChangeDays,
+    ChangeTime,
+    ChangeZone,
+    CheckinAnswer,
+    ChooseCustomDays,
+    DaysChosen,
+    ListRegionZones,
+    PauseWeek,
+    RoutineDone,
+    ShowSettings,
+    SkipTonight,
+    Snooze,
+    StartRoutine,
+    StartSetup,
+    TimePicked,
+    ToggleCheckin,
+    TurnOff,
+    TypeTime,
+    TypeZone,
+    ZonePicked,
+    toggle_day,
+)
 from tgbot.services.reminders.schedule import WEEKDAYS, days_to_mask
 from tgbot.services.reminders.service import ReminderState
-from tgbot.services.zones import REGIONS, zone_label
+from tgbot.services.zones import REGION_KEYS, REGIONS, zone_label
 
 PRESET_TIMES = tuple(
     time(h, m) for h, m in ((21, 0), (21, 30), (22, 0), (22, 30), (23, 0), (23, 30))
 )
 BEDTIME_ROUTINE_SCREEN = "r_bedtime_1"
 REMINDERS_SCREEN = "reminders"
-REGION_KEYS = {
-    "europe": "Europe",
-    "americas": "Americas",
-    "asia_pacific": "Asia & Pacific",
-    "africa_middle_east": "Africa & Middle East",
-}
 
 
 def texts(view: View) -> ReminderTexts:
@@ -75,7 +92,7 @@ def state_text(view: View, state: ReminderState, now: datetime, key: str = "stat
 def intro_off(view: View) -> Rendered:
     t = texts(view)
     rows = [
-        [button(t.buttons["turn_on"], reminder_callback("on"))],
+        [button(t.buttons["turn_on"], StartSetup().data)],
         navigation_row(view, MAIN_SCREEN),
     ]
     return with_footer(view, t.text("intro_off"), rows)
@@ -87,15 +104,15 @@ def settings(view: View, state: ReminderState, now: datetime, key: str = "state"
     b = texts(view).buttons
     rows = [
         [
-            button(b["change_time"], reminder_callback("ct")),
-            button(b["change_zone"], reminder_callback("cz")),
+            button(b["change_time"], ChangeTime().data),
+            button(b["change_zone"], ChangeZone().data),
         ],
         [
-            button(b["change_days"], reminder_callback("cd")),
-            button(b["pause_week"], reminder_callback("p")),
+            button(b["change_days"], ChangeDays().data),
+            button(b["pause_week"], PauseWeek().data),
         ],
-        [button(b["turn_off"], reminder_callback("off"))],
-        [button(b[_checkin_toggle(state)], reminder_callback("cit"))],
+        [button(b["turn_off"], TurnOff().data)],
+        [button(b[_checkin_toggle(state)], ToggleCheckin().data)],
         navigation_row(view, MAIN_SCREEN),
     ]
     return with_footer(view, state_text(view, state, now, key), rows)
@@ -111,8 +128,8 @@ def confirmation(view: View, state: ReminderState, now: datetime) -> Rendered:
 
 def ask_time(view: View) -> Rendered:
     t = texts(view)
-    presets = [button(hhmm(at), reminder_callback("t", at=at)) for at in PRESET_TIMES]
-    rows = [*grid(presets, 3), [button(t.buttons["other_time"], reminder_callback("tx"))]]
+    presets = [button(hhmm(at), TimePicked(at=at).data) for at in PRESET_TIMES]
+    rows = [*grid(presets, 3), [button(t.buttons["other_time"], TypeTime().data)]]
     rows.append(navigation_row(view, MAIN_SCREEN))
     return with_footer(view, t.text("ask_time"), rows)
 
@@ -120,19 +137,19 @@ def ask_time(view: View) -> Rendered:
 def ask_zone(view: View, at: time) -> Rendered:
     t = texts(view)
     regions = [
-        button(t.regions[key], reminder_callback("r", at=at, region=key)) for key in REGION_KEYS
+        button(t.regions[key], ListRegionZones(at=at, region=key).data) for key in REGION_KEYS
     ]
-    rows = [*grid(regions, 2), [button(t.buttons["type_zone"], reminder_callback("zx", at=at))]]
+    rows = [*grid(regions, 2), [button(t.buttons["type_zone"], TypeZone(at=at).data)]]
     rows.append(navigation_row(view, MAIN_SCREEN))
     return with_footer(view, t.text("ask_zone", time=hhmm(at)), rows)
 
 
 def pick_zone(view: View, at: time, region: str) -> Rendered:
     zones = REGIONS[REGION_KEYS[region]]
-    buttons = [button(zone_label(z), reminder_callback("z", at=at, zone=z)) for z in zones]
+    buttons = [button(zone_label(z), ZonePicked(at=at, zone=z).data) for z in zones]
     rows = [
         *grid(buttons, 2),
-        [button(texts(view).buttons["type_zone"], reminder_callback("zx", at=at))],
+        [button(texts(view).buttons["type_zone"], TypeZone(at=at).data)],
     ]
     rows.append(navigation_row(view, MAIN_SCREEN))
     return with_footer(view, texts(view).text("pick_zone"), rows)
@@ -142,13 +159,9 @@ def ask_days(view: View, at: time, zone: str, intro: str = "") -> Rendered:
     t = texts(view)
     b = t.buttons
     rows = [
-        [button(b["every_day"], reminder_callback("d", at=at, zone=zone, mask=FULL_MASK))],
-        [
-            button(
-                b["weekdays"], reminder_callback("d", at=at, zone=zone, mask=days_to_mask(WEEKDAYS))
-            )
-        ],
-        [button(b["custom_days"], reminder_callback("dc", at=at, zone=zone, mask=0))],
+        [button(b["every_day"], DaysChosen(at=at, zone=zone, mask=FULL_MASK).data)],
+        [button(b["weekdays"], DaysChosen(at=at, zone=zone, mask=days_to_mask(WEEKDAYS)).data)],
+        [button(b["custom_days"], ChooseCustomDays(at=at, zone=zone, mask=0).data)],
         navigation_row(view, MAIN_SCREEN),
     ]
     text = f"{intro}\n\n{t.text('ask_days')}" if intro else t.text("ask_days")
@@ -160,15 +173,13 @@ def custom_days(view: View, at: time, zone: str, mask: int) -> Rendered:
     toggles = [
         button(
             ("✅ " if mask & (1 << day) else "▫️ ") + t.weekdays_short[day],
-            reminder_callback("dc", at=at, zone=zone, mask=toggle_day(mask, day)),
+            ChooseCustomDays(at=at, zone=zone, mask=toggle_day(mask, day)).data,
         )
         for day in range(7)
     ]
     rows = grid(toggles, 4)
     if mask:
-        rows.append(
-            [button(t.buttons["save_days"], reminder_callback("d", at=at, zone=zone, mask=mask))]
-        )
+        rows.append([button(t.buttons["save_days"], DaysChosen(at=at, zone=zone, mask=mask).data)])
     rows.append(navigation_row(view, MAIN_SCREEN))
     return with_footer(view, t.text("ask_custom_days"), rows)
 
@@ -186,18 +197,18 @@ def nightly(view: View, user_id: int, local_date: date) -> Rendered:
     stretch = t.stretches[turn % len(t.stretches)]
     tip = t.tips[turn % len(t.tips)]
     rows = [
-        [button(b["start_routine"], reminder_callback("go"))],
+        [button(b["start_routine"], StartRoutine().data)],
         [
-            button(b["done"], reminder_callback("done", day=local_date.isoformat())),
-            button(b["snooze"], reminder_callback("sn")),
+            button(b["done"], RoutineDone(day=local_date).data),
+            button(b["snooze"], Snooze().data),
         ],
-        [button(b["skip"], reminder_callback("sk")), button(b["stop"], reminder_callback("off"))],
+        [button(b["skip"], SkipTonight().data), button(b["stop"], TurnOff().data)],
     ]
     return with_footer(view, f"{t.text('reminder_title')}\n\n{stretch}\n\n{tip}", rows)
 
 
 def simple(view: View, text: str, back_to: str = MAIN_SCREEN) -> Rendered:
-    settings_button = [button(view.say("nav_back"), reminder_callback("menu"))]
+    settings_button = [button(view.say("nav_back"), ShowSettings().data)]
     home = [button(view.say("nav_home"), screen_callback(back_to))]
     return with_footer(view, text, [settings_button + home])
 
@@ -206,10 +217,9 @@ def checkin(view: View, night: date) -> Rendered:
     """The morning after: one tap says how the night went."""
     t = texts(view)
     b = t.buttons
-    day = night.isoformat()
     answers = [
-        button(b[key], reminder_callback("ci", day=day, count=n))
+        button(b[key], CheckinAnswer(day=night, count=n).data)
         for n, key in enumerate(("checkin_none", "checkin_one", "checkin_several"))
     ]
-    rows = [answers, [button(b["checkin_off"], reminder_callback("cit"))]]
+    rows = [answers, [button(b["checkin_off"], ToggleCheckin().data)]]
     return with_footer(view, t.text("checkin"), rows)

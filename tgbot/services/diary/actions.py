@@ -1,4 +1,4 @@
-"""Callback data of the diary screens (``dy:``): short, stateless, checked on the way in.
+"""The diary screens' buttons (``dy:``): short, stateless, checked on the way in.
 
 Entry ids travel in the data, but every use is scoped to the pressing user in storage, so a
 forged id can at most point at nothing.
@@ -8,69 +8,147 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tgbot.services.diary.model import DURATIONS, SIDES, SITES
+from tgbot.services.buttons import ButtonAction, ButtonCodec
+from tgbot.services.diary.model import DURATIONS, SEVERITY_MAX, SEVERITY_MIN, SIDES, SITES
 from tgbot.services.diary.service import RETENTION_CHOICES, WHEN_CODES
 
-PREFIX = "dy:"
+TYPE_THE_TIME = "tx"  # ChangeWhen: the person types when it happened
+
+
+class DiaryButton(ButtonAction):
+    prefix = "dy:"
 
 
 @dataclass(frozen=True)
-class DiaryAction:
-    verb: str
-    entry_id: int | None = None
-    value: str | None = None
+class AskSite(DiaryButton):
+    """Where was the cramp? For ``when`` (None: now)."""
+
+    code = "new"
+    when: str | None = None
+
+    def valid(self) -> bool:
+        return self.when is None or self.when in WHEN_CODES
 
 
-def diary_callback(verb: str, entry_id: int | None = None, value: object = None) -> str:
-    parts = [verb]
-    if entry_id is not None:
-        parts.append(str(entry_id))
-    if value is not None:
-        parts.append(str(value))
-    return PREFIX + ":".join(parts)
+@dataclass(frozen=True)
+class LogCramp(DiaryButton):
+    code = "s"
+    site: str
+    when: str
+    severity: int | None = None  # known when offered from a typed report
+
+    def valid(self) -> bool:
+        severity_ok = self.severity is None or SEVERITY_MIN <= self.severity <= SEVERITY_MAX
+        return self.site in SITES and self.when in WHEN_CODES and severity_ok
 
 
-_SEVERITIES = tuple(str(n) for n in range(1, 11))
-# verb -> (takes an entry id, the values allowed after it; None = no value)
-_VALUES: dict[str, tuple[bool, tuple[str, ...] | None]] = {
-    "new": (False, WHEN_CODES),  # ask the site, for this time
-    "s": (False, None),  # handled specially: site and time
-    "o": (True, None),  # open an entry
-    "v": (True, _SEVERITIES),  # severity
-    "sd": (True, SIDES),
-    "d": (True, DURATIONS),
-    "n": (True, None),  # add a note
-    "x": (True, None),  # delete
-    "list": (False, None),
-    "me": (False, None),  # /diary
-    "doc": (False, None),  # summary for the doctor
-    "ret": (False, ("0", *(str(d) for d in RETENTION_CHOICES))),
-    "no": (False, None),  # an offer to log was declined
-    "w": (True, (*WHEN_CODES, "tx")),  # change when it happened (tx: type it)
-}
+@dataclass(frozen=True)
+class DeclineLogOffer(DiaryButton):
+    code = "no"
 
 
-def parse_diary_callback(data: str | None) -> DiaryAction | None:
-    if not data or not data.startswith(PREFIX):
-        return None
-    verb, *rest = data.removeprefix(PREFIX).split(":")
-    if verb == "s":  # dy:s:<site>:<when>[:<severity>]
-        ok = len(rest) in (2, 3) and rest[0] in SITES and rest[1] in WHEN_CODES
-        if len(rest) == 3:
-            ok = ok and rest[2] in _SEVERITIES
-        return DiaryAction("s", value=":".join(rest)) if ok else None
-    if verb not in _VALUES:
-        return None
-    needs_id, allowed = _VALUES[verb]
-    entry_id = None
-    if needs_id:
-        if not rest or not rest[0].isdigit():
-            return None
-        entry_id, rest = int(rest[0]), rest[1:]
-    if allowed is None:
-        return DiaryAction(verb, entry_id) if not rest else None
-    if verb in ("new", "ret", "w") and not rest:
-        return DiaryAction(verb, entry_id)  # the question itself, nothing chosen yet
-    if len(rest) != 1 or rest[0] not in allowed:
-        return None
-    return DiaryAction(verb, entry_id, rest[0])
+@dataclass(frozen=True)
+class OpenEntry(DiaryButton):
+    code = "o"
+    entry_id: int
+
+
+@dataclass(frozen=True)
+class SetSeverity(DiaryButton):
+    code = "v"
+    entry_id: int
+    severity: int
+
+    def valid(self) -> bool:
+        return SEVERITY_MIN <= self.severity <= SEVERITY_MAX
+
+
+@dataclass(frozen=True)
+class SetSide(DiaryButton):
+    code = "sd"
+    entry_id: int
+    side: str
+
+    def valid(self) -> bool:
+        return self.side in SIDES
+
+
+@dataclass(frozen=True)
+class SetDuration(DiaryButton):
+    code = "d"
+    entry_id: int
+    duration: str
+
+    def valid(self) -> bool:
+        return self.duration in DURATIONS
+
+
+@dataclass(frozen=True)
+class AddNote(DiaryButton):
+    code = "n"
+    entry_id: int
+
+
+@dataclass(frozen=True)
+class DeleteEntry(DiaryButton):
+    code = "x"
+    entry_id: int
+
+
+@dataclass(frozen=True)
+class ChangeWhen(DiaryButton):
+    """When did it happen? ``when`` None asks; TYPE_THE_TIME asks for it typed."""
+
+    code = "w"
+    entry_id: int
+    when: str | None = None
+
+    def valid(self) -> bool:
+        return self.when is None or self.when in (*WHEN_CODES, TYPE_THE_TIME)
+
+
+@dataclass(frozen=True)
+class ShowRecent(DiaryButton):
+    code = "list"
+
+
+@dataclass(frozen=True)
+class ShowDiary(DiaryButton):
+    code = "me"
+
+
+@dataclass(frozen=True)
+class DoctorSummary(DiaryButton):
+    code = "doc"
+
+
+@dataclass(frozen=True)
+class KeepEntries(DiaryButton):
+    """How long to keep entries: None asks; 0 keeps them until deleted."""
+
+    code = "ret"
+    days: int | None = None
+
+    def valid(self) -> bool:
+        return self.days is None or self.days in (0, *RETENTION_CHOICES)
+
+
+DIARY_BUTTONS: ButtonCodec[DiaryButton] = ButtonCodec(
+    DiaryButton.prefix,
+    [
+        AskSite,
+        LogCramp,
+        DeclineLogOffer,
+        OpenEntry,
+        SetSeverity,
+        SetSide,
+        SetDuration,
+        AddNote,
+        DeleteEntry,
+        ChangeWhen,
+        ShowRecent,
+        ShowDiary,
+        DoctorSummary,
+        KeepEntries,
+    ],
+)

@@ -1,106 +1,196 @@
-"""Callback data of the reminder screens: short, stateless, and checked on the way back in.
-
-Every choice made so far travels in the button itself (time, zone, days), so a half-finished
-set-up survives restarts and forged data is refused rather than trusted.
-"""
+"""The reminder screens' buttons (``rm:``): every choice made so far travels in the button
+itself (time, zone, days), so a half-finished set-up survives restarts, and forged data is
+refused rather than trusted (a zone must be one we know, a day a real date)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time
 
+from tgbot.services.buttons import ButtonAction, ButtonCodec
 from tgbot.services.reminders.schedule import mask_to_days
+from tgbot.services.zones import REGION_KEYS, is_valid_zone
 
-PREFIX = "rm:"
-_HHMM = re.compile(r"^([01]\d|2[0-3])([0-5]\d)$")
-_ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-/]{0,40}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FULL_MASK = 0b1111111
 
 
+class ReminderButton(ButtonAction):
+    prefix = "rm:"
+
+
 @dataclass(frozen=True)
-class ReminderAction:
-    """``verb`` says what to do; the optional fields carry the choices made so far."""
-
-    verb: str
-    at: time | None = None
-    zone: str | None = None
-    mask: int | None = None
-    region: str | None = None
-    day: str | None = None
-    count: int | None = None
+class ShowSettings(ReminderButton):
+    code = "menu"
 
 
-# verb -> the fields its data carries, in order
-_GRAMMAR: dict[str, tuple[str, ...]] = {
-    "menu": (),  # show the settings
-    "on": (),  # start setting up: ask the time
-    "t": ("at",),  # a time was picked
-    "tx": (),  # type a time
-    "r": ("at", "region"),  # list the zones of a region
-    "z": ("at", "zone"),  # a zone was picked: ask the days
-    "zx": ("at",),  # type a zone
-    "dc": ("at", "zone", "mask"),  # choosing custom days
-    "d": ("at", "zone", "mask"),  # days chosen: save
-    "ct": (),  # change the time
-    "cz": (),  # change the zone
-    "cd": (),  # change the days
-    "p": (),  # pause for a week
-    "off": (),  # turn off
-    "done": ("day",),  # the nightly routine was done
-    "sn": (),  # snooze
-    "sk": (),  # skip tonight
-    "go": (),  # start the bedtime routine (in a new message: the reminder keeps its buttons)
-    "ci": ("day", "count"),  # the morning check-in's answer: 0, 1 or 2 (several)
-    "cit": (),  # turn the morning check-in on or off
-}
+@dataclass(frozen=True)
+class StartSetup(ReminderButton):
+    """Turn reminders on: ask the time."""
+
+    code = "on"
 
 
-def reminder_callback(verb: str, **fields: object) -> str:
-    parts = [verb]
-    for name in _GRAMMAR[verb]:
-        value = fields[name]
-        if isinstance(value, time):
-            value = f"{value.hour:02d}{value.minute:02d}"
-        parts.append(str(value))
-    data = PREFIX + ":".join(parts)
-    if len(data.encode()) > 64:
-        raise ValueError(f"callback data too long: {data!r}")
-    return data
+@dataclass(frozen=True)
+class TimePicked(ReminderButton):
+    code = "t"
+    at: time
 
 
-def parse_reminder_callback(data: str | None) -> ReminderAction | None:
-    if not data or not data.startswith(PREFIX):
-        return None
-    verb, *values = data.removeprefix(PREFIX).split(":")
-    names = _GRAMMAR.get(verb)
-    if names is None or len(values) != len(names):
-        return None
-    fields: dict[str, object] = {}
-    for name, value in zip(names, values, strict=True):
-        parsed = _parse_field(name, value)
-        if parsed is None:
-            return None
-        fields[name] = parsed
-    return ReminderAction(verb, **fields)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class TypeTime(ReminderButton):
+    code = "tx"
 
 
-def _parse_field(name: str, value: str) -> object | None:
-    if name == "at":
-        match = _HHMM.match(value)
-        return time(int(match[1]), int(match[2])) if match else None
-    if name in ("zone", "region"):
-        return value if _ZONE.match(value) else None
-    if name == "mask":
-        if not value.isdigit() or not 0 <= int(value) <= FULL_MASK:
-            return None
-        return int(value)
-    if name == "day":
-        return value if _DATE.match(value) else None
-    if name == "count":
-        return int(value) if value in ("0", "1", "2") else None
-    return None
+@dataclass(frozen=True)
+class ListRegionZones(ReminderButton):
+    code = "r"
+    at: time
+    region: str
+
+    def valid(self) -> bool:
+        return self.region in REGION_KEYS
+
+
+@dataclass(frozen=True)
+class ZonePicked(ReminderButton):
+    """A zone was picked: ask the days."""
+
+    code = "z"
+    at: time
+    zone: str
+
+    def valid(self) -> bool:
+        return is_valid_zone(self.zone)
+
+
+@dataclass(frozen=True)
+class TypeZone(ReminderButton):
+    code = "zx"
+    at: time
+
+
+@dataclass(frozen=True)
+class ChooseCustomDays(ReminderButton):
+    """Ticking days one by one; ``mask`` bit i = weekday i (0 = Monday)."""
+
+    code = "dc"
+    at: time
+    zone: str
+    mask: int
+
+    def valid(self) -> bool:
+        return is_valid_zone(self.zone) and 0 <= self.mask <= FULL_MASK
+
+
+@dataclass(frozen=True)
+class DaysChosen(ReminderButton):
+    """Days chosen: save the reminder."""
+
+    code = "d"
+    at: time
+    zone: str
+    mask: int
+
+    def valid(self) -> bool:
+        return is_valid_zone(self.zone) and 0 < self.mask <= FULL_MASK
+
+    @property
+    def days(self) -> frozenset[int]:
+        return mask_to_days(self.mask)
+
+
+@dataclass(frozen=True)
+class ChangeTime(ReminderButton):
+    code = "ct"
+
+
+@dataclass(frozen=True)
+class ChangeZone(ReminderButton):
+    code = "cz"
+
+
+@dataclass(frozen=True)
+class ChangeDays(ReminderButton):
+    code = "cd"
+
+
+@dataclass(frozen=True)
+class PauseWeek(ReminderButton):
+    code = "p"
+
+
+@dataclass(frozen=True)
+class TurnOff(ReminderButton):
+    code = "off"
+
+
+@dataclass(frozen=True)
+class RoutineDone(ReminderButton):
+    """Under a nightly reminder: the routine of that night was done."""
+
+    code = "done"
+    day: date
+
+
+@dataclass(frozen=True)
+class Snooze(ReminderButton):
+    code = "sn"
+
+
+@dataclass(frozen=True)
+class SkipTonight(ReminderButton):
+    code = "sk"
+
+
+@dataclass(frozen=True)
+class StartRoutine(ReminderButton):
+    """The bedtime routine, in a new message: the reminder keeps its buttons."""
+
+    code = "go"
+
+
+@dataclass(frozen=True)
+class CheckinAnswer(ReminderButton):
+    """The morning check-in's answer for ``day``: 0, 1 or 2 (several) cramps."""
+
+    code = "ci"
+    day: date
+    count: int
+
+    def valid(self) -> bool:
+        return self.count in (0, 1, 2)
+
+
+@dataclass(frozen=True)
+class ToggleCheckin(ReminderButton):
+    code = "cit"
+
+
+REMINDER_BUTTONS: ButtonCodec[ReminderButton] = ButtonCodec(
+    ReminderButton.prefix,
+    [
+        ShowSettings,
+        StartSetup,
+        TimePicked,
+        TypeTime,
+        ListRegionZones,
+        ZonePicked,
+        TypeZone,
+        ChooseCustomDays,
+        DaysChosen,
+        ChangeTime,
+        ChangeZone,
+        ChangeDays,
+        PauseWeek,
+        TurnOff,
+        RoutineDone,
+        Snooze,
+        SkipTonight,
+        StartRoutine,
+        CheckinAnswer,
+        ToggleCheckin,
+    ],
+)
 
 
 def toggle_day(mask: int, weekday: int) -> int:

@@ -265,12 +265,9 @@ async def _turn_on(
     *,
     edit: bool,
 ) -> None:
-    user_id = context.user.user_id
     service = context.services.reminders
     await remember_zone(context, zone)
-    state = await service.state(user_id)
-    chosen = days if days is not None else (state.schedule.days if state else None)
-    new_state = await service.turn_on(user_id, at, zone, chosen or frozenset(range(7)))
+    new_state = await service.turn_on(context.user.user_id, at, zone, days or None)
     log.info("bedtime reminder set")
     await _reply(update, context, confirmation(context.view, new_state, service.now()), edit=edit)
 

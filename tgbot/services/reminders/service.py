@@ -74,9 +74,13 @@ class ReminderService:
         user_id: int,
         at: time,
         zone: str,
-        days: frozenset[int] = ALL_DAYS,
+        days: frozenset[int] | None = None,
     ) -> ReminderState:
-        """Create or replace the reminder; the next one is the first valid instant from now."""
+        """Create or replace the reminder; the next one is the first valid instant from now.
+        ``days`` None keeps the current reminder's days (every day for a new one)."""
+        current = await self._repo.get(user_id)
+        if days is None:
+            days = schedule_of(current).days if current else ALL_DAYS
         record = ReminderRecord(
             user_id=user_id,
             local_time=f"{at.hour:02d}:{at.minute:02d}",
@@ -84,7 +88,6 @@ class ReminderService:
             days=days_to_mask(days),
             enabled=True,
         )
-        current = await self._repo.get(user_id)
         last_sent = current.last_sent_date if current else None
         return await self._save(record, self.now(), last_sent)
 

@@ -262,3 +262,40 @@ async def test_ticks_during_delivery_never_queue_a_reminder_twice(database: Data
     await engine.stop()
     days = [(u, d) for u, d, _, _ in sender.sent]
     assert len(days) == 300 and len(set(days)) == 300
+
+
+class FailingWrites(ReminderRepository):
+    """A disk that is full (or a lock held elsewhere) for the next ``failures`` writes of a
+    send's outcome."""
+
+    def __init__(self, database: Database, failures: int) -> None:
+        super().__init__(database)
+        self.failures = failures
+
+    async def mark_sent(self, *args: object) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise OSError("database or disk is full")
+        await super().mark_sent(*args)  # type: ignore[arg-type]
+
+
+async def test_a_send_whose_record_fails_is_held_never_sent_again(database: Database) -> None:
+    clock, sender = ManualClock(datetime(2026, 6, 1, 19, 0, tzinfo=UTC)), FakeSender()
+    sender.clock = clock
+    repo = FailingWrites(database, failures=4)
+    engine = ReminderEngine(repo, sender, clock, rate=1e6, retry_base=0.01)
+    engine.start()
+    service = ReminderService(ReminderRepository(database), clock)
+    await UserRepository(database).touch(1, "en", 0)
+    await service.turn_on(1, time(21, 59), "Europe/Berlin")  # 19:59 UTC
+    clock.set(datetime(2026, 6, 1, 20, 0, 1, tzinfo=UTC))
+    for _ in range(40):  # ticks every few ms while the writes fail and then recover
+        await engine.tick()
+        await engine.idle()
+        await asyncio.sleep(0.01)
+    await engine.stop()
+    assert len(sender.sent) == 1
+    assert repo.failures == 0
+    state = await service.state(1)
+    assert state is not None and state.next is not None
+    assert state.next.local_date == date(2026, 6, 2)  # recorded once the disk had room

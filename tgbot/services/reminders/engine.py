@@ -12,10 +12,10 @@ import asyncio
 import contextlib
 import enum
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from tgbot.services.clock import Clock
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 DEFAULT_RATE = 25.0  # messages/s; Telegram allows about 30/s overall for bulk sends
 DEFAULT_GRACE = timedelta(hours=2)
 MAX_ATTEMPTS = 5
+RECORD_RETRY_MAX_S = 60.0  # a send whose outcome cannot be stored is retried this often
 QUEUE_SECONDS = 4  # claim at most this many seconds' worth of sends ahead
 CHECKIN_TIME = time(8, 0)  # the morning after: "any cramps last night?"
 
@@ -101,6 +102,7 @@ class ReminderEngine:
         self._tick_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._retries: set[asyncio.TimerHandle] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._retry_base = retry_base  # seconds; doubles with every failed attempt
 
     # ---------------------------------------------------------------- lifecycle
@@ -112,6 +114,8 @@ class ReminderEngine:
     async def stop(self) -> None:
         for handle in self._retries:
             handle.cancel()
+        for task in list(self._tasks):
+            task.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -197,7 +201,6 @@ class ReminderEngine:
                 self._queue.task_done()
 
     async def _deliver(self, reminder: DueReminder) -> None:
-        user_id = reminder.record.user_id
         while True:
             try:
                 delivery = await self._sender.send_reminder(reminder, self._pacer.wait)
@@ -209,15 +212,47 @@ class ReminderEngine:
                 "Telegram asked to slow down: pausing reminders %.1fs", delivery.retry_after
             )
             self._pacer.pause(delivery.retry_after)
-        now = self._clock.now()
-        if delivery.status is DeliveryStatus.SENT:
-            await self._record_sent(reminder, now)
-        elif delivery.status is DeliveryStatus.BLOCKED:
-            await self._repo.disable(user_id, to_unix(now))
-            log.info("user unreachable (%s): reminders turned off", delivery.detail)
-        elif await self._retry_later(reminder, delivery):
+        if delivery.status is DeliveryStatus.FAILED and self._retry_later(reminder, delivery):
             return  # still in flight until the retry
-        self._in_flight.discard(user_id)
+        await self._settle(reminder, delivery, self._clock.now())
+
+    async def _settle(
+        self, reminder: DueReminder, delivery: Delivery, now: datetime, attempt: int = 0
+    ) -> None:
+        """Record how the send went. Until that is stored the reminder stays claimed (in
+        flight), so a full disk or a held lock never makes the engine send it again."""
+        try:
+            if delivery.status is DeliveryStatus.SENT:
+                await self._record_sent(reminder, now)
+            elif delivery.status is DeliveryStatus.BLOCKED:
+                await self._repo.disable(reminder.user_id, to_unix(now))
+                log.info("user unreachable (%s): reminders turned off", delivery.detail)
+            else:
+                await self._give_up(reminder)
+        except Exception as exc:
+            delay = min(RECORD_RETRY_MAX_S, self._retry_base * 2**attempt)
+            log.warning(
+                "could not record a reminder's outcome (%s); holding it, next try in %.0fs",
+                exc,
+                delay,
+            )
+            self._later(delay, self._settle(reminder, delivery, now, attempt + 1))
+            return
+        self._in_flight.discard(reminder.user_id)
+
+    def _later(self, delay: float, step: Coroutine[Any, Any, None]) -> None:
+        """Run ``step`` after ``delay`` seconds (cancelled by ``stop``)."""
+        loop = asyncio.get_running_loop()
+        handle: asyncio.TimerHandle
+
+        def run() -> None:
+            self._retries.discard(handle)
+            task = loop.create_task(step)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        handle = loop.call_later(delay, run)
+        self._retries.add(handle)
 
     async def _record_sent(self, reminder: DueReminder, now: datetime) -> None:
         record = reminder.record
@@ -246,14 +281,13 @@ class ReminderEngine:
         else:
             await self._repo.reschedule(record.user_id, *args)
 
-    async def _retry_later(self, reminder: DueReminder, delivery: Delivery) -> bool:
-        """Back off and try again; after too many failures move on. True if retrying."""
+    def _retry_later(self, reminder: DueReminder, delivery: Delivery) -> bool:
+        """Back off and send again; False after too many failures (then it moves on)."""
         attempts = reminder.attempts + 1
         if attempts >= MAX_ATTEMPTS:
             log.warning(
                 "reminder failed %d times (%s); giving up for now", attempts, delivery.detail
             )
-            await self._give_up(reminder)
             return False
         delay = self._retry_base * 2 ** (attempts - 1)
         log.info("reminder send failed (%s); retrying in %.0fs", delivery.detail, delay)

@@ -70,3 +70,32 @@ async def test_run_serves_a_user_over_http_and_stops_on_sigterm(
     assert "handler=start" in log and "handler=on_button" in log
     assert TOKEN not in log  # the token never reaches the logs
     assert "Traceback" not in log
+
+
+async def test_a_corrupt_database_stops_start_up_with_one_clear_line(
+    server: tuple[FakeBotAPI, StandinHttpServer], tmp_path: Path
+) -> None:
+    _, http = server
+    database = tmp_path / "bot.sqlite3"
+    database.write_bytes(b"this is not a database, " * 400)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TGBOT_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=http.base_url,
+        TGBOT_DB_PATH=str(database),
+        TGBOT_LOG_LEVEL="WARNING",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tgbot", "run",
+        cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(10):  # the target is 5 s; a loaded CI machine gets slack
+            output, _ = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert process.returncode == 2
+    lines = output.decode().strip().splitlines()
+    assert lines == [f"tgbot: cannot open the database: {database}: file is not a database"]

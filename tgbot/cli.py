@@ -14,6 +14,7 @@ from pathlib import Path
 from tgbot.config import ConfigError, Settings, load_settings
 from tgbot.content import ContentError
 from tgbot.health import HEARTBEAT_INTERVAL_S, heartbeat_path, is_healthy, write_heartbeat
+from tgbot.storage import StorageError
 
 DEFAULT_STANDIN_PORT = 8081
 
@@ -27,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tgbot: configuration error: {exc}", file=sys.stderr)
     except ContentError as exc:
         print(f"tgbot: content error: {exc}", file=sys.stderr)
+    except StorageError as exc:
+        print(f"tgbot: cannot open the database: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
     return 2

@@ -1,6 +1,6 @@
 """Storage: SQLite behind a small repository API. No SQL lives outside this package."""
 
-from tgbot.storage.database import Database, open_database
+from tgbot.storage.database import Database, StorageError, open_database
 from tgbot.storage.diary import DiaryRecord, DiaryRepository
 from tgbot.storage.reminders import ReminderRecord, ReminderRepository
 from tgbot.storage.users import UserRecord, UserRepository
@@ -11,6 +11,7 @@ __all__ = [
     "DiaryRepository",
     "ReminderRecord",
     "ReminderRepository",
+    "StorageError",
     "UserRecord",
     "UserRepository",
     "open_database",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -65,21 +66,32 @@ class Database:
         await self.connection.close()
 
 
+class StorageError(Exception):
+    """The database cannot be opened or set up: the bot cannot start (one clear line)."""
+
+
 async def open_database(path: Path | str) -> Database:
-    """Open (creating the file and its folder on first use) and migrate the database."""
-    if str(path) != MEMORY:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connection = await aiosqlite.connect(str(path), isolation_level=None)
-    connection.row_factory = aiosqlite.Row
-    # WAL: readers never block the writer; FULL: a committed write survives power loss.
-    await connection.execute("PRAGMA journal_mode = WAL")
-    await connection.execute("PRAGMA synchronous = FULL")
-    await connection.execute("PRAGMA foreign_keys = ON")
-    await connection.execute("PRAGMA busy_timeout = 5000")
-    database = Database(connection)
+    """Open (creating the file and its folder on first use) and migrate the database.
+    A file that is not a database, unreadable or on a full disk raises StorageError, with
+    the connection closed: its worker thread would otherwise keep a failed process alive."""
     try:
+        if str(path) != MEMORY:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(str(path), isolation_level=None)
+    except (sqlite3.Error, OSError) as exc:
+        raise StorageError(f"{path}: {exc}") from exc
+    try:
+        connection.row_factory = aiosqlite.Row
+        # WAL: readers never block the writer; FULL: a committed write survives power loss.
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA synchronous = FULL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute("PRAGMA busy_timeout = 5000")
+        database = Database(connection)
         await database.migrate()
-    except BaseException:
+    except BaseException as exc:
         await connection.close()
+        if isinstance(exc, sqlite3.Error | OSError):
+            raise StorageError(f"{path}: {exc}") from exc
         raise
     return database

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
 
-from tgbot.storage import UserRepository, open_database
+from tgbot.storage import DiaryRecord, DiaryRepository, UserRepository, open_database
 from tgbot.storage.database import load_migrations
 from tgbot.storage.users import UserSettings
 
@@ -71,3 +72,37 @@ async def test_settings_merge_and_delete_removes_everything(tmp_path: Path) -> N
         assert await users.count() == 1
     finally:
         await database.close()
+
+
+async def test_the_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    database = await open_database(tmp_path / "data" / "bot.sqlite3")
+    try:
+        await UserRepository(database).touch(7, "en", now=1)
+    finally:
+        await database.close()
+    assert modes(tmp_path / "data") == {".": 0o700, "bot.sqlite3": 0o600}
+
+
+async def test_forget_leaves_no_trace_of_a_note_in_any_file(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    database = await open_database(path)
+    users, diary = UserRepository(database), DiaryRepository(database)
+    secret = "zz-my-private-note-about-my-leg-zz"
+    try:
+        await users.touch(7, "en", now=1)
+        entry = DiaryRecord(id=0, user_id=7, occurred_at=1, local_date="2026-01-01", site="calf")
+        entry_id = await diary.add(entry, now=1)
+        await diary.update(7, entry_id, note=secret)
+        assert await users.delete(7) is True
+        assert files_holding(tmp_path, secret) == []
+    finally:
+        await database.close()
+
+
+def modes(folder: Path) -> dict[str, int]:
+    found = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
+    return {".": stat.S_IMODE(folder.stat().st_mode), **found}
+
+
+def files_holding(folder: Path, text: str) -> list[str]:
+    return [p.name for p in folder.iterdir() if text.encode() in p.read_bytes()]

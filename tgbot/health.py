@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from tgbot.storage.database import private_file
+
 HEARTBEAT_INTERVAL_S = 30
 # Three missed beats: the event loop is stuck or the process is gone.
 STALE_AFTER_S = 3 * HEARTBEAT_INTERVAL_S
@@ -15,7 +17,7 @@ def heartbeat_path(db_path: Path) -> Path:
 
 
 def write_heartbeat(path: Path, now: float | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)
     path.write_text(f"{now if now is not None else time.time():.0f}\n")
 
 

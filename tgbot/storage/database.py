@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from dataclasses import dataclass
 from importlib import resources
@@ -66,6 +67,14 @@ class Database:
         await self.connection.close()
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` readable by this user only (0600, its folder 0700 when we create it):
+    the diary is health data. SQLite gives its -wal and -shm files the same mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 class StorageError(Exception):
     """The database cannot be opened or set up: the bot cannot start (one clear line)."""
 
@@ -76,7 +85,7 @@ async def open_database(path: Path | str) -> Database:
     the connection closed: its worker thread would otherwise keep a failed process alive."""
     try:
         if str(path) != MEMORY:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))
         connection = await aiosqlite.connect(str(path), isolation_level=None)
     except (sqlite3.Error, OSError) as exc:
         raise StorageError(f"{path}: {exc}") from exc
@@ -87,6 +96,8 @@ async def open_database(path: Path | str) -> Database:
         await connection.execute("PRAGMA synchronous = FULL")
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute("PRAGMA busy_timeout = 5000")
+        # Deleted rows (a /forget, a deleted note) are overwritten, not left in free pages.
+        await connection.execute("PRAGMA secure_delete = ON")
         database = Database(connection)
         await database.migrate()
     except BaseException as exc:

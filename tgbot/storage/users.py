@@ -147,6 +147,8 @@ class UserRepository:
         self._forget_cached(user_id)
         async with self._db.execute("DELETE FROM users WHERE user_id = ?", (user_id,)) as cursor:
             deleted = cursor.rowcount
+        # The deleted rows still sit in the write-ahead log until a checkpoint: do it now.
+        await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return deleted > 0
 
     def _forget_cached(self, user_id: int) -> None:

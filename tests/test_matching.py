@@ -12,13 +12,8 @@ from pathlib import Path
 import pytest
 
 from tgbot.content import Catalog, Content
-from tgbot.services.understanding.matching import (
-    Matcher,
-    MatchingContentError,
-    MatchKind,
-    MatchResult,
-    load_matcher,
-)
+from tgbot.content.matching_rules import MatchingContentError, load_matcher
+from tgbot.services.understanding.matching import Matcher, MatchKind, MatchResult
 
 MATCHING_YAML = Path(__file__).resolve().parents[1] / "messages" / "en" / "matching.yaml"
 

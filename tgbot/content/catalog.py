@@ -22,7 +22,7 @@ from tgbot.content.checks import (
 )
 from tgbot.content.diary_texts import load_diary_texts
 from tgbot.content.emergency import load_emergency
-from tgbot.content.matching_rules import MatchingContentError, load_matcher
+from tgbot.content.matching_rules import load_matcher
 from tgbot.content.model import Catalog, Command, Screen
 from tgbot.content.reminder_texts import load_reminder_texts
 from tgbot.content.routines import load_routines
@@ -219,7 +219,4 @@ def _check_footer_fits(screens: Mapping[str, Screen], footer: str) -> None:
 def _load_matcher(path: Path, screen_ids: Collection[str]) -> Matcher | None:
     if not path.is_file():
         return None
-    try:
-        return load_matcher(path, screen_ids)
-    except MatchingContentError as exc:
-        raise ContentError(str(exc)) from None
+    return load_matcher(path, screen_ids)

@@ -13,8 +13,7 @@ from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from tgbot.content.checks import ContentError, read_yaml
 from tgbot.services.understanding.lexicon import Fuzzy, Lexicon
 from tgbot.services.understanding.matching import Matcher
 from tgbot.services.understanding.negation import Negation
@@ -38,23 +37,11 @@ DECISION_KEYS = (
     "off_topic_min_tokens thanks greeting"
 )
 INTENT_LEVELS = ("see_doctor",)
-# libyaml's loader when installed: the vocabulary file is large and parses ~6x faster.
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class MatchingContentError(ValueError):
-    """matching.yaml is broken; the message starts with ``<file>: <key>: ``."""
 
 
 def load_matcher(path: Path, screen_ids: Collection[str]) -> Matcher:
     """Read and validate matching.yaml; build every index once."""
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
-    except FileNotFoundError:
-        raise MatchingContentError(f"{path}: file: is missing") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise MatchingContentError(f"{path}: file: not valid YAML: {exc}") from None
-    return _Builder(path, screen_ids).build(data)
+    return _Builder(path, screen_ids).build(read_yaml(path))
 
 
 class _Builder:
@@ -75,8 +62,8 @@ class _Builder:
         assert self.rules is not None, "the language section is read first"
         return self.rules
 
-    def fail(self, key: str, problem: str) -> MatchingContentError:
-        return MatchingContentError(f"{self.path}: {key}: {problem}")
+    def fail(self, key: str, problem: str) -> ContentError:
+        return ContentError(f"{self.path}: {key}: {problem}")
 
     def section(self, data: Mapping[str, Any], key: str, kind: type, required: bool = True) -> Any:
         value = data.get(key)

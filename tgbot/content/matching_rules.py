@@ -7,13 +7,12 @@ engine needs is built here, once.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tgbot.content.checks import ContentError, read_yaml
+from tgbot.content.checks import FieldChecks, read_yaml
 from tgbot.services.understanding.lexicon import Fuzzy, Lexicon
 from tgbot.services.understanding.matching import Matcher
 from tgbot.services.understanding.negation import Negation
@@ -44,9 +43,9 @@ def load_matcher(path: Path, screen_ids: Collection[str]) -> Matcher:
     return _Builder(path, screen_ids).build(read_yaml(path))
 
 
-class _Builder:
+class _Builder(FieldChecks):
     def __init__(self, path: Path, screen_ids: Collection[str]) -> None:
-        self.path = path
+        super().__init__(path)
         self.screen_ids = frozenset(screen_ids)
         self.concept_ids: dict[str, int] = {}
         self.terms: dict[tuple[str, ...], set[int]] = {}
@@ -61,45 +60,6 @@ class _Builder:
     def lang(self) -> LanguageRules:
         assert self.rules is not None, "the language section is read first"
         return self.rules
-
-    def fail(self, key: str, problem: str) -> ContentError:
-        return ContentError(f"{self.path}: {key}: {problem}")
-
-    def section(self, data: Mapping[str, Any], key: str, kind: type, required: bool = True) -> Any:
-        value = data.get(key)
-        if value is None and not required:
-            return kind()
-        if not isinstance(value, kind):
-            raise self.fail(key, f"expected a {kind.__name__}")
-        return value
-
-    def only(self, raw: Mapping[str, Any], allowed: str, key: str) -> None:
-        """A misspelt key ("bonuss") would be silently ignored; refuse it instead."""
-        unknown = sorted(str(k) for k in raw if str(k) not in allowed.split())
-        if unknown:
-            where = f"{key}.{unknown[0]}" if key else unknown[0]
-            raise self.fail(where, f"unknown key (expected one of: {', '.join(allowed.split())})")
-
-    def number(self, value: Any, key: str, low: float = 0.0) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
-            raise self.fail(key, f"expected a number ≥ {low}")
-        if not math.isfinite(value):
-            raise self.fail(key, "expected a finite number")
-        return float(value)
-
-    def integer(self, value: Any, key: str, low: int = 0) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise self.fail(key, f"expected a whole number ≥ {low}")
-        return value
-
-    def words(self, value: Any, key: str) -> list[str]:
-        if not isinstance(value, list):
-            raise self.fail(key, "expected a list of words")
-        for index, word in enumerate(value):
-            if not isinstance(word, str) or not word:
-                # YAML reads bare no/yes/on/off as true/false: they need quotes.
-                raise self.fail(f"{key}[{index}]", f"expected a word, got {word!r} (quote it)")
-        return [str(w) for w in value]
 
     def screen(self, value: Any, key: str) -> str:
         if not isinstance(value, str) or value not in self.screen_ids:

@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tgbot.services.diary import render as diary_render
 from tgbot.services.diary.model import DURATIONS, SIDES, SITES, DiaryEntry, summarize
 from tgbot.services.diary.render import (
     CHART_LABEL_PLACEHOLDERS,
@@ -28,6 +27,8 @@ from tgbot.services.diary.render import (
     render_summary_pdf,
     shutdown_workers,
 )
+from tgbot.services.diary.render import chart as chart_module
+from tgbot.services.diary.render import pdf as pdf_module
 
 TODAY = date(2026, 11, 21)
 
@@ -212,13 +213,13 @@ def test_chart_rejects_reversed_period() -> None:
 
 @pytest.mark.parametrize(("days", "title"), [(59, "Cramps per night"), (60, "Cramps per week")])
 def test_weekly_bars_from_60_days(days: int, title: str) -> None:
-    bins = diary_render._Bins(TODAY - timedelta(days=days - 1), days, 7 if days >= 60 else 1)
-    fig = diary_render._chart_figure(make_entries(20, days), [0, 3], bins, LABELS, 100)
+    bins = chart_module._Bins(TODAY - timedelta(days=days - 1), days, 7 if days >= 60 else 1)
+    fig = chart_module._chart_figure(make_entries(20, days), [0, 3], bins, LABELS, 100)
     assert fig.axes[0].get_title(loc="left") == title
 
 
 def test_weekly_bars_end_on_the_last_day() -> None:
-    bins = diary_render._Bins(TODAY - timedelta(days=89), 90, 7)
+    bins = chart_module._Bins(TODAY - timedelta(days=89), 90, 7)
     assert bins.count == 13
     assert bins.index(TODAY) == 12 and bins.last_day(12) == 89
     assert bins.last_day(11) - bins.first_day(11) == 6  # the latest bars are whole weeks
@@ -256,13 +257,13 @@ def page_texts(entries: list[DiaryEntry], days: int, texts: dict[str, str]) -> l
 
     summary = summarize(entries, done_dates(days), TODAY, days)
     png = chart(entries, days)
-    fig = diary_render._pdf_figure(summary, entries, png, texts, "period", TODAY)
+    fig = pdf_module._pdf_figure(summary, entries, png, texts, "period", TODAY)
     # Measured at 10 px per point: Agg's hinting at 72 dpi rounds every glyph to whole
     # points, which the PDF (vector, unhinted) does not.
     fig.set_dpi(720)
     renderer = FigureCanvasAgg(fig).get_renderer()
     boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in fig.texts]
-    page, margin = fig.bbox, diary_render._MARGIN * 10
+    page, margin = fig.bbox, pdf_module._MARGIN * 10
     for text, box in boxes:
         assert margin - 5 <= box.x0 and box.x1 <= page.x1 - margin + 5, text  # inside margins
         assert margin - 5 <= box.y0 and box.y1 <= page.y1 - margin + 5, text

@@ -11,14 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tgbot.content import Catalog, Content
-from tgbot.services.understanding.matching import (
-    Matcher,
-    MatchingContentError,
-    MatchKind,
-    MatchResult,
-    load_matcher,
-)
+from tgbot.content import Catalog, Content, ContentError
+from tgbot.content.matching_rules import load_matcher
+from tgbot.services.understanding.matching import Matcher, MatchKind, MatchResult
 
 MATCHING_YAML = Path(__file__).resolve().parents[1] / "messages" / "en" / "matching.yaml"
 
@@ -412,7 +407,7 @@ def broken(tmp_path: Path, catalog: Catalog, old: str, new: str) -> str:
     text = MATCHING_YAML.read_text(encoding="utf-8")
     assert old in text, old
     path = write(tmp_path, text.replace(old, new, 1))
-    with pytest.raises(MatchingContentError) as caught:
+    with pytest.raises(ContentError) as caught:
         load_matcher(path, catalog.screens)
     message = str(caught.value)
     assert message.startswith(f"{path}: "), message
@@ -473,8 +468,9 @@ def test_misspelt_keys_are_refused(tmp_path: Path, catalog: Catalog) -> None:
 
 
 def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
+    # Read like every other content file (content.checks.read_yaml), so the same wording.
     path = write(tmp_path, "concepts: [unclosed")
-    with pytest.raises(MatchingContentError, match=r"matching\.yaml: file: not valid YAML"):
+    with pytest.raises(ContentError, match=r"matching\.yaml: not valid YAML"):
         load_matcher(path, set())
-    with pytest.raises(MatchingContentError, match=r"nope\.yaml: file: is missing"):
+    with pytest.raises(ContentError, match=r"nope\.yaml: file is missing"):
         load_matcher(tmp_path / "nope.yaml", set())

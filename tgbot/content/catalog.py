@@ -11,7 +11,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tgbot.content.checks import (
     EMERGENCY_PLACEHOLDER,
@@ -23,16 +22,15 @@ from tgbot.content.checks import (
 )
 from tgbot.content.diary_texts import load_diary_texts
 from tgbot.content.emergency import load_emergency
+from tgbot.content.matching_rules import load_matcher
 from tgbot.content.model import Catalog, Command, Screen
 from tgbot.content.reminder_texts import load_reminder_texts
 from tgbot.content.routines import load_routines
 from tgbot.content.screens import link_screens, load_screen_files
 from tgbot.content.semantic import SEMANTIC_FILE, load_semantic
 from tgbot.content.triage import load_triage
+from tgbot.services.understanding.matching import Matcher
 from tgbot.telegram_html import parse_html, utf16_len
-
-if TYPE_CHECKING:
-    from tgbot.services.understanding.matching import Matcher
 
 DEFAULT_LANGUAGE = "en"
 MAX_COMMAND_DESCRIPTION = 256
@@ -221,9 +219,4 @@ def _check_footer_fits(screens: Mapping[str, Screen], footer: str) -> None:
 def _load_matcher(path: Path, screen_ids: Collection[str]) -> Matcher | None:
     if not path.is_file():
         return None
-    from tgbot.services.understanding.matching import MatchingContentError, load_matcher
-
-    try:
-        return load_matcher(path, screen_ids)
-    except MatchingContentError as exc:
-        raise ContentError(str(exc)) from None
+    return load_matcher(path, screen_ids)

@@ -1,7 +1,9 @@
-"""Shared checks for content files: YAML reading, labels, HTML, placeholders, lengths."""
+"""Shared checks for content files: YAML reading, labels, HTML, placeholders, lengths, and
+typed fields inside one file (FieldChecks)."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
@@ -115,3 +117,50 @@ def check_html(text: str, where: str) -> str:
     if utf16_len(plain) > MAX_TEXT_LENGTH:
         raise ContentError(f"{where}: text is longer than Telegram's {MAX_TEXT_LENGTH} characters")
     return plain
+
+
+class FieldChecks:
+    """Typed values inside one file, each failure naming the file and the key (for files
+    with many nested sections, such as matching.yaml)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, problem: str) -> ContentError:
+        return ContentError(f"{self.path}: {key}: {problem}")
+
+    def section(self, data: Mapping[str, Any], key: str, kind: type, required: bool = True) -> Any:
+        value = data.get(key)
+        if value is None and not required:
+            return kind()
+        if not isinstance(value, kind):
+            raise self.fail(key, f"expected a {kind.__name__}")
+        return value
+
+    def only(self, raw: Mapping[str, Any], allowed: str, key: str) -> None:
+        """A misspelt key ("bonuss") would be silently ignored; refuse it instead."""
+        unknown = sorted(str(k) for k in raw if str(k) not in allowed.split())
+        if unknown:
+            where = f"{key}.{unknown[0]}" if key else unknown[0]
+            raise self.fail(where, f"unknown key (expected one of: {', '.join(allowed.split())})")
+
+    def number(self, value: Any, key: str, low: float = 0.0) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
+            raise self.fail(key, f"expected a number ≥ {low}")
+        if not math.isfinite(value):
+            raise self.fail(key, "expected a finite number")
+        return float(value)
+
+    def integer(self, value: Any, key: str, low: int = 0) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise self.fail(key, f"expected a whole number ≥ {low}")
+        return value
+
+    def words(self, value: Any, key: str) -> list[str]:
+        if not isinstance(value, list):
+            raise self.fail(key, "expected a list of words")
+        for index, word in enumerate(value):
+            if not isinstance(word, str) or not word:
+                # YAML reads bare no/yes/on/off as true/false: they need quotes.
+                raise self.fail(f"{key}[{index}]", f"expected a word, got {word!r} (quote it)")
+        return [str(w) for w in value]

@@ -1,0 +1,392 @@
+"""matching.yaml read, validated and compiled into a :class:`Matcher`.
+
+The file's header explains the format. A mistake stops start-up with a message naming the
+file and the key (``red_flags[3].when: bad rule: unknown concept 'chst'``); every index the
+engine needs is built here, once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from tgbot.content.checks import FieldChecks, read_yaml
+from tgbot.services.understanding.lexicon import Fuzzy, Lexicon
+from tgbot.services.understanding.matching import Matcher
+from tgbot.services.understanding.negation import Negation
+from tgbot.services.understanding.rules import (
+    Decision,
+    Gate,
+    Intent,
+    Node,
+    Quantity,
+    RedFlagRule,
+    Term,
+    TermIndex,
+    parse_rule,
+)
+from tgbot.services.understanding.text_normalise import LanguageRules, phrase_words, tokenise
+
+LEVELS = ("emergency", "urgent")
+TOP_KEYS = "language fuzzy phrase_max_gap negation known_words concepts red_flags intents decision"
+DECISION_KEYS = (
+    "min_score sure_score margin max_suggestions default_suggestions off_topic "
+    "off_topic_min_tokens thanks greeting"
+)
+INTENT_LEVELS = ("see_doctor",)
+
+
+def load_matcher(path: Path, screen_ids: Collection[str]) -> Matcher:
+    """Read and validate matching.yaml; build every index once."""
+    return _Builder(path, screen_ids).build(read_yaml(path))
+
+
+class _Builder(FieldChecks):
+    def __init__(self, path: Path, screen_ids: Collection[str]) -> None:
+        super().__init__(path)
+        self.screen_ids = frozenset(screen_ids)
+        self.concept_ids: dict[str, int] = {}
+        self.terms: dict[tuple[str, ...], set[int]] = {}
+        self.quantities: list[Quantity] = []
+        self.exceptions: dict[int, int] = {}
+        self.surface_phrases: list[str] = []  # vocabulary as written, for typo correction
+        self.rules: LanguageRules | None = None
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    @property
+    def lang(self) -> LanguageRules:
+        assert self.rules is not None, "the language section is read first"
+        return self.rules
+
+    def screen(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or value not in self.screen_ids:
+            raise self.fail(key, f"unknown screen '{value}'")
+        return value
+
+    def rule(self, text: Any, key: str) -> Node:
+        if not isinstance(text, str):
+            raise self.fail(key, "expected a rule (text)")
+        try:
+            return parse_rule(text, self.concept_ids)
+        except ValueError as exc:
+            raise self.fail(key, f"bad rule: {exc}") from None
+
+    # -- sections ---------------------------------------------------------------------------
+
+    def build(self, data: Any) -> Matcher:
+        if not isinstance(data, dict):
+            raise self.fail("file", "expected a mapping at the top level")
+        self.only(data, TOP_KEYS, "")
+        self.rules = self.language(self.section(data, "language", dict))
+        fuzzy = self.fuzzy(self.section(data, "fuzzy", dict))
+        negation = self.negation(self.section(data, "negation", dict))
+        max_gap = self.integer(data.get("phrase_max_gap", 0), "phrase_max_gap")
+        self.concepts(self.section(data, "concepts", dict))
+        intents = self.intents(self.section(data, "intents", dict))
+        red_flags = self.red_flags(self.section(data, "red_flags", list))
+        decision = self.decision(self.section(data, "decision", dict))
+        known = frozenset(self.words(data.get("known_words", []), "known_words"))
+        return Matcher(
+            lexicon=self.lexicon(fuzzy, known),
+            index=self.index(),
+            quantities=self.quantities,
+            exceptions=self.exceptions,
+            negation=negation,
+            max_gap=max_gap,
+            red_flags=red_flags,
+            intents=intents,
+            decision=decision,
+            concept_names=self.concept_ids,
+        )
+
+    def language(self, raw: Mapping[str, Any]) -> LanguageRules:
+        self.only(
+            raw,
+            "suffixes min_stem keep_endings double_suffixes keep_double clause_words "
+            "replacements lemmas",
+            "language",
+        )
+        lemmas = raw.get("lemmas", {})
+        replacements = raw.get("replacements", {})
+        for key, mapping in (("lemmas", lemmas), ("replacements", replacements)):
+            if not isinstance(mapping, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+            ):
+                raise self.fail(f"language.{key}", "expected a mapping of text: text")
+        return LanguageRules.build(
+            suffixes=self.words(raw.get("suffixes", []), "language.suffixes"),
+            min_stem=self.integer(raw.get("min_stem", 3), "language.min_stem", 1),
+            keep_endings=self.words(raw.get("keep_endings", []), "language.keep_endings"),
+            double_suffixes=self.words(raw.get("double_suffixes", []), "language.double_suffixes"),
+            keep_double=self.words(raw.get("keep_double", []), "language.keep_double"),
+            lemmas=lemmas,
+            clause_words=self.words(raw.get("clause_words", []), "language.clause_words"),
+            replacements=replacements,
+        )
+
+    def fuzzy(self, raw: Mapping[str, Any]) -> Fuzzy:
+        self.only(
+            raw, "min_length swap_min_length max_edits same_first_letter split_words", "fuzzy"
+        )
+        edits = raw.get("max_edits", {})
+        if not isinstance(edits, dict) or not edits:
+            raise self.fail("fuzzy.max_edits", "expected a mapping word length: edits")
+        pairs = sorted(
+            (
+                (self.integer(k, "fuzzy.max_edits", 1), self.integer(v, f"fuzzy.max_edits.{k}"))
+                for k, v in edits.items()
+            ),
+            reverse=True,
+        )
+        return Fuzzy(
+            min_length=self.integer(raw.get("min_length", 6), "fuzzy.min_length", 1),
+            swap_min_length=self.integer(raw.get("swap_min_length", 4), "fuzzy.swap_min_length", 1),
+            max_edits=tuple(pairs),
+            same_first_letter=bool(raw.get("same_first_letter", True)),
+            split_words=frozenset(self.words(raw.get("split_words", []), "fuzzy.split_words")),
+        )
+
+    def negation(self, raw: Mapping[str, Any]) -> Negation:
+        self.only(
+            raw, "words window extend_with undone_by not_followed_by denial_words", "negation"
+        )
+        return Negation(
+            words=frozenset(self.words(raw.get("words", []), "negation.words")),
+            window=self.integer(raw.get("window", 3), "negation.window"),
+            not_followed_by=frozenset(
+                self.words(raw.get("not_followed_by", []), "negation.not_followed_by")
+            ),
+            extend_with=frozenset(self.words(raw.get("extend_with", []), "negation.extend_with")),
+            undone_by=tuple(
+                tuple(phrase_words(p, self.lang))
+                for p in self.words(raw.get("undone_by", []), "negation.undone_by")
+            ),
+            denial_words=frozenset(
+                self.words(raw.get("denial_words", []), "negation.denial_words")
+            ),
+        )
+
+    def concepts(self, raw: Mapping[str, Any]) -> None:
+        for name in raw:
+            if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise self.fail(f"concepts.{name}", "name must be a-z, 0-9, _")
+            self.concept_ids[name] = len(self.concept_ids)
+        for name, body in raw.items():
+            terms, excepts = self.concept_body(body, f"concepts.{name}")
+            concept = self.concept_ids[name]
+            for index, term in enumerate(self.expand(name, terms, raw, (name,))):
+                self.add_term(term, concept, f"concepts.{name}[{index}]")
+            if excepts:
+                blocker = self.pseudo_concept(f"{name}!except")
+                self.exceptions[concept] = blocker
+                for index, phrase in enumerate(excepts):
+                    self.add_term(phrase, blocker, f"concepts.{name}.except[{index}]")
+
+    def concept_body(self, body: Any, key: str) -> tuple[list[Any], list[str]]:
+        if isinstance(body, list):
+            return body, []
+        if isinstance(body, dict) and isinstance(body.get("terms"), list):
+            self.only(body, "terms except", key)
+            return body["terms"], self.words(body.get("except", []), f"{key}.except")
+        raise self.fail(key, "expected a list of terms, or {terms: [...], except: [...]}")
+
+    def expand(
+        self, name: str, terms: list[Any], raw: Mapping[str, Any], seen: tuple[str, ...]
+    ) -> Iterable[Any]:
+        """Terms with ``@other`` replaced by the other concept's terms (no cycles)."""
+        for term in terms:
+            if isinstance(term, str) and term.startswith("@"):
+                other = term[1:]
+                if other not in raw:
+                    raise self.fail(f"concepts.{name}", f"unknown concept '{term}'")
+                if other in seen:
+                    raise self.fail(f"concepts.{name}", f"concepts include each other ({term})")
+                yield from self.expand(
+                    name, self.concept_body(raw[other], other)[0], raw, (*seen, other)
+                )
+            else:
+                yield term
+
+    def pseudo_concept(self, name: str) -> int:
+        if name not in self.concept_ids:
+            self.concept_ids[name] = len(self.concept_ids)
+        return self.concept_ids[name]
+
+    def add_term(self, term: Any, concept: int, key: str) -> None:
+        if isinstance(term, dict):
+            self.add_quantity(term, concept, key)
+            return
+        if not isinstance(term, str) or not term.strip():
+            raise self.fail(key, "expected a word or phrase")
+        words = self.term_words(term)
+        if not words:
+            raise self.fail(key, f"'{term}' has no letters or digits")
+        self.terms.setdefault(words, set()).add(concept)
+        self.surface_phrases.append(term.replace("=", " "))
+
+    def term_words(self, phrase: str) -> tuple[str, ...]:
+        words: list[str] = []
+        for piece in phrase.split():
+            exact = piece.startswith("=")
+            for tok in tokenise(piece.lstrip("="), self.lang):
+                words.append("=" + tok.text if exact else self.lang.stem(tok.text))
+        return tuple(words)
+
+    def add_quantity(self, term: Mapping[str, Any], concept: int, key: str) -> None:
+        bounds = term.get("number")
+        if not isinstance(bounds, list) or len(bounds) != 2:
+            raise self.fail(f"{key}.number", "expected [low, high]")
+        low = self.number(bounds[0], f"{key}.number")
+        high = self.number(bounds[1], f"{key}.number")
+        if high < low:
+            raise self.fail(f"{key}.number", "high is below low")
+        units = frozenset(self.lang.stem(u) for u in self.words(term.get("units"), f"{key}.units"))
+        prefix = frozenset(
+            self.lang.stem(w) for w in self.words(term.get("prefix", []), f"{key}.prefix")
+        )
+        if set(term) - {"number", "units", "prefix"}:
+            raise self.fail(key, "a quantity has only number, units and prefix")
+        self.quantities.append(Quantity(low, high, units, prefix, concept))
+
+    def intents(self, raw: Mapping[str, Any]) -> list[Intent]:
+        intents = []
+        for name, body in raw.items():
+            key = f"intents.{name}"
+            if not isinstance(body, dict):
+                raise self.fail(key, "expected a mapping with screen and terms")
+            self.only(body, "screen level when bonus terms", key)
+            level = body.get("level")
+            if level is not None and level not in INTENT_LEVELS:
+                raise self.fail(f"{key}.level", f"must be one of {', '.join(INTENT_LEVELS)}")
+            when = self.rule(body["when"], f"{key}.when") if "when" in body else None
+            terms = self.intent_terms(body.get("terms", {}), f"{key}.terms")
+            if when is None and not terms:
+                raise self.fail(key, "needs terms or a 'when' rule")
+            intents.append(
+                Intent(
+                    rule=str(name),
+                    screen=self.screen(body.get("screen"), f"{key}.screen"),
+                    level=level,
+                    when=when,
+                    bonus=self.number(body.get("bonus", 0), f"{key}.bonus"),
+                    terms=terms,
+                )
+            )
+        return intents
+
+    def intent_terms(self, raw: Any, key: str) -> tuple[tuple[int, float], ...]:
+        """``{"@concept": weight, "a phrase": weight}``; a phrase becomes its own concept."""
+        if not isinstance(raw, dict):
+            raise self.fail(key, "expected a mapping of term: weight")
+        terms = []
+        for term, weight in raw.items():
+            where = f"{key}.{term}"
+            if not isinstance(term, str) or not term.strip():
+                raise self.fail(where, "expected a word, phrase or @concept")
+            if term.startswith("@"):
+                if term[1:] not in self.concept_ids:
+                    raise self.fail(where, f"unknown concept '{term}'")
+                concept = self.concept_ids[term[1:]]
+            else:
+                concept = self.pseudo_concept(f"phrase:{term}")
+                self.add_term(term, concept, where)
+            terms.append((concept, self.number(weight, where, low=-100.0)))
+        return tuple(terms)
+
+    def red_flags(self, raw: list[Any]) -> list[RedFlagRule]:
+        flags = []
+        seen: set[str] = set()
+        for index, body in enumerate(raw):
+            key = f"red_flags[{index}]"
+            if not isinstance(body, dict):
+                raise self.fail(key, "expected {id, level, screen, when}")
+            self.only(body, "id level screen when unless", key)
+            rule = body.get("id")
+            if not isinstance(rule, str) or not rule or rule in seen:
+                raise self.fail(f"{key}.id", "needs a unique id")
+            seen.add(rule)
+            level = body.get("level")
+            if level not in LEVELS:
+                raise self.fail(f"{key}.level", f"must be one of {', '.join(LEVELS)}")
+            unless = self.rule(body["unless"], f"{key}.unless") if "unless" in body else None
+            flags.append(
+                RedFlagRule(
+                    rule=rule,
+                    level=level,
+                    screen=self.screen(body.get("screen"), f"{key}.screen"),
+                    when=self.rule(body.get("when"), f"{key}.when"),
+                    unless=unless,
+                )
+            )
+        # Emergency before urgent whatever the file order, so no urgent rule can hide one.
+        flags.sort(key=lambda f: LEVELS.index(f.level))
+        return flags
+
+    def decision(self, raw: Mapping[str, Any]) -> Decision:
+        self.only(raw, DECISION_KEYS, "decision")
+        defaults = [
+            self.screen(s, f"decision.default_suggestions[{i}]")
+            for i, s in enumerate(raw.get("default_suggestions", []))
+        ]
+        max_suggestions = self.integer(raw.get("max_suggestions", 3), "decision.max_suggestions", 2)
+        if len(set(defaults)) < 2:
+            raise self.fail("decision.default_suggestions", "needs at least 2 different screens")
+        min_score = self.number(raw.get("min_score"), "decision.min_score")
+        sure_score = self.number(raw.get("sure_score"), "decision.sure_score")
+        if sure_score < min_score:
+            raise self.fail("decision.sure_score", "must be ≥ min_score")
+        return Decision(
+            min_score=min_score,
+            sure_score=sure_score,
+            margin=self.number(raw.get("margin"), "decision.margin"),
+            max_suggestions=max_suggestions,
+            default_suggestions=tuple(defaults),
+            off_topic=self.rule(raw["off_topic"], "decision.off_topic")
+            if "off_topic" in raw
+            else None,
+            off_topic_min_tokens=self.integer(
+                raw.get("off_topic_min_tokens", 3), "decision.off_topic_min_tokens", 1
+            ),
+            thanks=self.gate(raw, "thanks"),
+            greeting=self.gate(raw, "greeting"),
+        )
+
+    def gate(self, raw: Mapping[str, Any], name: str) -> Gate | None:
+        body = raw.get(name)
+        if body is None:
+            return None
+        key = f"decision.{name}"
+        if not isinstance(body, dict):
+            raise self.fail(key, "expected {when, max_score}")
+        self.only(body, "when max_score", key)
+        return Gate(
+            self.rule(body.get("when"), f"{key}.when"),
+            self.number(body.get("max_score"), f"{key}.max_score"),
+        )
+
+    def lexicon(self, fuzzy: Fuzzy, known: frozenset[str]) -> Lexicon:
+        surface: dict[str, str] = {}
+        for phrase in self.surface_phrases:
+            for tok in tokenise(phrase, self.lang):
+                if tok.text.isalpha():
+                    surface.setdefault(tok.text, self.lang.stem(tok.text))
+        by_first: dict[str, list[str]] = {}
+        for word in surface:
+            if len(word) >= fuzzy.swap_min_length:
+                by_first.setdefault(word[0], []).append(word)
+        stems = frozenset(w for words in self.terms for w in words if not w.startswith("="))
+        return Lexicon(self.lang, fuzzy, surface, stems, known, by_first)
+
+    def index(self) -> TermIndex:
+        index = TermIndex({}, {})
+        for words, concepts in self.terms.items():
+            ids = tuple(sorted(concepts))
+            if len(words) == 1:
+                index.single[words[0]] = ids
+            else:
+                by_second = index.multi.setdefault(words[0], {})
+                by_second.setdefault(words[1], []).append(Term(words, ids))
+        return index

@@ -1,0 +1,90 @@
+"""The label contracts of the chart, the PDF and the CSV: each key the renderers read, with
+the placeholders they fill in (a text may use any subset). content/diary_texts.py checks
+diary.yaml against them when the content loads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from tgbot.services.diary.model import DURATIONS, SEVERITY_BANDS, SITES, UNRATED
+
+_DATE_KEYS: dict[str, tuple[str, ...]] = {
+    "months": (),  # 12 short month names, comma-separated: "Jan,Feb,…"
+    "date_short": ("day", "month", "year"),
+}
+CHART_LABEL_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "chart_title_nightly": (),
+    "chart_title_weekly": (),
+    "chart_axis_cramps": (),
+    **{f"severity_{name}": ("low", "high") for name, _, _ in SEVERITY_BANDS},
+    f"severity_{UNRATED}": (),
+    "routine_done": (),
+    "chart_empty": (),
+    **_DATE_KEYS,
+}
+_ROUTINE_NUMBERS = (
+    "done",
+    "days",
+    "cramps_with",
+    "cramp_nights_with",
+    "nights_with",
+    "cramps_without",
+    "cramp_nights_without",
+    "nights_without",
+)
+PDF_TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "pdf_title": (),
+    "pdf_generated": ("date",),
+    "pdf_row_frequency": (),
+    "pdf_frequency": ("cramps", "nights", "days"),
+    "pdf_previous": ("start", "end", "cramps", "nights", "days"),
+    "pdf_trend_up": (),
+    "pdf_trend_down": (),
+    "pdf_trend_same": (),
+    "pdf_trend_new": (),
+    "pdf_row_sites": (),
+    "pdf_row_severity": (),
+    "pdf_severity": ("mean", "max", "rated", "cramps"),
+    "pdf_severity_none": (),
+    "pdf_row_duration": (),
+    "pdf_row_routine": (),
+    "pdf_routine_adherence": _ROUTINE_NUMBERS,
+    "pdf_routine_compare": _ROUTINE_NUMBERS,
+    "pdf_routine_none": (),
+    "pdf_count_item": ("label", "count"),
+    "pdf_none": (),
+    "pdf_notes_heading": (),
+    "pdf_note_item": ("date", "site", "note"),
+    "pdf_notes_none": (),
+    "pdf_notes_more": ("count",),
+    "pdf_footer": (),
+    "list_separator": (),
+    "decimal_separator": (),
+    "date_long": ("day", "month", "year"),
+    **{f"site_{site}": () for site in SITES},
+    **{f"duration_{code}": () for code in (*DURATIONS, "unknown")},
+    **_DATE_KEYS,
+}
+# Prefixed so one flat mapping can carry the chart, PDF and CSV texts together.
+CSV_COLUMN_KEYS = (
+    "csv_local_time",
+    "csv_site",
+    "csv_side",
+    "csv_severity",
+    "csv_duration",
+    "csv_note",
+)
+
+
+def require_keys(texts: Mapping[str, str], keys: Iterable[str]) -> None:
+    missing = [key for key in keys if key not in texts]
+    if missing:
+        raise KeyError(f"diary texts are missing: {', '.join(missing)}")
+
+
+def format_date(texts: Mapping[str, str], key: str, day: date) -> str:
+    months = [name.strip() for name in texts["months"].split(",")]
+    if len(months) != 12:
+        raise ValueError("texts['months'] must list 12 comma-separated month names")
+    return texts[key].format(day=day.day, month=months[day.month - 1], year=day.year)

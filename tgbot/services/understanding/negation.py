@@ -1,0 +1,90 @@
+"""What a negation hides: from the rules ("no chest pain" is no chest pain), and, more widely,
+from the sentence encoder, which does not see negation at all."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from tgbot.services.understanding.lexicon import Token
+from tgbot.services.understanding.rules import Span
+
+# How far a negation hides words from the encoder ("no swelling in my face or throat"): wider
+# than the rules' window, not to the end of the clause ("not working, cant catch my breath").
+HIDE_WINDOW = 99
+
+
+@dataclass(frozen=True)
+class Negation:
+    words: frozenset[str]
+    window: int
+    not_followed_by: frozenset[str]
+    extend_with: frozenset[str]  # "no swelling or redness or warmth": "or" carries it on
+    undone_by: tuple[tuple[str, ...], ...]  # "never had chest pain LIKE THIS": not a negation
+    denial_words: frozenset[str]  # "breathing FINE": the clause says a sign is absent
+
+
+def negated_positions(
+    tokens: Sequence[Token], neg: Negation, window: int | None = None
+) -> frozenset[int]:
+    """Tokens preceded, within the window and the same clause, by no/not/without…"""
+    window = neg.window if window is None else window
+    negated: set[int] = set()
+    for i, token in enumerate(tokens):
+        if token.keys[1][1:] not in neg.words:
+            continue
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if following is not None and following.keys[1][1:] in neg.not_followed_by:
+            continue
+        if _negation_undone(tokens, i, neg):
+            continue
+        limit = i + 1 + window
+        j = i + 1
+        # "no chest pain or breathlessness": an "or" at the window's edge carries it on.
+        while j < len(tokens) and tokens[j].clause == token.clause:
+            extends = tokens[j].keys[1][1:] in neg.extend_with
+            if j >= limit and not extends:
+                break
+            negated.add(j)
+            if extends:
+                limit = max(limit, j + 1) + 2
+            j += 1
+    return frozenset(negated)
+
+
+def hidden_from_encoder(tokens: Sequence[Token], neg: Negation) -> frozenset[int]:
+    """What the encoder must not read: each negation to the end of its clause ("no
+    swelling in my face or throat"), the negation words, and clauses that say a sign is
+    normal ("urine is clear", "a normal colour"). Wider than the rules' window on purpose:
+    a masked word can only lower a resemblance the rules did not confirm anyway."""
+    hidden = set(negated_positions(tokens, neg, window=HIDE_WINDOW))
+    denied_clauses = {t.clause for t in tokens if t.keys[1][1:] in neg.denial_words}
+    for i, token in enumerate(tokens):
+        if token.keys[1][1:] in neg.words or token.clause in denied_clauses:
+            hidden.add(i)
+    return frozenset(hidden)
+
+
+def _negation_undone(tokens: Sequence[Token], at: int, neg: Negation) -> bool:
+    """A phrase later in the same clause turns "never had X" into "have X now"."""
+    clause = tokens[at].clause
+    words = []
+    for token in tokens[at + 1 :]:
+        if token.clause != clause:
+            break
+        words.append(token.keys[1][1:])
+    return any(
+        tuple(words[k : k + len(phrase)]) == phrase
+        for phrase in neg.undone_by
+        for k in range(len(words) - len(phrase) + 1)
+    )
+
+
+def without_negated(
+    found: Mapping[int, list[Span]], negated: frozenset[int]
+) -> dict[int, list[Span]]:
+    """Concept occurrences with those starting on a negated token left out."""
+    if not negated:
+        return {c: spans for c, spans in found.items() if spans}
+    kept = ((c, [s for s in spans if s[0] not in negated]) for c, spans in found.items())
+    return {c: spans for c, spans in kept if spans}

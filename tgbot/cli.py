@@ -11,12 +11,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from telegram.error import InvalidToken
+
 from tgbot.config import ConfigError, Settings, load_settings
 from tgbot.content import ContentError
 from tgbot.health import HEARTBEAT_INTERVAL_S, heartbeat_path, is_healthy, write_heartbeat
+from tgbot.logs import configure_logging
 from tgbot.storage import StorageError
 
 DEFAULT_STANDIN_PORT = 8081
+REJECTED_TOKEN = "tgbot: Telegram rejected TELEGRAM_BOT_TOKEN (check it with @BotFather)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,6 +34,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tgbot: content error: {exc}", file=sys.stderr)
     except StorageError as exc:
         print(f"tgbot: cannot open the database: {exc}", file=sys.stderr)
+    except InvalidToken:
+        print(
+            "tgbot: Telegram rejected TELEGRAM_BOT_TOKEN (check it with @BotFather)",
+            file=sys.stderr,
+        )
     except KeyboardInterrupt:
         return 130
     return 2
@@ -80,23 +89,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(level: int) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    # httpx logs every request URL, and the URL contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+def _setup_logging(level: int, token: str | None = None) -> None:
+    configure_logging(level, [token] if token else ())
 
 
 def _quiet_logging(settings: Settings) -> None:
     """Terminal modes print the conversation; only problems go to stderr."""
-    _setup_logging(max(settings.log_level_number, logging.WARNING))
+    _setup_logging(max(settings.log_level_number, logging.WARNING), settings.token)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from tgbot.app import ALLOWED_UPDATES, build_application
 
-    _setup_logging(settings.log_level_number)
+    _setup_logging(settings.log_level_number, settings.token)
     app = build_application(settings)
     beat = heartbeat_path(settings.db_path)
 

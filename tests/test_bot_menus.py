@@ -228,3 +228,19 @@ async def test_blocked_user_does_not_break_the_bot(bot: Harness) -> None:
 def _plain_start(html: str) -> str:
     """The first words of a content text, as Telegram shows them (tags removed)."""
     return html_to_plain(html)[:40]
+
+
+async def test_a_reply_lost_to_a_server_error_is_sent_again(bot: Harness) -> None:
+    user = bot.driver.user(user_id=941)
+    bot.api.inject_fault("sendMessage", kind="server_error", times=2, chat_id=941)
+    [reply] = await user.send("/start")
+    assert "cramp" in reply.text.lower()
+
+
+async def test_a_reply_that_keeps_failing_ends_in_an_apology(
+    bot: Harness, content: Content
+) -> None:
+    user = bot.driver.user(user_id=942)
+    bot.api.inject_fault("sendMessage", kind="network", times=3, chat_id=942)
+    [apology] = await user.send("/start")
+    assert apology.text == html_to_plain(content.catalog("en").ui["error"])

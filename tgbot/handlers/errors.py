@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from tgbot.handlers.context import BotContext
+from tgbot.handlers.replies import retrying
 from tgbot.handlers.tracking import update_kind
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,13 @@ async def on_error(update: object, context: BotContext) -> None:
         # Polling hiccups (server restarting, connection dropped): PTB retries by itself.
         log.warning("network problem while polling, retrying: %s", error)
         return
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        # A reply lost to a Bot API hiccup, already retried (handlers/replies.py): no
+        # traceback, and the person is told, so no question goes unanswered.
+        log.warning("a reply failed after retries (%s)", error.message)
+        if isinstance(update, Update):
+            await _apologise(update, context)
+        return
     log.error(
         "error while handling update=%s type=%s user=%s",
         update.update_id if isinstance(update, Update) else None,
@@ -29,7 +37,7 @@ async def on_error(update: object, context: BotContext) -> None:
         update.effective_user.id if isinstance(update, Update) and update.effective_user else None,
         exc_info=error,
     )
-    if isinstance(update, Update) and not isinstance(error, NetworkError):
+    if isinstance(update, Update):
         await _apologise(update, context)
 
 
@@ -44,6 +52,6 @@ async def _apologise(update: Update, context: BotContext) -> None:
     if chat is None:
         return
     try:
-        await context.bot.send_message(chat.id, context.view.say("error"))
+        await retrying(lambda: context.bot.send_message(chat.id, context.view.say("error")))
     except TelegramError as exc:
         log.warning("could not tell the user about the error: %s", exc)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.screens import Rendered, main_menu
@@ -16,11 +17,32 @@ from tgbot.services.buttons import Action, ButtonCodec
 log = logging.getLogger(__name__)
 
 
+# A 5xx or a dropped connection is usually gone within a second: try again, then give up
+# (the error handler apologises). Not for 400/403/429: those are answers, not hiccups.
+TRANSIENT_RETRY_DELAYS = (0.3, 1.0)
+T = TypeVar("T")
+
+
+async def retrying(call: Callable[[], Awaitable[T]]) -> T:
+    """``call()``, again after a short wait when the Bot API fails transiently."""
+    for delay in (*TRANSIENT_RETRY_DELAYS, None):
+        try:
+            return await call()
+        except NetworkError as exc:
+            if isinstance(exc, BadRequest) or delay is None:
+                raise
+            log.warning("transient Bot API error (%s); trying again in %.1fs", exc.message, delay)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
+
+
 async def send(update: Update, context: BotContext, rendered: Rendered) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    await context.bot.send_message(chat.id, rendered.text, reply_markup=rendered.markup)
+    await retrying(
+        lambda: context.bot.send_message(chat.id, rendered.text, reply_markup=rendered.markup)
+    )
 
 
 async def show_in_place(update: Update, context: BotContext, rendered: Rendered) -> None:
@@ -32,9 +54,10 @@ async def show_in_place(update: Update, context: BotContext, rendered: Rendered)
         # Too old, an inline message, or a reply keyboard (edits only take inline ones).
         await send(update, context, rendered)
         return
-    assert rendered.markup is None or isinstance(rendered.markup, InlineKeyboardMarkup)
+    markup = rendered.markup
+    assert markup is None or isinstance(markup, InlineKeyboardMarkup)
     try:
-        await message.edit_text(rendered.text, reply_markup=rendered.markup)
+        await retrying(lambda: message.edit_text(rendered.text, reply_markup=markup))
     except BadRequest as exc:
         if "not modified" in exc.message.lower():
             return  # the same button pressed twice: already showing this screen

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 import pytest
 
 from tests.conftest import Harness
 from tgbot.content import Content, load_content
 from tgbot.services.navigation import MENU_BUTTONS, ChooseCountry
+from tgbot.storage import UserRepository
 from tgbot.telegram_html import html_to_plain
 
 _EN = load_content().catalog("en")
@@ -244,3 +246,15 @@ async def test_a_reply_that_keeps_failing_ends_in_an_apology(
     bot.api.inject_fault("sendMessage", kind="network", times=3, chat_id=942)
     [apology] = await user.send("/start")
     assert apology.text == html_to_plain(content.catalog("en").ui["error"])
+
+
+async def test_a_read_only_database_still_welcomes_a_new_user_once(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def read_only(*args: object) -> None:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(UserRepository, "_upsert", read_only)
+    user = bot.driver.user(user_id=943)
+    [welcome] = await user.send("/start")  # one message: the welcome, no apology before it
+    assert "cramp" in welcome.text.lower()

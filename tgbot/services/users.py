@@ -9,6 +9,7 @@ expires after PROMPT_TTL, and the handlers close it on any button or command.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,7 +20,9 @@ from tgbot.content import Content
 from tgbot.services.clock import Clock
 from tgbot.services.countries import user_country
 from tgbot.services.zones import zone_or_utc
-from tgbot.storage import UserRecord, UserRepository
+from tgbot.storage import StorageUnavailable, UserRecord, UserRepository
+
+log = logging.getLogger(__name__)
 
 PROMPT_TTL = timedelta(minutes=10)
 
@@ -59,7 +62,13 @@ class UserService:
         """Remember the user (first contact, last seen) and build their profile."""
         now = int(self._clock.now().timestamp())
         language = self._content.resolve_language(language_code)
-        record = await self._users.touch(user_id, language, now)
+        try:
+            record = await self._users.touch(user_id, language, now)
+        except StorageUnavailable as exc:
+            # Read-only, full or locked: still serve the person (menus and red flags need no
+            # write), as a newcomer in their Telegram language if nothing can be read either.
+            log.warning("could not record a visit (%s); serving without it", exc)
+            record = self._users.cached(user_id) or UserRecord(user_id, language, None)
         return self._profile(record, language_code)
 
     async def profile(self, user_id: int) -> UserProfile | None:

@@ -1,6 +1,6 @@
 """Storage: SQLite behind a small repository API. No SQL lives outside this package."""
 
-from tgbot.storage.database import Database, StorageError, open_database
+from tgbot.storage.database import Database, StorageError, StorageUnavailable, open_database
 from tgbot.storage.diary import DiaryRecord, DiaryRepository
 from tgbot.storage.reminders import ReminderRecord, ReminderRepository
 from tgbot.storage.users import UserRecord, UserRepository
@@ -12,6 +12,7 @@ __all__ = [
     "ReminderRecord",
     "ReminderRepository",
     "StorageError",
+    "StorageUnavailable",
     "UserRecord",
     "UserRepository",
     "open_database",

@@ -79,6 +79,10 @@ class StorageError(Exception):
     """The database cannot be opened or set up: the bot cannot start (one clear line)."""
 
 
+class StorageUnavailable(Exception):
+    """A write could not be done now (read-only, disk full, locked too long)."""
+
+
 async def open_database(path: Path | str) -> Database:
     """Open (creating the file and its folder on first use) and migrate the database.
     A file that is not a database, unreadable or on a full disk raises StorageError, with

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from tgbot.storage.database import Database
+from tgbot.storage.database import Database, StorageUnavailable
 
 # Writing last_seen on every update would cost a commit per tap; once a minute is plenty.
 LAST_SEEN_RESOLUTION_S = 60
@@ -79,7 +80,10 @@ class UserRepository:
         if cached is not None and now - cached.last_seen_at < LAST_SEEN_RESOLUTION_S:
             self._cache.move_to_end(user_id)
             return cached
-        return self._remember(await self._upsert(user_id, language, now))
+        try:
+            return self._remember(await self._upsert(user_id, language, now))
+        except sqlite3.OperationalError as exc:
+            raise StorageUnavailable(str(exc)) from exc
 
     async def _upsert(self, user_id: int, language: str | None, now: int) -> UserRecord:
         async with self._db.execute(
@@ -105,6 +109,10 @@ class UserRepository:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return record
+
+    def cached(self, user_id: int) -> UserRecord | None:
+        """The row as last read, without touching the database (None if not in memory)."""
+        return self._cache.get(user_id)
 
     async def get(self, user_id: int) -> UserRecord | None:
         cached = self._cache.get(user_id)

@@ -110,7 +110,9 @@ def add_handlers(app: AnyApp) -> AnyApp:
 
 def in_process_app(api: FakeBotAPI) -> AnyApp:
     builder = Application.builder().token(api.token)
-    return add_handlers(builder.request(api.request()).get_updates_request(api.request()).build())
+    return add_handlers(
+        builder.request(StandinRequest(api)).get_updates_request(StandinRequest(api)).build()
+    )
 
 
 @pytest.fixture
@@ -127,7 +129,9 @@ async def driver(api: FakeBotAPI) -> AsyncIterator[BotDriver]:
 @pytest.fixture
 async def bot(api: FakeBotAPI) -> AsyncIterator[Bot]:
     api.user(42, first_name="Ann")
-    async with Bot(api.token, request=api.request(), get_updates_request=api.request()) as client:
+    async with Bot(
+        api.token, request=StandinRequest(api), get_updates_request=StandinRequest(api)
+    ) as client:
         yield client
 
 

@@ -20,7 +20,7 @@ from tgbot.config import Settings
 from tgbot.content import Catalog, Content, load_content
 from tgbot.services.evaluation import EvalItem, EvalReport, Reply, evaluate, load_questions
 from tgbot.services.understanding.understander import understander_for
-from tgbot.standin import BotDriver, BotMessage, DriverUser, FakeBotAPI
+from tgbot.standin import BotDriver, BotMessage, DriverUser, FakeBotAPI, StandinRequest
 from tgbot.storage.database import MEMORY
 from tgbot.telegram_html import html_to_plain
 
@@ -39,9 +39,9 @@ async def local_driver(
     app = build_application(
         replace(settings, token=STANDIN_TOKEN),
         content=content,
-        request=api.request(),
-        updates_request=api.request(),
-        reminder_request=api.request(),
+        request=StandinRequest(api),
+        updates_request=StandinRequest(api),
+        reminder_request=StandinRequest(api),
         rate_limited=False,
     )
     async with BotDriver(api, app) as driver:

@@ -16,12 +16,9 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from tgbot.telegram_html import TelegramHtmlError, parse_html, utf16_len
-
-if TYPE_CHECKING:
-    from tgbot.standin.request import StandinRequest
 
 JSON = dict[str, Any]
 FaultKind = Literal["retry_after", "forbidden", "network", "server_error"]
@@ -588,12 +585,6 @@ class FakeBotAPI:
             raise
         call.status, call.result = 200, result
         return 200, {"ok": True, "result": result}
-
-    def request(self, read_timeout: float | None = 5.0) -> StandinRequest:
-        """A new in-process PTB request object bound to this API (``StandinRequest``)."""
-        from tgbot.standin.request import StandinRequest  # request.py imports telegram
-
-        return StandinRequest(self, read_timeout=read_timeout)
 
     def close(self) -> None:
         """Stop long polling: pending and future getUpdates return at once."""

@@ -3,20 +3,19 @@
 The loopback HTTP server lives in ``tgbot.standin.http_server`` (imported on demand: aiohttp).
 """
 
-from tgbot.standin.api import (
-    ApiError,
+from tgbot.standin.api import FakeBotAPI, NetworkFault
+from tgbot.standin.checks import ApiError
+from tgbot.standin.driver import BotDriver, BotMessage, Button, DriverUser
+from tgbot.standin.records import (
     Call,
     CallbackAnswer,
     CallbackQueryRecord,
-    FakeBotAPI,
-    FakeUser,
     MessageChange,
-    NetworkFault,
     StoredFile,
     Upload,
 )
-from tgbot.standin.driver import BotDriver, BotMessage, Button, DriverUser
 from tgbot.standin.request import StandinRequest
+from tgbot.standin.users import FakeUser
 
 __all__ = [
     "ApiError",

@@ -57,11 +57,11 @@ import tgbot
 from tgbot.content import load_content
 from tgbot.services.reminders.actions import parse_reminder_callback
 from tgbot.services.reminders.schedule import DailySchedule, mask_to_days, next_occurrence
-from tgbot.standin.api import FakeBotAPI
-from tgbot.standin.http_server import StandinHttpServer, start_http_server
-from tgbot.standin.records import JSON
-from tgbot.standin.users import FakeUser
 from tgbot.storage import open_database
+from tgbot_devtools.standin.api import FakeBotAPI
+from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
+from tgbot_devtools.standin.records import JSON
+from tgbot_devtools.standin.users import FakeUser
 
 HOST = "127.0.0.1"  # loopback only
 TOKEN = "123456:TEST"

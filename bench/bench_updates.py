@@ -42,11 +42,11 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from tgbot import telegram_html
 from tgbot.app import ALLOWED_UPDATES, STANDIN_TOKEN, build_application
 from tgbot.config import Settings
-from tgbot.standin import checks as standin_checks
-from tgbot.standin.api import FakeBotAPI
-from tgbot.standin.http_server import StandinHttpServer, start_http_server
-from tgbot.standin.records import JSON
-from tgbot.standin.users import FakeUser
+from tgbot_devtools.standin import checks as standin_checks
+from tgbot_devtools.standin.api import FakeBotAPI
+from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
+from tgbot_devtools.standin.records import JSON
+from tgbot_devtools.standin.users import FakeUser
 
 BotKind = Literal["echo", "ours"]
 BOTS: tuple[BotKind, ...] = ("echo", "ours")

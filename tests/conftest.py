@@ -15,7 +15,7 @@ from tgbot.config import Settings
 from tgbot.content import Content, load_content
 from tgbot.handlers.context import SERVICES_KEY, BotApplication, BotServices
 from tgbot.services.clock import ManualClock
-from tgbot.standin import BotDriver, FakeBotAPI, StandinRequest
+from tgbot_devtools.standin import BotDriver, FakeBotAPI, StandinRequest
 
 
 @pytest.fixture(scope="session")

@@ -39,8 +39,8 @@ from telegram.ext import (
     filters,
 )
 
-from tgbot.standin import BotDriver, FakeBotAPI, StandinRequest
-from tgbot.standin.http_server import StandinHttpServer, start_http_server
+from tgbot_devtools.standin import BotDriver, FakeBotAPI, StandinRequest
+from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 KEYBOARD = InlineKeyboardMarkup(
@@ -622,7 +622,7 @@ async def test_http_control_routes_act_as_a_user(server: StandinHttpServer) -> N
 
 
 async def test_serve_forever_announces_and_stops_on_cancel() -> None:
-    from tgbot.standin.http_server import serve_forever
+    from tgbot_devtools.standin.http_server import serve_forever
 
     lines: list[str] = []
     ready = asyncio.Event()

@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from tgbot.standin.checks import BLOCKED, ApiError, loose_int
-from tgbot.standin.methods import BotMethods
-from tgbot.standin.records import JSON, Call
-from tgbot.standin.state import BotState, Chat
-from tgbot.standin.users import FakeUser
+from tgbot_devtools.standin.checks import BLOCKED, ApiError, loose_int
+from tgbot_devtools.standin.methods import BotMethods
+from tgbot_devtools.standin.records import JSON, Call
+from tgbot_devtools.standin.state import BotState, Chat
+from tgbot_devtools.standin.users import FakeUser
 
 FaultKind = Literal["retry_after", "forbidden", "network", "server_error"]
 

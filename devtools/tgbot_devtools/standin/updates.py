@@ -6,8 +6,8 @@ import asyncio
 import itertools
 from collections import deque
 
-from tgbot.standin.checks import ApiError, opt_bool, opt_float, opt_int, opt_json, opt_str
-from tgbot.standin.records import JSON
+from tgbot_devtools.standin.checks import ApiError, opt_bool, opt_float, opt_int, opt_json, opt_str
+from tgbot_devtools.standin.records import JSON
 
 POLL_CONFLICT = (
     "Conflict: terminated by other getUpdates request; "

@@ -7,14 +7,14 @@ import time
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from tgbot.standin.records import (
+from tgbot_devtools.standin.records import (
     JSON,
     CallbackAnswer,
     CallbackQueryRecord,
     MessageChange,
     StoredFile,
 )
-from tgbot.standin.updates import UpdateQueue
+from tgbot_devtools.standin.updates import UpdateQueue
 
 _PHOTO_SIZES = ((90, 90), (320, 320), (800, 800))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from tgbot.standin.records import JSON, CallbackQueryRecord
-from tgbot.standin.state import BotState, TelegramUser, unix_now
 from tgbot.telegram_html import utf16_len
+from tgbot_devtools.standin.records import JSON, CallbackQueryRecord
+from tgbot_devtools.standin.state import BotState, TelegramUser, unix_now
 
 # TDLib's rule: not glued to a word character or one of / < > on either side.
 _BOT_COMMAND_RE = re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>])")

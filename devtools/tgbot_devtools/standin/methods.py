@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tgbot.standin.checks import (
+from tgbot_devtools.standin.checks import (
     BLOCKED,
     QUERY_TOO_OLD,
     ApiError,
@@ -26,8 +26,8 @@ from tgbot.standin.checks import (
     opt_str,
     text_content,
 )
-from tgbot.standin.records import JSON, CallbackAnswer, StoredFile, Upload
-from tgbot.standin.state import BotState, Chat, unix_now
+from tgbot_devtools.standin.records import JSON, CallbackAnswer, StoredFile, Upload
+from tgbot_devtools.standin.state import BotState, Chat, unix_now
 
 Method = Callable[[JSON], Awaitable[Any]]
 

@@ -11,8 +11,8 @@ import json
 import re
 from typing import Any
 
-from tgbot.standin.records import JSON
 from tgbot.telegram_html import TelegramHtmlError, parse_html, utf16_len
+from tgbot_devtools.standin.records import JSON
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024

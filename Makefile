@@ -3,14 +3,14 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-CODE   := tgbot tests $(wildcard bench)
+CODE   := tgbot devtools tests $(wildcard bench)
 
 .PHONY: chat test run lint typecheck bench standin clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml devtools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./devtools  # the bot, the dev tools
 	$(BIN)/tgbot warm  # the exemplar embeddings, so the first start is as quick as the rest
 	touch $(STAMP)
 
@@ -36,4 +36,4 @@ bench: $(STAMP)  ## print the performance figures beside their targets (a few mi
 	$(BIN)/python bench/bench_diary.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info devtools/build devtools/*.egg-info

@@ -148,7 +148,7 @@ def child(name: str, spawned_at: float, sets: Sequence[Path]) -> Result:
 def evaluate_set(path: Path, understander: Any, times: list[float]) -> Result:
     import asyncio
 
-    from tgbot.services.evaluation import EvalItem, Reply, evaluate, load_questions
+    from tgbot_devtools.evaluation import EvalItem, Reply, evaluate, load_questions
 
     async def reply(item: EvalItem) -> Reply:
         if item.text.strip().split()[0] in START_COMMANDS:

@@ -32,8 +32,8 @@ from pathlib import Path
 from bench_encoders import TARGET_MEMORY_MB, TARGET_P99_MS, TARGET_STARTUP_S, measure, pick_cpu
 
 from tgbot.content import load_content
-from tgbot.services.evaluation import load_questions
 from tgbot.services.understanding.matching import Matcher
+from tgbot_devtools.evaluation import load_questions
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = REPO / "tests" / "data" / "questions.yaml"

@@ -57,9 +57,11 @@ import tgbot
 from tgbot.content import load_content
 from tgbot.services.reminders.actions import REMINDER_BUTTONS, RoutineDone
 from tgbot.services.reminders.schedule import DailySchedule, mask_to_days, next_occurrence
-from tgbot.standin.api import JSON, FakeBotAPI, FakeUser
-from tgbot.standin.http_server import StandinHttpServer, start_http_server
 from tgbot.storage import open_database
+from tgbot_devtools.standin.api import FakeBotAPI
+from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
+from tgbot_devtools.standin.records import JSON
+from tgbot_devtools.standin.users import FakeUser
 
 HOST = "127.0.0.1"  # loopback only
 TOKEN = "123456:TEST"

@@ -42,9 +42,11 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from tgbot import telegram_html
 from tgbot.app import ALLOWED_UPDATES, STANDIN_TOKEN, build_application
 from tgbot.config import Settings
-from tgbot.standin import api as standin_api
-from tgbot.standin.api import JSON, FakeBotAPI, FakeUser
-from tgbot.standin.http_server import StandinHttpServer, start_http_server
+from tgbot_devtools.standin import checks as standin_checks
+from tgbot_devtools.standin.api import FakeBotAPI
+from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
+from tgbot_devtools.standin.records import JSON
+from tgbot_devtools.standin.users import FakeUser
 
 BotKind = Literal["echo", "ours"]
 BOTS: tuple[BotKind, ...] = ("echo", "ours")
@@ -166,7 +168,7 @@ def memoize_standin_html() -> None:
     would put the stand-in's cost, not the bot's, into our figures. Entities are copied per
     message, so no two stored messages share them.
     """
-    namespace = vars(standin_api)
+    namespace = vars(standin_checks)
     if namespace.get("parse_html") is not telegram_html.parse_html:
         return  # the stand-in changed: nothing to speed up here
     parse = functools.lru_cache(maxsize=4096)(telegram_html.parse_html)
@@ -682,7 +684,7 @@ def report(subjects: list[Subject], plan: Plan, command: str, pin: bool) -> list
         + (" each" if len(plan.rates) > 1 else ""),
         "rate limiter OFF in both bots (production caps sends at 30/s): this measures capacity",
         "stand-in: HTML parsing memoized in this process (bench only, see README)"
-        if vars(standin_api).get("parse_html") is not telegram_html.parse_html
+        if vars(standin_checks).get("parse_html") is not telegram_html.parse_html
         else "stand-in: HTML parsed on every call",
         "",
         "latency: ms from update queued to its last reply call; lost: not done "

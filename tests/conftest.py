@@ -15,7 +15,7 @@ from tgbot.config import Settings
 from tgbot.content import Content, load_content
 from tgbot.handlers.context import SERVICES_KEY, BotApplication, BotServices
 from tgbot.services.clock import ManualClock
-from tgbot.standin import BotDriver, FakeBotAPI
+from tgbot_devtools.standin import BotDriver, FakeBotAPI, StandinRequest
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +58,9 @@ async def bot(tmp_path: Path, content: Content, clock: ManualClock) -> AsyncIter
     app = build_application(
         settings,
         content=content,
-        request=api.request(),
-        updates_request=api.request(),
-        reminder_request=api.request(),
+        request=StandinRequest(api),
+        updates_request=StandinRequest(api),
+        reminder_request=StandinRequest(api),
         rate_limited=False,
         clock=clock,
     )

@@ -97,3 +97,65 @@ def test_warm_fills_the_embedding_cache_that_start_up_reads(tmp_path: Path) -> N
     result = run_tgbot(["warm"], tmp_path, TGBOT_CACHE_DIR=str(cache))
     assert result.returncode == 0, result.stderr
     assert [p.name for p in cache.glob("semantic-use-*.npy")], result.stdout
+
+
+# What `tgbot run` builds (not started), then `tgbot health` and `tgbot warm`; exits 1 naming
+# any module of the development tools or of aiohttp that got imported on the way.
+PRODUCTION_PATH = """
+import sys
+from tgbot.app import build_application
+from tgbot.cli import main
+from tgbot.config import load_settings
+
+build_application(load_settings(require_token=True))
+main(["health"])
+main(["warm"])
+loaded = [m for m in sys.modules if m.partition(".")[0] in ("aiohttp", "tgbot_devtools")]
+sys.exit(f"loaded: {sorted(loaded)}" if loaded else 0)
+"""
+
+
+def test_the_production_path_never_imports_the_dev_tools(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TGBOT_"))}
+    environment.update(
+        TELEGRAM_BOT_TOKEN="123456:TEST", TGBOT_DB_PATH=str(tmp_path / "data" / "bot.sqlite3")
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PRODUCTION_PATH],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+# An install without the development tools, as the production image has it.
+WITHOUT_DEV_TOOLS = """
+import sys
+sys.modules["tgbot_devtools"] = None
+from tgbot.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(
+    "args", [["chat"], ["ask", "hi", "--json"], ["eval", "questions.yaml"], ["standin"]]
+)
+def test_dev_commands_without_the_dev_tools_say_how_to_get_them(
+    tmp_path: Path, args: list[str]
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_DEV_TOOLS, *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    expected = f"tgbot {args[0]} needs the development tools: pip install -e ./devtools"
+    assert result.stderr.strip() == expected
+    assert result.stdout == ""

@@ -120,13 +120,23 @@ def test_a_second_language_is_a_second_folder(broken_copy: Path) -> None:
     assert content.resolve_language("es-MX") == "es"
 
 
-def test_packaged_wheel_ships_the_messages(tmp_path: Path) -> None:
-    """`pip install .` (non-editable) must find its content from any directory."""
+def test_packaged_wheel_ships_the_messages_not_the_dev_tools(tmp_path: Path) -> None:
+    """`pip install .` (non-editable) must find its content from any directory; the
+    development tools (devtools/) and their aiohttp stay out of it."""
     import subprocess
     import sys
     import zipfile
 
-    root = Path(__file__).resolve().parents[1]
+    # Built from a copy of what the Dockerfile copies: a build/ folder an earlier build left in
+    # the checkout would still put modules into the wheel that have moved away since.
+    checkout = Path(__file__).resolve().parents[1]
+    root = tmp_path / "source"
+    root.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(checkout / name, root / name)
+    for folder in ("messages", "tgbot"):
+        ignore = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(checkout / folder, root / folder, symlinks=True, ignore=ignore)
     subprocess.run(
         [
             sys.executable,
@@ -144,7 +154,14 @@ def test_packaged_wheel_ships_the_messages(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     [wheel] = tmp_path.glob("tgbot-*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
+    archive = zipfile.ZipFile(wheel)
+    names = archive.namelist()
     assert "tgbot/messages/en/ui.yaml" in names
     assert any(n.startswith("tgbot/messages/en/screens/") for n in names)
     assert any(n.startswith("tgbot/storage/migrations/0001") for n in names)
+    dev_tools = r"^tgbot/(standin/|terminal\.py|services/evaluation\.py)|^tgbot_devtools/"
+    assert [n for n in names if re.match(dev_tools, n)] == []
+    [metadata] = [n for n in names if n.endswith(".dist-info/METADATA")]
+    lines = archive.read(metadata).decode().splitlines()
+    requires = [line for line in lines if line.startswith("Requires-Dist:")]
+    assert requires and not [line for line in requires if "aiohttp" in line]

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from tests.conftest import Harness
 from tgbot.content import Content
-from tgbot.standin import BotMessage
 from tgbot.storage import DiaryRecord
+from tgbot_devtools.standin import BotMessage
 
 
 def dtext(content: Content, key: str) -> str:

@@ -16,7 +16,14 @@ import pytest
 
 from tgbot.cli import main
 from tgbot.content import Catalog, Content
-from tgbot.services.evaluation import (
+from tgbot.services.understanding.understander import (
+    Kind,
+    Understander,
+    Understanding,
+    understander_for,
+)
+from tgbot.telegram_html import html_to_plain
+from tgbot_devtools.evaluation import (
     EvalItem,
     EvalReport,
     ItemResult,
@@ -26,13 +33,6 @@ from tgbot.services.evaluation import (
     format_report,
     load_questions,
 )
-from tgbot.services.understanding.understander import (
-    Kind,
-    Understander,
-    Understanding,
-    understander_for,
-)
-from tgbot.telegram_html import html_to_plain
 
 REPO = Path(__file__).resolve().parents[1]
 OWN_QUESTIONS = REPO / "tests" / "data" / "questions.yaml"

@@ -11,8 +11,8 @@ from tests.conftest import Harness
 from tgbot.app import build_application
 from tgbot.content import Content
 from tgbot.handlers.context import SERVICES_KEY, BotServices
-from tgbot.standin import BotDriver, BotMessage, DriverUser
 from tgbot.telegram_html import html_to_plain
+from tgbot_devtools.standin import BotDriver, BotMessage, DriverUser, StandinRequest
 
 # START in conftest is 18:00 UTC = 19:00 in Berlin (CET) on Saturday 2026-11-21.
 BERLIN_2215 = datetime(2026, 11, 21, 21, 15, tzinfo=UTC)
@@ -312,9 +312,9 @@ async def test_a_restarted_bot_sends_a_due_reminder_once(bot: Harness, content: 
     restarted = build_application(
         bot.settings,
         content=content,
-        request=bot.api.request(),
-        updates_request=bot.api.request(),
-        reminder_request=bot.api.request(),
+        request=StandinRequest(bot.api),
+        updates_request=StandinRequest(bot.api),
+        reminder_request=StandinRequest(bot.api),
         rate_limited=False,
         clock=bot.clock,
     )

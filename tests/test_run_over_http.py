@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tgbot.standin import FakeBotAPI
-from tgbot.standin.http_server import StandinHttpServer, start_http_server
+from tgbot_devtools.standin import FakeBotAPI
+from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
 
 TOKEN = "123456:TEST"
 

@@ -39,8 +39,8 @@ from telegram.ext import (
     filters,
 )
 
-from tgbot.standin import BotDriver, FakeBotAPI, StandinRequest
-from tgbot.standin.http_server import StandinHttpServer, start_http_server
+from tgbot_devtools.standin import BotDriver, FakeBotAPI, StandinRequest
+from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 KEYBOARD = InlineKeyboardMarkup(
@@ -110,7 +110,9 @@ def add_handlers(app: AnyApp) -> AnyApp:
 
 def in_process_app(api: FakeBotAPI) -> AnyApp:
     builder = Application.builder().token(api.token)
-    return add_handlers(builder.request(api.request()).get_updates_request(api.request()).build())
+    return add_handlers(
+        builder.request(StandinRequest(api)).get_updates_request(StandinRequest(api)).build()
+    )
 
 
 @pytest.fixture
@@ -127,7 +129,9 @@ async def driver(api: FakeBotAPI) -> AsyncIterator[BotDriver]:
 @pytest.fixture
 async def bot(api: FakeBotAPI) -> AsyncIterator[Bot]:
     api.user(42, first_name="Ann")
-    async with Bot(api.token, request=api.request(), get_updates_request=api.request()) as client:
+    async with Bot(
+        api.token, request=StandinRequest(api), get_updates_request=StandinRequest(api)
+    ) as client:
         yield client
 
 
@@ -618,7 +622,7 @@ async def test_http_control_routes_act_as_a_user(server: StandinHttpServer) -> N
 
 
 async def test_serve_forever_announces_and_stops_on_cancel() -> None:
-    from tgbot.standin.http_server import serve_forever
+    from tgbot_devtools.standin.http_server import serve_forever
 
     lines: list[str] = []
     ready = asyncio.Event()

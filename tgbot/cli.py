@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import logging
 import os
@@ -21,10 +22,19 @@ from tgbot.storage import StorageError
 
 DEFAULT_STANDIN_PORT = 8081
 REJECTED_TOKEN = "tgbot: Telegram rejected TELEGRAM_BOT_TOKEN (check it with @BotFather)"
+# These run on the development tools, a separate distribution the production image leaves out.
+DEVTOOLS_COMMANDS = frozenset({"chat", "ask", "eval", "standin"})
+DEVTOOLS_INSTALL = "pip install -e ./devtools"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in DEVTOOLS_COMMANDS and importlib.util.find_spec("tgbot_devtools") is None:
+        print(
+            f"tgbot {args.command} needs the development tools: {DEVTOOLS_INSTALL}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         settings = load_settings(require_token=args.command == "run")
         return int(args.handler(args, settings) or 0)
@@ -120,7 +130,7 @@ def _health(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from tgbot.terminal import chat
+    from tgbot_devtools.terminal import chat
 
     _quiet_logging(settings)
     asyncio.run(chat(settings, args.lang))
@@ -128,11 +138,11 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from tgbot.terminal import ask
+    from tgbot_devtools.terminal import ask
 
     _quiet_logging(settings)
     if args.json:
-        from tgbot.terminal import ask_json
+        from tgbot_devtools.terminal import ask_json
 
         reply = asyncio.run(ask_json(settings, args.text, args.lang))
         print(json.dumps(reply, ensure_ascii=False))
@@ -142,8 +152,8 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from tgbot.services.evaluation import format_report
-    from tgbot.terminal import evaluate_file
+    from tgbot_devtools.evaluation import format_report
+    from tgbot_devtools.terminal import evaluate_file
 
     missing = [f for f in args.files if not f.is_file()]
     if missing:
@@ -172,7 +182,7 @@ def _warm(args: argparse.Namespace, settings: Settings) -> int:
 
 def _standin(args: argparse.Namespace, settings: Settings) -> int:
     from tgbot.app import STANDIN_TOKEN
-    from tgbot.standin.http_server import serve_forever
+    from tgbot_devtools.standin.http_server import serve_forever
 
     _setup_logging(settings.log_level_number)
     token = args.token or settings.token or STANDIN_TOKEN

@@ -13,7 +13,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from tgbot.standin.api import FakeBotAPI, NetworkFault, Upload
+from tgbot_devtools.standin.api import FakeBotAPI, NetworkFault
+from tgbot_devtools.standin.records import Upload
 
 # PTB builds URLs as "<base_url><token>/<method>" and "<base_file_url><token>/<file_path>".
 _FILE_URL = re.compile(r"/file/bot(?P<token>[^/]+)/(?P<path>.+)$")

@@ -14,7 +14,9 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from tgbot.standin.api import JSON, FakeBotAPI, FakeUser, NetworkFault, Upload
+from tgbot_devtools.standin.api import FakeBotAPI, NetworkFault
+from tgbot_devtools.standin.records import JSON, Upload
+from tgbot_devtools.standin.users import FakeUser
 
 _API_KEY = web.AppKey("standin_api", FakeBotAPI)
 _MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # the Bot API's limit for uploads

@@ -18,7 +18,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
-from tgbot.standin.api import JSON, CallbackAnswer, FakeBotAPI, FakeUser, MessageChange
+from tgbot_devtools.standin.api import FakeBotAPI
+from tgbot_devtools.standin.records import JSON, CallbackAnswer, MessageChange
+from tgbot_devtools.standin.users import FakeUser
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 

@@ -18,11 +18,11 @@ from typing import Any, TextIO
 from tgbot.app import STANDIN_TOKEN, build_application
 from tgbot.config import Settings
 from tgbot.content import Catalog, Content, load_content
-from tgbot.services.evaluation import EvalItem, EvalReport, Reply, evaluate, load_questions
 from tgbot.services.understanding.understander import understander_for
-from tgbot.standin import BotDriver, BotMessage, DriverUser, FakeBotAPI
 from tgbot.storage.database import MEMORY
 from tgbot.telegram_html import html_to_plain
+from tgbot_devtools.evaluation import EvalItem, EvalReport, Reply, evaluate, load_questions
+from tgbot_devtools.standin import BotDriver, BotMessage, DriverUser, FakeBotAPI, StandinRequest
 
 CHAT_USER_ID = 100_001
 EVAL_FIRST_USER_ID = 200_001
@@ -39,9 +39,9 @@ async def local_driver(
     app = build_application(
         replace(settings, token=STANDIN_TOKEN),
         content=content,
-        request=api.request(),
-        updates_request=api.request(),
-        reminder_request=api.request(),
+        request=StandinRequest(api),
+        updates_request=StandinRequest(api),
+        reminder_request=StandinRequest(api),
         rate_limited=False,
     )
     async with BotDriver(api, app) as driver:

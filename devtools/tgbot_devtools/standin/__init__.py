@@ -1,22 +1,21 @@
 """A local stand-in for the Telegram Bot API, for tests, terminal chats and benchmarks.
 
-The loopback HTTP server lives in ``tgbot.standin.http_server`` (imported on demand: aiohttp).
+The loopback HTTP server, ``tgbot_devtools.standin.http_server``, is imported on demand (aiohttp).
 """
 
-from tgbot.standin.api import (
-    ApiError,
+from tgbot_devtools.standin.api import FakeBotAPI, NetworkFault
+from tgbot_devtools.standin.checks import ApiError
+from tgbot_devtools.standin.driver import BotDriver, BotMessage, Button, DriverUser
+from tgbot_devtools.standin.records import (
     Call,
     CallbackAnswer,
     CallbackQueryRecord,
-    FakeBotAPI,
-    FakeUser,
     MessageChange,
-    NetworkFault,
     StoredFile,
     Upload,
 )
-from tgbot.standin.driver import BotDriver, BotMessage, Button, DriverUser
-from tgbot.standin.request import StandinRequest
+from tgbot_devtools.standin.request import StandinRequest
+from tgbot_devtools.standin.users import FakeUser
 
 __all__ = [
     "ApiError",

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest, NetworkError
 
 from tgbot.handlers.context import BotContext
@@ -89,6 +90,11 @@ def on_buttons(
 
     async def on_button(update: Update, context: BotContext) -> None:
         query = update.callback_query
+        chat = update.effective_chat
+        if query is not None and chat is not None and chat.type != ChatType.PRIVATE:
+            # A button under a message in a group: never show anyone's diary or settings there.
+            await query.answer(context.view.say("private_only_toast"), show_alert=True)
+            return
         action = codec.decode(query.data if query else None)
         if query is None or action is None or not known(context, action):
             await expired(update, context)

@@ -20,6 +20,7 @@ from tgbot.content.checks import (
     fill_sample,
     read_yaml,
 )
+from tgbot.content.contracts import CONCEPTS_THE_CODE_READS, check_screens_the_code_opens
 from tgbot.content.diary_texts import load_diary_texts
 from tgbot.content.emergency import load_emergency
 from tgbot.content.matching_rules import load_matcher
@@ -156,6 +157,7 @@ def load_catalog(folder: Path) -> Catalog:
         ]
     )
     _check_footer_fits(screens, ui["footer"])
+    check_screens_the_code_opens(screens, folder / "screens")
     matcher = _load_matcher(folder / MATCHING_FILE, screens.keys())
     reminders = load_reminder_texts(folder / "reminders.yaml")
     diary = load_diary_texts(folder / "diary.yaml")
@@ -219,4 +221,4 @@ def _check_footer_fits(screens: Mapping[str, Screen], footer: str) -> None:
 def _load_matcher(path: Path, screen_ids: Collection[str]) -> Matcher | None:
     if not path.is_file():
         return None
-    return load_matcher(path, screen_ids)
+    return load_matcher(path, screen_ids, CONCEPTS_THE_CODE_READS)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-MAIN_SCREEN = "main"
 SCREEN_PREFIX = "s:"
 FORGET_PREFIX = "fg:"
 COUNTRY_PREFIX = "c:"

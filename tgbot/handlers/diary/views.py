@@ -9,16 +9,14 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from tgbot.content.contracts import DOCTOR_SCREEN, MAIN_SCREEN
 from tgbot.content.diary_texts import DiaryTexts
 from tgbot.handlers.screens import Rendered, View, button, grid, with_footer
 from tgbot.services.diary.actions import diary_callback
 from tgbot.services.diary.model import DURATIONS, SIDES, SITES
 from tgbot.services.diary.service import RETENTION_CHOICES, WHEN_NOW
-from tgbot.services.navigation import MAIN_SCREEN, screen_callback
+from tgbot.services.navigation import screen_callback
 from tgbot.storage import DiaryRecord
-
-DIARY_SCREEN = "diary"
-LOG_SCREEN = "log_cramp"
 
 
 def texts(view: View) -> DiaryTexts:
@@ -152,9 +150,6 @@ def log_offer(view: View, site: str, when: str, severity: int | None) -> Rendere
         ]
     ]
     return Rendered(text, InlineKeyboardMarkup(rows))
-
-
-DOCTOR_SCREEN = "serious_doctor"
 
 
 def nudge(view: View, reasons: Sequence[str]) -> Rendered:

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from tgbot.content import Content, ContentError, load_content, messages_dir
 from tgbot.content.contracts import (
     CONCEPTS_THE_CODE_READS,
     SCREENS_THE_CODE_OPENS,
     check_screens_the_code_opens,
+)
+from tgbot.content.diary_texts import RENDER_LABEL_PLACEHOLDERS, load_diary_texts
+from tgbot.services.diary.render import (
+    CHART_LABEL_PLACEHOLDERS,
+    CSV_COLUMN_KEYS,
+    PDF_TEXT_PLACEHOLDERS,
 )
 
 
@@ -23,6 +32,12 @@ def messages(tmp_path: Path) -> Path:
     target = tmp_path / "messages"
     shutil.copytree(messages_dir(), target)
     return target
+
+
+def edit_yaml(path: Path, change: Callable[[Any], object]) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
 
 def rename_everywhere(root: Path, old: str, new: str) -> int:
@@ -47,6 +62,11 @@ def load_error(root: Path) -> str:
 def test_the_real_content_keeps_every_contract(content: Content) -> None:
     for catalog in content.catalogs.values():
         assert catalog.screens.keys() >= SCREENS_THE_CODE_OPENS
+        assert catalog.matcher is not None
+        assert catalog.matcher.defined_concepts >= CONCEPTS_THE_CODE_READS
+        assert RENDER_LABEL_PLACEHOLDERS.keys() <= catalog.diary.extra.keys()
+        assert catalog.diary.typed_sites.keys() <= catalog.matcher.defined_concepts
+        assert catalog.diary.typed_severity.keys() <= catalog.matcher.defined_concepts
 
 
 # ------------------------------------------------------------------ screens the code opens
@@ -87,4 +107,62 @@ def test_each_concept_the_code_reads_is_required(messages: Path, concept: str) -
     assert message == (
         f"{path}: concepts.{concept}: missing; the code reads this concept "
         "(tgbot/content/contracts.py)"
+    )
+
+
+def test_typed_log_names_only_concepts_of_matching_yaml(messages: Path) -> None:
+    path = messages / "en" / "diary.yaml"
+    edit_yaml(path, lambda d: d["typed_log"]["severity"].__setitem__("severity_awfull", 9))
+    assert load_error(messages) == (
+        f"{path}: typed_log.severity.severity_awfull: no concept of this name in matching.yaml"
+    )
+
+
+# ------------------------------------------------------------------ chart, PDF and CSV labels
+
+
+def test_render_labels_cover_the_chart_pdf_and_csv() -> None:
+    for contract in (CHART_LABEL_PLACEHOLDERS, PDF_TEXT_PLACEHOLDERS):
+        for key, placeholders in contract.items():
+            assert set(placeholders) <= set(RENDER_LABEL_PLACEHOLDERS[key]), key
+    assert set(CSV_COLUMN_KEYS) <= RENDER_LABEL_PLACEHOLDERS.keys()
+    assert RENDER_LABEL_PLACEHOLDERS["period"] == ("start", "end")  # handlers/diary/flow.py
+
+
+@pytest.mark.parametrize("key", sorted(RENDER_LABEL_PLACEHOLDERS))
+def test_each_render_label_is_required(messages: Path, key: str) -> None:
+    path = messages / "en" / "diary.yaml"
+    edit_yaml(path, lambda d: d["render"].pop(key))
+    with pytest.raises(ContentError) as caught:
+        load_diary_texts(path)
+    assert str(caught.value) == (
+        f"{path}: render.{key}: required label is missing (the chart, PDF or CSV uses it)"
+    )
+
+
+def test_a_missing_render_label_stops_the_whole_load(messages: Path) -> None:
+    path = messages / "en" / "diary.yaml"
+    edit_yaml(path, lambda d: d["render"].pop("pdf_title"))
+    assert load_error(messages).startswith(f"{path}: render.pdf_title: required label")
+
+
+def test_a_render_label_takes_only_the_placeholders_filled_in(messages: Path) -> None:
+    path = messages / "en" / "diary.yaml"
+    edit_yaml(path, lambda d: d["render"].__setitem__("date_short", "{day} {monthh}"))
+    assert load_error(messages) == (
+        f"{path}: render.date_short: unknown placeholder {{monthh}} "
+        "(allowed: {day}, {month}, {year})"
+    )
+    edit_yaml(path, lambda d: d["render"].__setitem__("date_short", "{day} {month}"))
+    edit_yaml(path, lambda d: d["render"].__setitem__("csv_note", "Note {note}"))
+    assert load_error(messages) == (
+        f"{path}: render.csv_note: unknown placeholder {{note}} (allowed: none)"
+    )
+
+
+def test_months_must_be_twelve_names(messages: Path) -> None:
+    path = messages / "en" / "diary.yaml"
+    edit_yaml(path, lambda d: d["render"].__setitem__("months", "Jan,Feb,Mar"))
+    assert load_error(messages) == (
+        f"{path}: render.months: expected 12 comma-separated month names"
     )

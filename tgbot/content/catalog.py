@@ -160,7 +160,8 @@ def load_catalog(folder: Path) -> Catalog:
     check_screens_the_code_opens(screens, folder / "screens")
     matcher = _load_matcher(folder / MATCHING_FILE, screens.keys())
     reminders = load_reminder_texts(folder / "reminders.yaml")
-    diary = load_diary_texts(folder / "diary.yaml")
+    concepts = matcher.defined_concepts if matcher is not None else None
+    diary = load_diary_texts(folder / "diary.yaml", concepts)
     semantic = load_semantic(folder / SEMANTIC_FILE, screens.keys())
     return Catalog(
         folder.name, ui, commands, screens, emergency, reminders, diary, matcher, semantic

@@ -90,7 +90,8 @@ class _Builder(FieldChecks):
         fuzzy = self.fuzzy(self.section(data, "fuzzy", dict))
         negation = self.negation(self.section(data, "negation", dict))
         max_gap = self.integer(data.get("phrase_max_gap", 0), "phrase_max_gap")
-        self.concepts(self.section(data, "concepts", dict))
+        concepts = self.section(data, "concepts", dict)
+        self.concepts(concepts)
         intents = self.intents(self.section(data, "intents", dict))
         red_flags = self.red_flags(self.section(data, "red_flags", list))
         decision = self.decision(self.section(data, "decision", dict))
@@ -106,6 +107,7 @@ class _Builder(FieldChecks):
             intents=intents,
             decision=decision,
             concept_names=self.concept_ids,
+            defined_concepts=frozenset(concepts),
         )
 
     def language(self, raw: Mapping[str, Any]) -> LanguageRules:

@@ -166,3 +166,53 @@ def test_months_must_be_twelve_names(messages: Path) -> None:
     assert load_error(messages) == (
         f"{path}: render.months: expected 12 comma-separated month names"
     )
+
+
+# ------------------------------------------------------------------ every language like en
+
+
+@pytest.fixture
+def second(messages: Path) -> Path:
+    """A second language, for now an exact copy of English."""
+    shutil.copytree(messages / "en", messages / "es")
+    return messages / "es"
+
+
+def test_a_faithful_translation_loads(messages: Path, second: Path) -> None:
+    # Its own words may differ from English: matching.yaml is vocabulary, not translation.
+    edit_yaml(second / "matching.yaml", lambda d: d["concepts"].__setitem__("palabra", ["hola"]))
+    assert load_content(messages).languages == ("en", "es")
+
+
+def test_a_translation_missing_a_key_is_refused(messages: Path, second: Path) -> None:
+    edit_yaml(second / "diary.yaml", lambda d: d["render"].pop("side_left"))
+    assert load_error(messages) == f"{second / 'diary.yaml'}: render.side_left: missing (en has it)"
+
+
+def test_a_translation_missing_a_button_is_refused(messages: Path, second: Path) -> None:
+    path = second / "screens" / "main.yaml"
+    edit_yaml(path, lambda d: d["main"]["buttons"][-1].pop())  # the last row's second button
+    assert load_error(messages) == f"{path}: main.buttons[6][1].label: missing (en has it)"
+
+
+def test_a_translation_with_an_extra_key_is_refused(messages: Path, second: Path) -> None:
+    edit_yaml(second / "ui.yaml", lambda d: d.__setitem__("surplus", "Only in Spanish"))
+    assert load_error(messages) == f"{second / 'ui.yaml'}: surplus: not in en"
+
+
+def test_a_translation_losing_a_placeholder_is_refused(messages: Path, second: Path) -> None:
+    path = second / "reminders.yaml"
+    edit_yaml(
+        path,
+        lambda d: d["texts"].__setitem__("ask_zone", d["texts"]["ask_zone"].replace("{time}", "")),
+    )
+    assert load_error(messages) == (
+        f"{path}: texts.ask_zone: placeholders none differ from en's {{time}}"
+    )
+
+
+def test_a_translation_missing_a_file_is_refused(messages: Path, second: Path) -> None:
+    (second / "screens" / "twitching.yaml").unlink()
+    assert load_error(messages) == (
+        f"{second / 'screens' / 'twitching.yaml'}: file is missing (en has it)"
+    )

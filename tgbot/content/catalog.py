@@ -23,6 +23,7 @@ from tgbot.content.checks import (
 from tgbot.content.contracts import CONCEPTS_THE_CODE_READS, check_screens_the_code_opens
 from tgbot.content.diary_texts import load_diary_texts
 from tgbot.content.emergency import load_emergency
+from tgbot.content.languages import check_translations
 from tgbot.content.matching_rules import load_matcher
 from tgbot.content.model import Catalog, Command, Screen
 from tgbot.content.reminder_texts import load_reminder_texts
@@ -135,14 +136,13 @@ def load_content(root: Path | None = None) -> Content:
     root = root or messages_dir()
     if not root.is_dir():
         raise ContentError(f"{root}: messages folder not found")
-    catalogs = {
-        d.name: load_catalog(d)
-        for d in sorted(root.iterdir())
-        if d.is_dir() and LANGUAGE_DIR_RE.match(d.name)
-    }
-    if DEFAULT_LANGUAGE not in catalogs:
+    folders = [d for d in sorted(root.iterdir()) if d.is_dir() and LANGUAGE_DIR_RE.match(d.name)]
+    default = root / DEFAULT_LANGUAGE
+    if default not in folders:
         raise ContentError(f"{root}: no '{DEFAULT_LANGUAGE}' folder (the default language)")
-    return Content(catalogs)
+    # Before the catalogues: "key missing (en has it)" says more than what it breaks.
+    check_translations(default, [d for d in folders if d != default])
+    return Content({d.name: load_catalog(d) for d in folders})
 
 
 def load_catalog(folder: Path) -> Catalog:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tgbot.content import Content, ContentError, load_content, messages_dir
+from tgbot.content import Content, ContentError, checks, load_content, messages_dir
 from tgbot.content.contracts import (
     CONCEPTS_THE_CODE_READS,
     SCREENS_THE_CODE_OPENS,
@@ -216,3 +216,25 @@ def test_a_translation_missing_a_file_is_refused(messages: Path, second: Path) -
     assert load_error(messages) == (
         f"{second / 'screens' / 'twitching.yaml'}: file is missing (en has it)"
     )
+
+
+# ------------------------------------------------------------------ one YAML reader
+
+
+def test_every_content_file_is_parsed_by_the_one_reader(
+    messages: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """content.checks.read_yaml (libyaml when installed) parses each file once; a loader with
+    its own yaml.load would leave its file out."""
+    parsed: list[str] = []
+    reader = checks._YAML_LOADER
+
+    class CountingLoader(reader):  # type: ignore[valid-type,misc]
+        def __init__(self, stream: str) -> None:
+            parsed.append(stream)
+            super().__init__(stream)
+
+    monkeypatch.setattr(checks, "_YAML_LOADER", CountingLoader)
+    load_content(messages)
+    files = sorted((messages / "en").rglob("*.yaml"))
+    assert sorted(parsed) == sorted(path.read_text(encoding="utf-8") for path in files)

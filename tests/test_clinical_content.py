@@ -17,7 +17,7 @@ import yaml
 
 from tgbot.content import Catalog, ContentError, Screen, load_content, messages_dir
 from tgbot.content.checks import MAX_LABEL_LENGTH
-from tgbot.content.routines import STILL_HURTING_SCREEN
+from tgbot.content.contracts import STILL_HURTING_SCREEN
 from tgbot.telegram_html import html_to_plain
 
 EN: Catalog = load_content().catalog("en")

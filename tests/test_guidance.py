@@ -9,7 +9,7 @@ import yaml
 
 from tests.conftest import Harness
 from tgbot.content import Content, messages_dir
-from tgbot.content.routines import STILL_HURTING_SCREEN
+from tgbot.content.contracts import STILL_HURTING_SCREEN
 from tgbot.content.triage import LEVELS
 from tgbot.telegram_html import html_to_plain
 

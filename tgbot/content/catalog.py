@@ -20,8 +20,10 @@ from tgbot.content.checks import (
     fill_sample,
     read_yaml,
 )
+from tgbot.content.contracts import CONCEPTS_THE_CODE_READS, check_screens_the_code_opens
 from tgbot.content.diary_texts import load_diary_texts
 from tgbot.content.emergency import load_emergency
+from tgbot.content.languages import check_translations
 from tgbot.content.matching_rules import load_matcher
 from tgbot.content.model import Catalog, Command, Screen
 from tgbot.content.reminder_texts import load_reminder_texts
@@ -134,14 +136,13 @@ def load_content(root: Path | None = None) -> Content:
     root = root or messages_dir()
     if not root.is_dir():
         raise ContentError(f"{root}: messages folder not found")
-    catalogs = {
-        d.name: load_catalog(d)
-        for d in sorted(root.iterdir())
-        if d.is_dir() and LANGUAGE_DIR_RE.match(d.name)
-    }
-    if DEFAULT_LANGUAGE not in catalogs:
+    folders = [d for d in sorted(root.iterdir()) if d.is_dir() and LANGUAGE_DIR_RE.match(d.name)]
+    default = root / DEFAULT_LANGUAGE
+    if default not in folders:
         raise ContentError(f"{root}: no '{DEFAULT_LANGUAGE}' folder (the default language)")
-    return Content(catalogs)
+    # Before the catalogues: "key missing (en has it)" says more than what it breaks.
+    check_translations(default, [d for d in folders if d != default])
+    return Content({d.name: load_catalog(d) for d in folders})
 
 
 def load_catalog(folder: Path) -> Catalog:
@@ -156,9 +157,11 @@ def load_catalog(folder: Path) -> Catalog:
         ]
     )
     _check_footer_fits(screens, ui["footer"])
+    check_screens_the_code_opens(screens, folder / "screens")
     matcher = _load_matcher(folder / MATCHING_FILE, screens.keys())
     reminders = load_reminder_texts(folder / "reminders.yaml")
-    diary = load_diary_texts(folder / "diary.yaml")
+    concepts = matcher.defined_concepts if matcher is not None else None
+    diary = load_diary_texts(folder / "diary.yaml", concepts)
     semantic = load_semantic(folder / SEMANTIC_FILE, screens.keys())
     return Catalog(
         folder.name, ui, commands, screens, emergency, reminders, diary, matcher, semantic
@@ -219,4 +222,4 @@ def _check_footer_fits(screens: Mapping[str, Screen], footer: str) -> None:
 def _load_matcher(path: Path, screen_ids: Collection[str]) -> Matcher | None:
     if not path.is_file():
         return None
-    return load_matcher(path, screen_ids)
+    return load_matcher(path, screen_ids, CONCEPTS_THE_CODE_READS)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tgbot.content.checks import (
+    PLACEHOLDER_RE,
     ContentError,
     check_labels,
     check_texts,
     read_yaml,
 )
 from tgbot.services.diary.model import DURATIONS, SIDES, SITES
+from tgbot.services.diary.render.labels import (
+    CHART_LABEL_PLACEHOLDERS,
+    CSV_COLUMN_KEYS,
+    PDF_TEXT_PLACEHOLDERS,
+)
 
 TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "ask_site": ("when",),
@@ -89,6 +95,25 @@ BUTTON_KEYS = (
 SITE_KEYS, SIDE_KEYS, DURATION_KEYS = SITES, SIDES, DURATIONS
 
 
+def _merged(*contracts: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    merged: dict[str, tuple[str, ...]] = {}
+    for contract in contracts:
+        for key, placeholders in contract.items():
+            merged[key] = tuple(dict.fromkeys((*merged.get(key, ()), *placeholders)))
+    return merged
+
+
+# Each `render` label the code reads, with the placeholders it fills in: the chart's, the
+# PDF's, the CSV header, and the PDF's period line (formatted in handlers/diary/flow.py).
+RENDER_LABEL_PLACEHOLDERS = _merged(
+    CHART_LABEL_PLACEHOLDERS,
+    PDF_TEXT_PLACEHOLDERS,
+    {key: () for key in CSV_COLUMN_KEYS},
+    {"period": ("start", "end")},
+)
+MONTHS_KEY = "months"  # 12 short month names, comma-separated
+
+
 @dataclass(frozen=True, eq=False)
 class DiaryTexts:
     texts: Mapping[str, str]
@@ -109,7 +134,9 @@ class DiaryTexts:
         return self.text(f"count_{noun}_one") if n == 1 else self.text(f"count_{noun}_many", n=n)
 
 
-def load_diary_texts(path: Path) -> DiaryTexts:
+def load_diary_texts(path: Path, concepts: Collection[str] | None = None) -> DiaryTexts:
+    """``concepts``: those matching.yaml defines, which typed_log may name (None: no matcher,
+    so typed_log is never read)."""
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise ContentError(f"{path}: expected texts, buttons, sites, sides and durations")
@@ -120,26 +147,39 @@ def load_diary_texts(path: Path) -> DiaryTexts:
         sites=check_labels(data.get("sites"), SITE_KEYS, f"{path}: sites"),
         sides=check_labels(data.get("sides"), SIDE_KEYS, f"{path}: sides"),
         durations=check_labels(data.get("durations"), DURATION_KEYS, f"{path}: durations"),
-        extra=_extra(data.get("render"), path),
-        **_typed_log(data.get("typed_log"), path),
+        extra=_render_labels(data.get("render"), path),
+        **_typed_log(data.get("typed_log"), path, concepts),
     )
 
 
-def _extra(raw: Any, path: Path) -> dict[str, str]:
-    """Plain-text labels for the chart, the PDF and the CSV header (no HTML there)."""
-    if raw is None:
-        return {}
+def _render_labels(raw: Any, path: Path) -> dict[str, str]:
+    """Plain-text labels for the chart, the PDF and the CSV header (no HTML there): every one
+    the renderers read, each with only the placeholders they fill in."""
     if not isinstance(raw, dict):
         raise ContentError(f"{path}: render: expected a mapping of key: text")
+    for key in RENDER_LABEL_PLACEHOLDERS:
+        if key not in raw:
+            raise ContentError(
+                f"{path}: render.{key}: required label is missing (the chart, PDF or CSV uses it)"
+            )
     labels = {}
     for key, value in raw.items():
+        where = f"{path}: render.{key}"
         if not isinstance(value, str) or not value.strip():
-            raise ContentError(f"{path}: render.{key}: must be a non-empty text")
+            raise ContentError(f"{where}: must be a non-empty text")
+        allowed = RENDER_LABEL_PLACEHOLDERS.get(str(key), ())
+        for name in PLACEHOLDER_RE.findall(value):
+            if name not in allowed:
+                listed = ", ".join("{" + p + "}" for p in allowed) or "none"
+                raise ContentError(f"{where}: unknown placeholder {{{name}}} (allowed: {listed})")
         labels[str(key)] = value.strip()
+    months = labels[MONTHS_KEY].split(",")
+    if len(months) != 12 or not all(name.strip() for name in months):
+        raise ContentError(f"{path}: render.{MONTHS_KEY}: expected 12 comma-separated month names")
     return labels
 
 
-def _typed_log(raw: Any, path: Path) -> dict[str, Any]:
+def _typed_log(raw: Any, path: Path, concepts: Collection[str] | None) -> dict[str, Any]:
     where = f"{path}: typed_log"
     if not isinstance(raw, dict):
         raise ContentError(f"{where}: expected sites and severity")
@@ -150,6 +190,13 @@ def _typed_log(raw: Any, path: Path) -> dict[str, Any]:
         not isinstance(v, int) or not 1 <= v <= 10 for v in severity.values()
     ):
         raise ContentError(f"{where}.severity: map concept names to a severity from 1 to 10")
+    if concepts is not None:
+        for section, mapping in (("sites", sites), ("severity", severity)):
+            unknown = [str(name) for name in mapping if name not in concepts]
+            if unknown:
+                raise ContentError(
+                    f"{where}.{section}.{unknown[0]}: no concept of this name in matching.yaml"
+                )
     return {
         "typed_sites": {str(k): str(v) for k, v in sites.items()},
         "typed_severity": {str(k): int(v) for k, v in severity.items()},

@@ -38,15 +38,21 @@ DECISION_KEYS = (
 INTENT_LEVELS = ("see_doctor",)
 
 
-def load_matcher(path: Path, screen_ids: Collection[str]) -> Matcher:
-    """Read and validate matching.yaml; build every index once."""
-    return _Builder(path, screen_ids).build(read_yaml(path))
+def load_matcher(
+    path: Path, screen_ids: Collection[str], required_concepts: Collection[str] = ()
+) -> Matcher:
+    """Read and validate matching.yaml; build every index once. ``required_concepts``: the
+    concepts the code reads from a message, which the file must define."""
+    return _Builder(path, screen_ids, required_concepts).build(read_yaml(path))
 
 
 class _Builder(FieldChecks):
-    def __init__(self, path: Path, screen_ids: Collection[str]) -> None:
+    def __init__(
+        self, path: Path, screen_ids: Collection[str], required_concepts: Collection[str]
+    ) -> None:
         super().__init__(path)
         self.screen_ids = frozenset(screen_ids)
+        self.required_concepts = frozenset(required_concepts)
         self.concept_ids: dict[str, int] = {}
         self.terms: dict[tuple[str, ...], set[int]] = {}
         self.quantities: list[Quantity] = []
@@ -84,7 +90,8 @@ class _Builder(FieldChecks):
         fuzzy = self.fuzzy(self.section(data, "fuzzy", dict))
         negation = self.negation(self.section(data, "negation", dict))
         max_gap = self.integer(data.get("phrase_max_gap", 0), "phrase_max_gap")
-        self.concepts(self.section(data, "concepts", dict))
+        concepts = self.section(data, "concepts", dict)
+        self.concepts(concepts)
         intents = self.intents(self.section(data, "intents", dict))
         red_flags = self.red_flags(self.section(data, "red_flags", list))
         decision = self.decision(self.section(data, "decision", dict))
@@ -100,6 +107,7 @@ class _Builder(FieldChecks):
             intents=intents,
             decision=decision,
             concept_names=self.concept_ids,
+            defined_concepts=frozenset(concepts),
         )
 
     def language(self, raw: Mapping[str, Any]) -> LanguageRules:
@@ -174,6 +182,12 @@ class _Builder(FieldChecks):
             if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
                 raise self.fail(f"concepts.{name}", "name must be a-z, 0-9, _")
             self.concept_ids[name] = len(self.concept_ids)
+        missing = sorted(self.required_concepts - raw.keys())
+        if missing:
+            raise self.fail(
+                f"concepts.{missing[0]}",
+                "missing; the code reads this concept (tgbot/content/contracts.py)",
+            )
         for name, body in raw.items():
             terms, excepts = self.concept_body(body, f"concepts.{name}")
             concept = self.concept_ids[name]

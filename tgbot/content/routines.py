@@ -7,11 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from tgbot.content.checks import ContentError, check_id, check_text, read_entries
+from tgbot.content.contracts import STILL_HURTING_SCREEN
 from tgbot.content.model import Button, Screen
 from tgbot.content.screens import check_screen_id, parse_rows
-
-# Where "Still hurting?" leads unless a routine names its own screen (key `still_hurting`).
-STILL_HURTING_SCREEN = "still_hurting"
 
 
 def step_id(routine: str, number: int) -> str:

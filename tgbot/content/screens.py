@@ -14,8 +14,9 @@ from tgbot.content.checks import (
     check_text,
     read_entries,
 )
+from tgbot.content.contracts import MAIN_SCREEN
 from tgbot.content.model import Button, Screen
-from tgbot.services.navigation import MAIN_SCREEN, screen_callback
+from tgbot.services.navigation import screen_callback
 
 MAX_CALLBACK_DATA_BYTES = 64
 

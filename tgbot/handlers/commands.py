@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from telegram import Update
 
+from tgbot.content.contracts import DISCLAIMER_SCREEN
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.replies import send
 from tgbot.handlers.screens import Rendered, forget_keyboard, main_menu, render_screen
-
-DISCLAIMER_SCREEN = "disclaimer"
 
 
 async def start(update: Update, context: BotContext) -> None:

@@ -6,10 +6,10 @@ import logging
 
 from telegram import Update
 
+from tgbot.content.contracts import REMINDERS_SCREEN
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.diary.flow import answer_note, offer_to_log
 from tgbot.handlers.reminders.flow import answer_pending, reminder_settings
-from tgbot.handlers.reminders.views import REMINDERS_SCREEN
 from tgbot.handlers.replies import send
 from tgbot.handlers.screens import (
     Rendered,

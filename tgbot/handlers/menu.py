@@ -8,11 +8,10 @@ from dataclasses import replace
 
 from telegram import Update
 
+from tgbot.content.contracts import DIARY_SCREEN, LOG_SCREEN, REMINDERS_SCREEN
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.diary import flow as diary
-from tgbot.handlers.diary.views import DIARY_SCREEN, LOG_SCREEN
 from tgbot.handlers.reminders.flow import reminder_settings
-from tgbot.handlers.reminders.views import REMINDERS_SCREEN
 from tgbot.handlers.replies import show_in_place
 from tgbot.handlers.screens import (
     Rendered,

@@ -15,8 +15,8 @@ from telegram import (
 )
 
 from tgbot.content import Catalog, Screen
+from tgbot.content.contracts import EMERGENCY_NUMBERS_SCREEN, MAIN_SCREEN
 from tgbot.services.navigation import (
-    MAIN_SCREEN,
     ChooseCountry,
     ConfirmAnswer,
     ForgetAnswer,
@@ -24,8 +24,6 @@ from tgbot.services.navigation import (
 )
 from tgbot.telegram_html import html_to_plain
 
-# The screen that offers the country choice for the emergency number.
-EMERGENCY_NUMBERS_SCREEN = "emergency_numbers"
 COUNTRY_COLUMNS = 2
 
 

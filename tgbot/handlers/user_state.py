@@ -11,12 +11,13 @@ from dataclasses import replace
 
 from telegram import Update
 
+from tgbot.content.contracts import NOW_CUE_CONCEPT, PROBLEM_CONCEPT
 from tgbot.handlers.context import BotContext
 from tgbot.services.understanding.understander import Kind, Understanding
 from tgbot.services.users import OpenPrompt
 
 # Matcher concepts that make a message a new question or a cramp happening now.
-QUESTION_CONCEPTS = frozenset({"now_cue", "problem"})
+QUESTION_CONCEPTS = frozenset({NOW_CUE_CONCEPT, PROBLEM_CONCEPT})
 # Prompts answered in free words (a diary note, a diary time like "last night 3am"): a new
 # question or cramp report is answered instead, and the prompt stays open.
 FREE_TEXT_PROMPTS = ("note", "when")

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 from tgbot.services.buttons import ButtonAction, ButtonCodec
 
-MAIN_SCREEN = "main"
-
 
 class MenuButton(ButtonAction):
     prefix = ""

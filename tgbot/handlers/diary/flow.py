@@ -10,6 +10,7 @@ from datetime import date
 
 from telegram import InputFile, Update
 
+from tgbot.content.contracts import REPORTED_LAST_NIGHT_CONCEPT, REPORTED_PAST_CONCEPT
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.diary.views import (
     ask_site,
@@ -205,12 +206,12 @@ async def offer_to_log(update: Update, context: BotContext, text: str) -> None:
         return
     concepts = matcher.concepts(text)
     t = texts(view)
-    if "reported_past" not in concepts:
+    if REPORTED_PAST_CONCEPT not in concepts:
         return
     site = next((s for c, s in t.typed_sites.items() if c in concepts), None)
     if site is None:
         return
-    when = WHEN_LAST_NIGHT if "reported_last_night" in concepts else WHEN_EARLIER_TODAY
+    when = WHEN_LAST_NIGHT if REPORTED_LAST_NIGHT_CONCEPT in concepts else WHEN_EARLIER_TODAY
     severity = max((v for c, v in t.typed_severity.items() if c in concepts), default=None)
     await send(update, context, log_offer(view, site, when, severity))
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from tgbot.content.contracts import DOCTOR_SCREEN, MAIN_SCREEN
 from tgbot.content.diary_texts import DiaryTexts
 from tgbot.handlers.screens import Rendered, View, button, grid, with_footer
 from tgbot.services.diary.actions import (
@@ -34,10 +35,7 @@ from tgbot.services.diary.service import (
     WHEN_LAST_NIGHT,
     WHEN_NOW,
 )
-from tgbot.services.navigation import MAIN_SCREEN, screen_callback
-
-DIARY_SCREEN = "diary"
-LOG_SCREEN = "log_cramp"
+from tgbot.services.navigation import screen_callback
 
 
 def texts(view: View) -> DiaryTexts:
@@ -170,9 +168,6 @@ def log_offer(view: View, site: str, when: str, severity: int | None) -> Rendere
         ]
     ]
     return Rendered(text, InlineKeyboardMarkup(rows))
-
-
-DOCTOR_SCREEN = "serious_doctor"
 
 
 def nudge(view: View, reasons: Sequence[str]) -> Rendered:

@@ -8,10 +8,10 @@ from datetime import time
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
+from tgbot.content.contracts import BEDTIME_ROUTINE_SCREEN
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.diary.views import ask_site
 from tgbot.handlers.reminders.views import (
-    BEDTIME_ROUTINE_SCREEN,
     ask_days,
     ask_time,
     ask_zone,

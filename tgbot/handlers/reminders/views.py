@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from tgbot.content.contracts import MAIN_SCREEN
 from tgbot.content.reminder_texts import ReminderTexts
 from tgbot.handlers.screens import Rendered, View, button, grid, navigation_row, with_footer
-from tgbot.services.navigation import MAIN_SCREEN, screen_callback
+from tgbot.services.navigation import screen_callback
 from tgbot.services.reminders.actions import (
     FULL_MASK,
     ChangeDays,
@@ -39,8 +40,6 @@ from tgbot.services.zones import REGION_KEYS, REGIONS, zone_label
 PRESET_TIMES = tuple(
     time(h, m) for h, m in ((21, 0), (21, 30), (22, 0), (22, 30), (23, 0), (23, 30))
 )
-BEDTIME_ROUTINE_SCREEN = "r_bedtime_1"
-REMINDERS_SCREEN = "reminders"
 
 
 def texts(view: View) -> ReminderTexts:

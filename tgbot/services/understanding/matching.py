@@ -17,7 +17,7 @@ drop negated ones ("no chest pain"), then evaluate rules and scores. No I/O, no 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,9 +101,12 @@ class Matcher:
         intents: Sequence[Intent],
         decision: Decision,
         concept_names: Mapping[str, int],
+        defined_concepts: Collection[str],
     ) -> None:
         self._lexicon = lexicon
         self._concept_names = {i: name for name, i in concept_names.items()}
+        # The concepts matching.yaml names (concept_names also holds the loader's own ids).
+        self.defined_concepts = frozenset(defined_concepts)
         self._single = index.single
         self._multi = index.multi
         self._quantities = tuple(quantities)

@@ -28,6 +28,24 @@ async def server() -> AsyncIterator[tuple[FakeBotAPI, StandinHttpServer]]:
         await http.close()
 
 
+async def start_bot(
+    http: StandinHttpServer, folder: Path, database: Path, log_level: str
+) -> asyncio.subprocess.Process:
+    """``tgbot run`` in its own process, polling the stand-in; stdout and stderr piped."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TGBOT_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=http.base_url,
+        TGBOT_DB_PATH=str(database),
+        TGBOT_LOG_LEVEL=log_level,
+    )
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tgbot", "run",
+        cwd=folder, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+
+
 async def wait_for(predicate: Callable[[], bool]) -> None:
     """Poll what the stand-in recorded until the bot process has done its part."""
     async with asyncio.timeout(15):
@@ -39,18 +57,7 @@ async def test_run_serves_a_user_over_http_and_stops_on_sigterm(
     server: tuple[FakeBotAPI, StandinHttpServer], tmp_path: Path
 ) -> None:
     api, http = server
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TGBOT_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=http.base_url,
-        TGBOT_DB_PATH=str(tmp_path / "bot.sqlite3"),
-        TGBOT_LOG_LEVEL="INFO",
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tgbot", "run",
-        cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    process = await start_bot(http, tmp_path, tmp_path / "bot.sqlite3", "INFO")
     try:
         user = api.user(901, first_name="Ann")
         user.send_text("/start")
@@ -78,18 +85,7 @@ async def test_a_corrupt_database_stops_start_up_with_one_clear_line(
     _, http = server
     database = tmp_path / "bot.sqlite3"
     database.write_bytes(b"this is not a database, " * 400)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TGBOT_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=http.base_url,
-        TGBOT_DB_PATH=str(database),
-        TGBOT_LOG_LEVEL="WARNING",
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tgbot", "run",
-        cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    process = await start_bot(http, tmp_path, database, "WARNING")
     try:
         async with asyncio.timeout(10):  # the target is 5 s; a loaded CI machine gets slack
             output, _ = await process.communicate()

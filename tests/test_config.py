@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tgbot.config import DEFAULT_DB_PATH, ConfigError, load_settings
 
@@ -73,3 +74,9 @@ def test_dotenv_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
     settings = load_settings({"TGBOT_LOG_LEVEL": "WARNING"}, dotenv_path=dotenv)
     assert settings.token == GOOD_TOKEN
     assert settings.log_level == "WARNING"
+
+
+def test_the_compose_file_rotates_the_bots_logs() -> None:
+    compose = Path(__file__).resolve().parents[1] / "docker-compose.yml"
+    logging = yaml.safe_load(compose.read_text(encoding="utf-8"))["services"]["bot"]["logging"]
+    assert logging["options"]["max-size"] and int(logging["options"]["max-file"]) >= 2

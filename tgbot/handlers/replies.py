@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from telegram.error import BadRequest, NetworkError
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.screens import Rendered, main_menu
 from tgbot.services.buttons import Action, ButtonCodec
+from tgbot.telegram_html import html_to_plain
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +59,31 @@ async def show_in_place(update: Update, context: BotContext, rendered: Rendered)
         return
     markup = rendered.markup
     assert markup is None or isinstance(markup, InlineKeyboardMarkup)
+    shown = (html_to_plain(rendered.text), markup)
+    key = (message.chat_id, message.message_id)
+    if _LAST_SHOWN.get(key, (message.text, message.reply_markup)) == shown:
+        return  # the same button pressed twice: it already shows this (Telegram would refuse)
     try:
         await retrying(lambda: message.edit_text(rendered.text, reply_markup=markup))
+        _remember_shown(key, shown)
     except BadRequest as exc:
         if "not modified" in exc.message.lower():
-            return  # the same button pressed twice: already showing this screen
+            return  # a difference in formatting only: already showing this screen
         log.info("could not edit message %s (%s); sending a new one", message.id, exc.message)
         await send(update, context, rendered)
+
+
+# What each recently edited message shows now: a button's update carries the message as it was
+# when pressed, which a quick second tap on the same keyboard has already changed.
+_LAST_SHOWN: OrderedDict[tuple[int, int], tuple[str, InlineKeyboardMarkup | None]] = OrderedDict()
+_LAST_SHOWN_SIZE = 10_000
+
+
+def _remember_shown(key: tuple[int, int], shown: tuple[str, InlineKeyboardMarkup | None]) -> None:
+    _LAST_SHOWN[key] = shown
+    _LAST_SHOWN.move_to_end(key)
+    if len(_LAST_SHOWN) > _LAST_SHOWN_SIZE:
+        _LAST_SHOWN.popitem(last=False)
 
 
 async def expired(update: Update, context: BotContext, *, answered: bool = False) -> None:

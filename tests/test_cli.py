@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -159,3 +161,20 @@ def test_dev_commands_without_the_dev_tools_say_how_to_get_them(
     expected = f"tgbot {args[0]} needs the development tools: pip install -e ./devtools"
     assert result.stderr.strip() == expected
     assert result.stdout == ""
+
+
+def test_backup_copies_the_live_database_privately(tmp_path: Path) -> None:
+    live = tmp_path / "data" / "bot.sqlite3"
+    live.parent.mkdir()
+    with sqlite3.connect(live) as db:
+        db.execute("CREATE TABLE diary (note TEXT)")
+        db.execute("INSERT INTO diary VALUES ('after football')")
+    copy = tmp_path / "backups" / "tonight.sqlite3"
+    result = run_tgbot(["backup", str(copy)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(copy) as db:
+        assert db.execute("SELECT note FROM diary").fetchall() == [("after football",)]
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    again = run_tgbot(["backup", str(copy)], tmp_path)  # never overwrites a backup
+    assert again.returncode == 2 and "already exists" in again.stderr

@@ -86,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     health = sub.add_parser("health", help="exit 0 if the running bot's heartbeat is fresh")
     health.set_defaults(handler=_health)
 
+    backup = sub.add_parser(
+        "backup", help="copy the database to PATH while the bot runs (SQLite's online backup)"
+    )
+    backup.add_argument("path", type=Path, metavar="PATH")
+    backup.set_defaults(handler=_backup)
+
     warm = sub.add_parser(
         "warm", help="embed the exemplar sentences now, so start-up reads them from the cache"
     )
@@ -166,6 +172,18 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         print(format_report(report, str(path)), end="\n\n")
         under += report.all.under
     return 1 if args.levels and under else 0
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from tgbot.storage.database import backup_database
+
+    try:
+        pages = backup_database(settings.db_path, args.path)
+    except StorageError as exc:
+        print(f"tgbot: backup failed: {exc}", file=sys.stderr)
+        return 2
+    print(f"backed up {settings.db_path} to {args.path} ({pages} pages)")
+    return 0
 
 
 def _warm(args: argparse.Namespace, settings: Settings) -> int:

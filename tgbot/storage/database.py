@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -110,3 +111,24 @@ async def open_database(path: Path | str) -> Database:
             raise StorageError(f"{path}: {exc}") from exc
         raise
     return database
+
+
+def backup_database(source: Path, target: Path) -> int:
+    """A consistent copy of the live database (SQLite's online backup: the bot keeps running;
+    WAL lets it read and write meanwhile). The copy is private (0600). Returns its pages."""
+    if not source.is_file():
+        raise StorageError(f"{source}: no database here")
+    if target.exists():
+        raise StorageError(f"{target}: already exists (choose a new file)")
+    try:
+        private_file(target)
+        with (
+            contextlib.closing(sqlite3.connect(source)) as live,
+            contextlib.closing(sqlite3.connect(target)) as copy,
+        ):
+            live.backup(copy)
+            (pages,) = copy.execute("PRAGMA page_count").fetchone()
+    except sqlite3.Error as exc:
+        target.unlink(missing_ok=True)
+        raise StorageError(f"{source}: {exc}") from exc
+    return int(pages)

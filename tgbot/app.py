@@ -22,6 +22,7 @@ from tgbot.handlers.reminders.delivery import TelegramReminderSender
 from tgbot.services.clock import Clock, SystemClock
 from tgbot.services.diary.render import shutdown_workers
 from tgbot.services.diary.service import DiaryService
+from tgbot.services.operations import OperationsService
 from tgbot.services.reminders.engine import ReminderEngine
 from tgbot.services.reminders.service import ReminderService
 from tgbot.services.understanding.understander import understander_for
@@ -146,6 +147,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         reminders=ReminderService(repository, setup.clock),
         engine=engine,
         diary=DiaryService(DiaryRepository(database), repository, user_rows, setup.clock),
+        operations=OperationsService(user_rows, repository, engine, setup.clock),
         clock=setup.clock,
     )
     for catalog in setup.content.catalogs.values():

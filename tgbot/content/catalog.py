@@ -54,6 +54,9 @@ REQUIRED_UI_KEYS = (
     "forget_cancelled",
     "expired",
     "expired_toast",
+    "private_only_toast",
+    "group_goodbye",
+    "admin_stats",
     "unknown_command",
     "non_text",
     "text_pointer",
@@ -98,9 +101,15 @@ BUTTON_UI_KEYS = (
     "confirm_yes",
     "confirm_no",
 )
-POPUP_UI_KEYS = {"expired_toast": 200}
+POPUP_UI_KEYS = {"expired_toast": 200, "private_only_toast": 200}
 PROGRESS_PLACEHOLDERS = ("n", "total")
 PROGRESS_UI_KEYS = ("routine_progress", "triage_progress")
+# The operator's /stats: the counts services/operations.py BotStats carries (a test keeps
+# the two in step).
+ADMIN_STATS_PLACEHOLDERS = (
+    "users", "reminders_on", "reminders_sent", "reminders_blocked", "reminders_failed",
+    "in_flight", "errors_today",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -186,7 +195,11 @@ def _ui_text(key: str, value: object, where: str) -> str:
         if not text or len(text) > POPUP_UI_KEYS[key] or "<" in text:
             raise ContentError(f"{where}: popup text must be plain and ≤ 200 characters")
         return text
-    allowed = PROGRESS_PLACEHOLDERS if key in PROGRESS_UI_KEYS else (EMERGENCY_PLACEHOLDER,)
+    allowed: tuple[str, ...] = (EMERGENCY_PLACEHOLDER,)
+    if key in PROGRESS_UI_KEYS:
+        allowed = PROGRESS_PLACEHOLDERS
+    elif key == "admin_stats":
+        allowed = ADMIN_STATS_PLACEHOLDERS
     return check_text(value, where, placeholders=allowed)
 
 

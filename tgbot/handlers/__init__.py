@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from tgbot.handlers import commands, fallbacks, members, menu
+from tgbot.handlers import admin, commands, fallbacks, members, menu
 from tgbot.handlers.context import BotApplication
 from tgbot.handlers.diary import flow as diary
 from tgbot.handlers.errors import on_error
@@ -43,6 +43,9 @@ def register_handlers(app: BotApplication) -> None:
         ("remind", reminders.remind_command),
         ("diary", diary.diary_command),
         ("export", diary.export_command),
+        # Operators only, and not in the published command menu.
+        ("stats", admin.stats_command),
+        ("broadcast_test", admin.broadcast_test_command),
     ):
         app.add_handler(CommandHandler(name, logged(callback), filters=private & new_message))
 

@@ -12,6 +12,7 @@ from tgbot.content import Catalog, Content
 from tgbot.handlers.screens import View
 from tgbot.services.clock import Clock
 from tgbot.services.diary.service import DiaryService
+from tgbot.services.operations import OperationsService
 from tgbot.services.reminders.engine import ReminderEngine
 from tgbot.services.reminders.service import ReminderService
 from tgbot.services.users import UserProfile, UserService
@@ -27,6 +28,7 @@ class BotServices:
     reminders: ReminderService
     engine: ReminderEngine
     diary: DiaryService
+    operations: OperationsService
     clock: Clock
 
 

@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
-from tgbot.handlers.context import BotContext
+from tgbot.handlers.context import SERVICES_KEY, BotContext, BotServices
 from tgbot.handlers.replies import retrying
 from tgbot.handlers.tracking import update_kind
 
@@ -30,6 +30,8 @@ async def on_error(update: object, context: BotContext) -> None:
         if isinstance(update, Update):
             await _apologise(update, context)
         return
+    if isinstance(context.bot_data.get(SERVICES_KEY), BotServices):
+        context.services.operations.record_error()
     log.error(
         "error while handling update=%s type=%s user=%s",
         update.update_id if isinstance(update, Update) else None,

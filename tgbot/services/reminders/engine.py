@@ -9,6 +9,7 @@ sent again (at-least-once), which bounds duplicates by the sends in flight.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import enum
 import logging
@@ -103,6 +104,8 @@ class ReminderEngine:
         self._task: asyncio.Task[None] | None = None
         self._retries: set[asyncio.TimerHandle] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        # How sends ended since start (the operator's /stats): sent, blocked, failed.
+        self.outcomes: collections.Counter[DeliveryStatus] = collections.Counter()
         self._retry_base = retry_base  # seconds; doubles with every failed attempt
 
     # ---------------------------------------------------------------- lifecycle
@@ -239,6 +242,7 @@ class ReminderEngine:
             self._later(delay, self._settle(reminder, delivery, now, attempt + 1))
             return
         self._in_flight.discard(reminder.user_id)
+        self.outcomes[delivery.status] += 1
 
     def _later(self, delay: float, step: Coroutine[Any, Any, None]) -> None:
         """Run ``step`` after ``delay`` seconds (cancelled by ``stop``)."""

@@ -1,4 +1,4 @@
-"""``tgbot`` command line: run, chat, ask, standin."""
+"""``tgbot`` command line: run, backup, warm, health (and chat, ask, eval, standin: devtools)."""
 
 from __future__ import annotations
 

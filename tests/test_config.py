@@ -80,3 +80,10 @@ def test_the_compose_file_rotates_the_bots_logs() -> None:
     compose = Path(__file__).resolve().parents[1] / "docker-compose.yml"
     logging = yaml.safe_load(compose.read_text(encoding="utf-8"))["services"]["bot"]["logging"]
     assert logging["options"]["max-size"] and int(logging["options"]["max-file"]) >= 2
+
+
+def test_the_log_format_is_text_or_json() -> None:
+    assert load_settings({}, dotenv_path=None).log_format == "text"
+    assert load_settings({"TGBOT_LOG_FORMAT": "JSON"}, dotenv_path=None).log_format == "json"
+    with pytest.raises(ConfigError, match="TGBOT_LOG_FORMAT"):
+        load_settings({"TGBOT_LOG_FORMAT": "xml"}, dotenv_path=None)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
 import logging
 from collections.abc import Iterator
 
@@ -12,26 +14,32 @@ from tests.conftest import Harness
 from tests.test_diary import button, log_calf
 from tgbot.app import STANDIN_TOKEN
 from tgbot.content import Content
-from tgbot.logs import REDACTED, RedactSecrets, configure_logging
+from tgbot.logs import LIBRARY_LEVELS, REDACTED, RedactSecrets, configure_logging
 
 SECRET_TEXT = "zq-private-words-about-my-leg-qz"
 REAL_LOOKING_TOKEN = "7412345678:AAHc0ffee-Tok3n_shaped_like_BotFathers_1"
 
 
-@pytest.fixture
-def debug_log() -> Iterator[io.StringIO]:
+@contextlib.contextmanager
+def production_logging(*, json_lines: bool = False) -> Iterator[io.StringIO]:
     """Everything the bot logs at DEBUG, through the production set-up; restored after."""
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
-    levels = {name: logging.getLogger(name).level for name in ("telegram", "aiosqlite")}
+    levels = {name: logging.getLogger(name).level for name in LIBRARY_LEVELS}
     stream = io.StringIO()
-    configure_logging(logging.DEBUG, [STANDIN_TOKEN], stream=stream)
+    configure_logging(logging.DEBUG, [STANDIN_TOKEN], stream=stream, json_lines=json_lines)
     try:
         yield stream
     finally:
         root.handlers[:], root.level = saved
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture
+def debug_log() -> Iterator[io.StringIO]:
+    with production_logging() as stream:
+        yield stream
 
 
 async def test_debug_logs_hold_neither_the_token_nor_what_users_typed(
@@ -58,3 +66,13 @@ def test_anything_shaped_like_a_token_is_redacted() -> None:
     )
     RedactSecrets(()).filter(record)
     assert record.getMessage() == f"GET https://api/bot{REDACTED}/getMe"
+
+
+async def test_json_logs_give_one_object_per_line_with_the_update_fields(bot: Harness) -> None:
+    with production_logging(json_lines=True) as stream:
+        await bot.driver.user(user_id=932).send(f"/start {SECRET_TEXT}")
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    [handled] = [line for line in lines if line.get("handler") == "start"]
+    assert handled["update_type"] == "message" and handled["outcome"] == "ok"
+    assert handled["levelname"] == "INFO" and isinstance(handled["duration_ms"], float)
+    assert SECRET_TEXT not in stream.getvalue() and STANDIN_TOKEN not in stream.getvalue()

@@ -105,8 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(level: int, token: str | None = None) -> None:
-    configure_logging(level, [token] if token else ())
+def _setup_logging(level: int, token: str | None = None, log_format: str = "text") -> None:
+    configure_logging(level, [token] if token else (), json_lines=log_format == "json")
 
 
 def _quiet_logging(settings: Settings) -> None:
@@ -117,7 +117,7 @@ def _quiet_logging(settings: Settings) -> None:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from tgbot.app import ALLOWED_UPDATES, build_application
 
-    _setup_logging(settings.log_level_number, settings.token)
+    _setup_logging(settings.log_level_number, settings.token, settings.log_format)
     app = build_application(settings)
     beat = heartbeat_path(settings.db_path)
 

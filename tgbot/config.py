@@ -37,6 +37,7 @@ class Settings:
     api_base_url: str | None = None
     db_path: Path = DEFAULT_DB_PATH
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object per line, for log collectors
     admin_ids: frozenset[int] = frozenset()
     messages_dir: Path | None = None  # None: the messages/ shipped with the package
     reminder_rate: float = 25.0  # reminders per second; Telegram allows about 30/s in bulk
@@ -64,6 +65,7 @@ def load_settings(
         api_base_url=_base_url(merged.get("TELEGRAM_API_BASE_URL", "").strip()),
         db_path=_db_path(merged.get("TGBOT_DB_PATH", "").strip()),
         log_level=_log_level(merged.get("TGBOT_LOG_LEVEL", "").strip()),
+        log_format=_log_format(merged.get("TGBOT_LOG_FORMAT", "").strip().lower()),
         admin_ids=_admin_ids(merged.get("TGBOT_ADMIN_IDS", "").strip()),
         messages_dir=_messages_dir(merged.get("TGBOT_MESSAGES_DIR", "").strip()),
         reminder_rate=_reminder_rate(merged.get("TGBOT_REMINDER_RATE", "").strip()),
@@ -117,6 +119,12 @@ def _log_level(value: str) -> str:
     if level not in _LOG_LEVELS:
         raise ConfigError(f"TGBOT_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {value!r}")
     return level
+
+
+def _log_format(value: str) -> str:
+    if value not in ("", "text", "json"):
+        raise ConfigError(f"TGBOT_LOG_FORMAT must be text or json, not {value!r}")
+    return value or "text"
 
 
 def _admin_ids(value: str) -> frozenset[int]:

@@ -14,7 +14,10 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
+from pythonjsonlogger.json import JsonFormatter
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
 REDACTED = "[redacted]"
 # Bot API tokens look like 123456789:AAH...; anything of that shape is hidden.
 _TOKEN_SHAPE = re.compile(r"(?<![0-9])[0-9]{5,}:[A-Za-z0-9_-]{30,}")
@@ -56,11 +59,17 @@ class RedactSecrets(logging.Filter):
 
 
 def configure_logging(
-    level: int, secrets: Iterable[str] = (), stream: TextIO | None = None
+    level: int,
+    secrets: Iterable[str] = (),
+    stream: TextIO | None = None,
+    *,
+    json_lines: bool = False,
 ) -> None:
-    """One handler on the root logger, redacting; libraries capped (LIBRARY_LEVELS)."""
+    """One handler on the root logger, redacting; libraries capped (LIBRARY_LEVELS).
+    ``json_lines``: one JSON object per line, with a line's ``extra`` fields as keys."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    formatter = JsonFormatter(JSON_FIELDS) if json_lines else logging.Formatter(FORMAT)
+    handler.setFormatter(formatter)
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -40,14 +40,15 @@ def logged(callback: Callback) -> Callback:
             outcome = "error"
             raise
         finally:
-            log.info(
-                "update=%s type=%s handler=%s outcome=%s duration_ms=%.1f",
-                update.update_id,
-                update_kind(update),
-                callback.__name__,
-                outcome,
-                (time.perf_counter() - started) * 1000,
-            )
+            fields = {
+                "update_id": update.update_id,
+                "update_type": update_kind(update),
+                "handler": callback.__name__,
+                "outcome": outcome,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            }
+            # Text logs read the line; JSON logs (TGBOT_LOG_FORMAT=json) get the fields as keys.
+            log.info(" ".join(f"{k}={v}" for k, v in fields.items()), extra=fields)
 
     return wrapper
 

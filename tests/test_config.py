@@ -87,3 +87,11 @@ def test_the_log_format_is_text_or_json() -> None:
     assert load_settings({"TGBOT_LOG_FORMAT": "JSON"}, dotenv_path=None).log_format == "json"
     with pytest.raises(ConfigError, match="TGBOT_LOG_FORMAT"):
         load_settings({"TGBOT_LOG_FORMAT": "xml"}, dotenv_path=None)
+
+
+def test_the_metrics_port_is_off_unless_given_as_host_and_port() -> None:
+    assert load_settings({}, dotenv_path=None).metrics_listen is None
+    listen = load_settings({"TGBOT_METRICS_LISTEN": "0.0.0.0:9108"}, dotenv_path=None)
+    assert listen.metrics_listen == "0.0.0.0:9108"
+    with pytest.raises(ConfigError, match="TGBOT_METRICS_LISTEN"):
+        load_settings({"TGBOT_METRICS_LISTEN": "9108x"}, dotenv_path=None)

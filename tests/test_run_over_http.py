@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tgbot_devtools.standin import FakeBotAPI
@@ -29,7 +31,7 @@ async def server() -> AsyncIterator[tuple[FakeBotAPI, StandinHttpServer]]:
 
 
 async def start_bot(
-    http: StandinHttpServer, folder: Path, database: Path, log_level: str
+    http: StandinHttpServer, folder: Path, database: Path, log_level: str, **more: str
 ) -> asyncio.subprocess.Process:
     """``tgbot run`` in its own process, polling the stand-in; stdout and stderr piped."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TGBOT_"))}
@@ -38,6 +40,7 @@ async def start_bot(
         TELEGRAM_API_BASE_URL=http.base_url,
         TGBOT_DB_PATH=str(database),
         TGBOT_LOG_LEVEL=log_level,
+        **more,
     )
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tgbot", "run",
@@ -95,3 +98,30 @@ async def test_a_corrupt_database_stops_start_up_with_one_clear_line(
     assert process.returncode == 2
     lines = output.decode().strip().splitlines()
     assert lines == [f"tgbot: cannot open the database: {database}: file is not a database"]
+
+
+async def test_metrics_and_health_endpoints_when_asked_for(
+    server: tuple[FakeBotAPI, StandinHttpServer], tmp_path: Path
+) -> None:
+    api, http = server
+    with socket.socket() as probe:  # a free port for the metrics server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    listen = f"127.0.0.1:{port}"
+    process = await start_bot(
+        http, tmp_path, tmp_path / "bot.sqlite3", "WARNING", TGBOT_METRICS_LISTEN=listen
+    )
+    try:
+        api.user(905).send_text("/start")
+        await wait_for(lambda: len(api.chat_messages(905)) == 1)
+        async with httpx.AsyncClient(base_url=f"http://{listen}") as client:
+            metrics = (await client.get("/metrics")).text
+            assert (await client.get("/readyz")).status_code == 200
+            assert (await client.get("/healthz")).status_code == 200
+        assert 'tgbot_updates_total{outcome="ok",type="message"}' in metrics
+        assert "tgbot_handler_seconds_bucket" in metrics and "tgbot_reminders_in_flight" in metrics
+        assert "905" not in metrics  # counts, never a user
+    finally:
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(20):
+            await process.wait()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -19,6 +20,8 @@ from tgbot.content.catalog import DEFAULT_LANGUAGE
 from tgbot.handlers import register_handlers
 from tgbot.handlers.context import SERVICES_KEY, BotApplication, BotContext, BotServices
 from tgbot.handlers.reminders.delivery import TelegramReminderSender
+from tgbot.health import HEARTBEAT_INTERVAL_S, write_heartbeat
+from tgbot.metrics import attach_engine
 from tgbot.services.clock import Clock, SystemClock
 from tgbot.services.diary.render import shutdown_workers
 from tgbot.services.diary.service import DiaryService
@@ -62,6 +65,7 @@ class _Setup:
     content: Content
     clock: Clock
     reminder_bot: ExtBot[None]
+    heartbeat: Path | None = None  # tgbot run's liveness file (tgbot health, /healthz)
 
 
 def build_application(
@@ -73,6 +77,7 @@ def build_application(
     reminder_request: BaseRequest | None = None,
     rate_limited: bool = True,
     clock: Clock | None = None,
+    heartbeat: Path | None = None,
 ) -> BotApplication:
     """Content is loaded (and validated) here, before any network or database work."""
     content = content or load_content(settings.messages_dir)
@@ -102,7 +107,9 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     app: BotApplication = builder.build()  # type: ignore[assignment]
     reminder_bot = _reminder_bot(settings, defaults, reminder_request)
-    app.bot_data[_SETUP_KEY] = _Setup(settings, content, clock or SystemClock(), reminder_bot)
+    app.bot_data[_SETUP_KEY] = _Setup(
+        settings, content, clock or SystemClock(), reminder_bot, heartbeat
+    )
     register_handlers(app)
     return app
 
@@ -154,6 +161,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         # Load the encoder and embed the exemplars now, not on someone's first message.
         understander_for(catalog, setup.settings.encoder)
     engine.start()
+    attach_engine(engine)  # /metrics reads its counters
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             _tick,
@@ -163,11 +171,23 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             # A late tick is still useful; never pile up overlapping ticks.
             job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
         )
+        if setup.heartbeat is not None:
+            # The first beat now: a repeating job's first run, due before the scheduler
+            # starts, is moved one interval on (APScheduler), 30 s of looking "unhealthy".
+            beat = setup.heartbeat
+            write_heartbeat(beat)
+            app.job_queue.run_repeating(
+                lambda _: _beat(beat), interval=HEARTBEAT_INTERVAL_S, name="heartbeat"
+            )
         app.job_queue.run_repeating(
             _clean_up_diaries, interval=DIARY_CLEAN_UP_SECONDS, first=60, name="diary-retention"
         )
     await _set_commands(app, setup.content)
     log.info("bot @%s ready; languages: %s", app.bot.username, ", ".join(setup.content.languages))
+
+
+async def _beat(path: Path) -> None:
+    write_heartbeat(path)
 
 
 async def _tick(context: BotContext) -> None:

@@ -16,7 +16,7 @@ from telegram.error import InvalidToken
 
 from tgbot.config import ConfigError, Settings, load_settings
 from tgbot.content import ContentError
-from tgbot.health import HEARTBEAT_INTERVAL_S, heartbeat_path, is_healthy, write_heartbeat
+from tgbot.health import heartbeat_path, is_healthy
 from tgbot.logs import configure_logging
 from tgbot.storage import StorageError
 
@@ -118,14 +118,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from tgbot.app import ALLOWED_UPDATES, build_application
 
     _setup_logging(settings.log_level_number, settings.token, settings.log_format)
-    app = build_application(settings)
     beat = heartbeat_path(settings.db_path)
+    app = build_application(settings, heartbeat=beat)
+    if settings.metrics_listen:
+        from tgbot.metrics import serve
 
-    async def heartbeat(_: object) -> None:
-        write_heartbeat(beat)
-
-    assert app.job_queue is not None
-    app.job_queue.run_repeating(heartbeat, interval=HEARTBEAT_INTERVAL_S, first=0)
+        serve(settings.metrics_listen, ready=lambda: app.running, healthy=lambda: is_healthy(beat))
     # run_polling stops gracefully on SIGINT/SIGTERM and closes the database (post_shutdown).
     app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0

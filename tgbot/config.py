@@ -38,6 +38,7 @@ class Settings:
     db_path: Path = DEFAULT_DB_PATH
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one JSON object per line, for log collectors
+    metrics_listen: str | None = None  # "host:port" of /metrics, /healthz, /readyz; None: off
     admin_ids: frozenset[int] = frozenset()
     messages_dir: Path | None = None  # None: the messages/ shipped with the package
     reminder_rate: float = 25.0  # reminders per second; Telegram allows about 30/s in bulk
@@ -66,6 +67,7 @@ def load_settings(
         db_path=_db_path(merged.get("TGBOT_DB_PATH", "").strip()),
         log_level=_log_level(merged.get("TGBOT_LOG_LEVEL", "").strip()),
         log_format=_log_format(merged.get("TGBOT_LOG_FORMAT", "").strip().lower()),
+        metrics_listen=_listen(merged.get("TGBOT_METRICS_LISTEN", "").strip()),
         admin_ids=_admin_ids(merged.get("TGBOT_ADMIN_IDS", "").strip()),
         messages_dir=_messages_dir(merged.get("TGBOT_MESSAGES_DIR", "").strip()),
         reminder_rate=_reminder_rate(merged.get("TGBOT_REMINDER_RATE", "").strip()),
@@ -119,6 +121,17 @@ def _log_level(value: str) -> str:
     if level not in _LOG_LEVELS:
         raise ConfigError(f"TGBOT_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {value!r}")
     return level
+
+
+def _listen(value: str) -> str | None:
+    if not value:
+        return None
+    port = value.rpartition(":")[2]
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(
+            f"TGBOT_METRICS_LISTEN must be host:port, e.g. 0.0.0.0:9108, not {value!r}"
+        )
+    return value
 
 
 def _log_format(value: str) -> str:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from tgbot.handlers.context import SERVICES_KEY, BotContext, BotServices
 from tgbot.handlers.replies import retrying
 from tgbot.handlers.tracking import update_kind
+from tgbot.metrics import BOT_API_ERRORS
 
 log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: BotContext) -> None:
     error = context.error
+    if isinstance(error, TelegramError):
+        BOT_API_ERRORS.labels(_code(error)).inc()
     if isinstance(error, Forbidden):
         log.info("user unreachable (%s); nothing to do", error.message)
         return
@@ -57,3 +60,11 @@ async def _apologise(update: Update, context: BotContext) -> None:
         await retrying(lambda: context.bot.send_message(chat.id, context.view.say("error")))
     except TelegramError as exc:
         log.warning("could not tell the user about the error: %s", exc)
+
+
+def _code(error: TelegramError) -> str:
+    """The metric label of a Bot API failure: its HTTP code, or what kind of failure."""
+    for kind, code in ((RetryAfter, "429"), (Forbidden, "403"), (BadRequest, "400")):
+        if isinstance(error, kind):
+            return code
+    return "timeout" if isinstance(error, TimedOut) else "network"

@@ -12,6 +12,7 @@ from telegram import Update
 
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.user_state import close_question, is_action
+from tgbot.metrics import HANDLER_SECONDS, UPDATES
 
 log = logging.getLogger("tgbot.updates")
 
@@ -40,13 +41,16 @@ def logged(callback: Callback) -> Callback:
             outcome = "error"
             raise
         finally:
+            seconds = time.perf_counter() - started
             fields = {
                 "update_id": update.update_id,
                 "update_type": update_kind(update),
                 "handler": callback.__name__,
                 "outcome": outcome,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "duration_ms": round(seconds * 1000, 1),
             }
+            UPDATES.labels(fields["update_type"], outcome).inc()
+            HANDLER_SECONDS.labels(callback.__name__).observe(seconds)
             # Text logs read the line; JSON logs (TGBOT_LOG_FORMAT=json) get the fields as keys.
             log.info(" ".join(f"{k}={v}" for k, v in fields.items()), extra=fields)
 

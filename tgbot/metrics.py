@@ -1,0 +1,88 @@
+"""Prometheus metrics and /healthz /readyz on a small optional HTTP port (TGBOT_METRICS_LISTEN).
+
+Counts only: update types and outcomes, handler latency, Bot API errors by code, reminder
+outcomes and the send queue. No user id, no text, ever.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from tgbot.services.reminders.engine import ReminderEngine
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+UPDATES = Counter(
+    "tgbot_updates", "Updates handled, by type and outcome", ["type", "outcome"], registry=REGISTRY
+)
+HANDLER_SECONDS = Histogram(
+    "tgbot_handler_seconds",
+    "Time to handle one update, by handler family",
+    ["handler"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+BOT_API_ERRORS = Counter(
+    "tgbot_bot_api_errors", "Bot API calls that failed, by code", ["code"], registry=REGISTRY
+)
+
+
+class _ReminderCollector(Collector):
+    """Reads the engine's own counters at scrape time (the engine stays Prometheus-free)."""
+
+    def __init__(self) -> None:
+        self.engine: ReminderEngine | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        outcomes = CounterMetricFamily(
+            "tgbot_reminders", "Reminder sends since start, by outcome", labels=["outcome"]
+        )
+        in_flight = GaugeMetricFamily(
+            "tgbot_reminders_in_flight", "Reminders claimed and not yet settled"
+        )
+        if self.engine is not None:
+            for status, count in self.engine.outcomes.items():
+                outcomes.add_metric([status.value], count)
+            in_flight.add_metric([], self.engine.in_flight)
+        yield outcomes
+        yield in_flight
+
+
+REMINDERS = _ReminderCollector()
+REGISTRY.register(REMINDERS)
+
+
+def attach_engine(engine: ReminderEngine | None) -> None:
+    REMINDERS.engine = engine
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # one access line per scrape would flood the logs
+
+
+def serve(listen: str, ready: Callable[[], bool], healthy: Callable[[], bool]) -> WSGIServer:
+    """Serve /metrics, /healthz (the heartbeat is fresh) and /readyz (polling) in a thread."""
+    host, _, port = listen.rpartition(":")
+    metrics = make_wsgi_app(REGISTRY)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path in ("/healthz", "/readyz"):
+            ok = (healthy if path == "/healthz" else ready)()
+            start_response("200 OK" if ok else "503 Service Unavailable", [])
+            return [b"ok\n" if ok else b"not yet\n"]
+        if path == "/metrics":
+            return metrics(environ, start_response)  # type: ignore[no-any-return]
+        start_response("404 Not Found", [])
+        return [b"not found\n"]
+
+    server = make_server(host or "127.0.0.1", int(port), app, handler_class=_Quiet)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server

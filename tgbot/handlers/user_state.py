@@ -26,9 +26,8 @@ FREE_TEXT_PROMPTS = ("note", "when")
 async def ask(context: BotContext, what: str, **fields: str | int) -> None:
     """Open a question; it replaces any other one still open."""
     user = context.user
-    await context.services.users.open_prompt(user.user_id, what, **fields)
-    opened = int(context.services.clock.now().timestamp())
-    context.profile = replace(user, prompt=OpenPrompt(what, fields, opened))
+    prompt = await context.services.users.open_prompt(user.user_id, what, **fields)
+    context.profile = replace(user, prompt=prompt)
 
 
 async def close_question(context: BotContext) -> None:

@@ -100,12 +100,13 @@ class UserService:
         fields = {k: v for k, v in raw.items() if k not in ("what", "opened")}
         return OpenPrompt(raw["what"], fields, opened)
 
-    async def open_prompt(self, user_id: int, what: str, **fields: str | int) -> None:
+    async def open_prompt(self, user_id: int, what: str, **fields: str | int) -> OpenPrompt:
         """Open a question; it replaces any other one still open."""
         opened = int(self._clock.now().timestamp())
         await self._users.update_settings(
             user_id, prompt={**fields, "what": what, "opened": opened}
         )
+        return OpenPrompt(what, fields, opened)
 
     async def close_prompt(self, user_id: int) -> None:
         await self._users.update_settings(user_id, prompt=None)
@@ -115,9 +116,6 @@ class UserService:
 
     async def set_time_zone(self, user_id: int, zone: str) -> None:
         await self._users.set_time_zone(user_id, zone)
-
-    async def set_diary_retention(self, user_id: int, days: int | None) -> None:
-        await self._users.update_settings(user_id, diary_retention_days=days)
 
     async def forget(self, user_id: int) -> bool:
         """Delete everything stored about the user; True when there was something."""

@@ -59,7 +59,7 @@ from tgbot.services.zones import resolve_zone, zone_from_location, zone_or_utc
 log = logging.getLogger(__name__)
 
 # The set-up questions a typed message may answer (see user_state):
-# {"what": "time"} or {"what": "zone", "at": "HHMM"}.
+# "time", or "zone" with the time already chosen (at="HH:MM").
 
 
 # ------------------------------------------------------------------ commands

@@ -239,24 +239,29 @@ class ReminderEngine:
                 exc,
                 delay,
             )
-            self._later(delay, self._settle(reminder, delivery, now, attempt + 1))
+            self._later(
+                delay, lambda: self._spawn(self._settle(reminder, delivery, now, attempt + 1))
+            )
             return
         self._in_flight.discard(reminder.user_id)
         self.outcomes[delivery.status] += 1
 
-    def _later(self, delay: float, step: Coroutine[Any, Any, None]) -> None:
-        """Run ``step`` after ``delay`` seconds (cancelled by ``stop``)."""
-        loop = asyncio.get_running_loop()
+    def _later(self, delay: float, action: Callable[[], object]) -> None:
+        """Call ``action`` after ``delay`` seconds (cancelled by ``stop``)."""
         handle: asyncio.TimerHandle
 
         def run() -> None:
             self._retries.discard(handle)
-            task = loop.create_task(step)
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            action()
 
-        handle = loop.call_later(delay, run)
+        handle = asyncio.get_running_loop().call_later(delay, run)
         self._retries.add(handle)
+
+    def _spawn(self, step: Coroutine[Any, Any, None]) -> None:
+        """Run ``step`` as a task the engine keeps (and ``stop`` cancels)."""
+        task = asyncio.get_running_loop().create_task(step)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _record_sent(self, reminder: DueReminder, now: datetime) -> None:
         record = reminder.record
@@ -296,14 +301,7 @@ class ReminderEngine:
         delay = self._retry_base * 2 ** (attempts - 1)
         log.info("reminder send failed (%s); retrying in %.0fs", delivery.detail, delay)
         retry = DueReminder(reminder.record, reminder.local_date, reminder.kind, attempts)
-        handle: asyncio.TimerHandle
-
-        def requeue() -> None:
-            self._retries.discard(handle)
-            self._queue.put_nowait(retry)
-
-        handle = asyncio.get_running_loop().call_later(delay, requeue)
-        self._retries.add(handle)
+        self._later(delay, lambda: self._queue.put_nowait(retry))
         return True
 
     async def _give_up(self, reminder: DueReminder) -> None:

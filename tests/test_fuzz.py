@@ -5,6 +5,7 @@ query is answered exactly once, and the bot makes no call Telegram would reject.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
@@ -12,10 +13,11 @@ from collections.abc import Callable
 import pytest
 
 from tests.conftest import Harness
+from tgbot_devtools.standin import FakeBotAPI
 from tgbot_devtools.standin.records import JSON
 from tgbot_devtools.standin.users import FakeUser
 
-UPDATES = 10_000
+UPDATES = int(os.environ.get("FUZZ_UPDATES", "10000"))
 USERS = 60
 SETTLE_EVERY = 100
 SEED = 20261201
@@ -114,11 +116,13 @@ def button_data(message: JSON) -> list[str]:
 
 
 class Fuzzer:
-    def __init__(self, bot: Harness, rng: random.Random) -> None:
-        self.bot, self.rng = bot, rng
+    """Random updates from ``USERS`` users of ``api``; the bot may run in this process or not."""
+
+    def __init__(self, api: FakeBotAPI, rng: random.Random) -> None:
+        self.api, self.rng = api, rng
         languages = ["en", "en-GB", "de", None]
         self.users = [
-            bot.api.user(20_000 + n, language_code=rng.choice(languages)) for n in range(USERS)
+            api.user(20_000 + n, language_code=rng.choice(languages)) for n in range(USERS)
         ]
         self.blocked: set[int] = set()
         self.actions: list[Callable[[FakeUser], JSON | None]] = [
@@ -127,7 +131,7 @@ class Fuzzer:
         self.weights = [30, 35, 12, 5, 3, 1]
 
     def keyboards(self, user: FakeUser) -> list[JSON]:
-        return [m for m in self.bot.api.chat_messages(user.id) if button_data(m)]
+        return [m for m in self.api.chat_messages(user.id) if button_data(m)]
 
     def act(self) -> JSON:
         user = self.rng.choice(self.users)
@@ -173,7 +177,7 @@ class Fuzzer:
         return user.send_contact()
 
     def edit(self, user: FakeUser) -> JSON | None:
-        messages = self.bot.api.chat_messages(user.id)
+        messages = self.api.chat_messages(user.id)
         mine = [m for m in messages if m["from"]["id"] == user.id and "text" in m]
         if not mine:
             return None
@@ -190,7 +194,7 @@ async def test_thousands_of_random_updates_break_nothing(
 ) -> None:
     caplog.set_level(logging.WARNING)
     rng = random.Random(SEED)
-    fuzzer = Fuzzer(bot, rng)
+    fuzzer = Fuzzer(bot.api, rng)
     started = time.monotonic()
     for n in range(UPDATES):
         update = fuzzer.act()
@@ -199,15 +203,23 @@ async def test_thousands_of_random_updates_break_nothing(
     await bot.driver.settle(update["update_id"])
     raised = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert [r.getMessage() for r in raised][:5] == []
-    assert bot.api.unanswered_callback_queries() == []
+    assert_telegram_would_accept_everything(bot.api)
+    print(f"{UPDATES} updates in {time.monotonic() - started:.1f}s")
+
+
+def assert_telegram_would_accept_everything(api: FakeBotAPI) -> None:
+    """Every callback query answered once, and no call Telegram would reject."""
+    assert api.unanswered_callback_queries() == []
     rejected = [
         (c.method, c.status, c.description)
-        for c in bot.api.calls
+        for c in api.calls
         if c.status is not None
         and c.status >= 400
         # Forced by the fuzz: a user blocks while their earlier updates wait in the queue.
         and not (c.status == 403 and "blocked" in (c.description or ""))
+        # A long poll the bot had given up on (its read timeout passed on a loaded machine)
+        # ends so when the next one arrives; the bot never reads that answer.
+        and not (c.status == 409 and c.method.lower() == "getupdates")
     ]
     kinds = sorted({(m, st, d) for m, st, d in rejected})
     assert rejected[:10] == [], f"{len(rejected)} rejected calls: {kinds}"
-    print(f"{UPDATES} updates in {time.monotonic() - started:.1f}s")

@@ -9,6 +9,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -31,9 +32,15 @@ async def server() -> AsyncIterator[tuple[FakeBotAPI, StandinHttpServer]]:
 
 
 async def start_bot(
-    http: StandinHttpServer, folder: Path, database: Path, log_level: str, **more: str
+    http: StandinHttpServer,
+    folder: Path,
+    database: Path,
+    log_level: str,
+    output: int | IO[bytes] = asyncio.subprocess.PIPE,
+    **more: str,
 ) -> asyncio.subprocess.Process:
-    """``tgbot run`` in its own process, polling the stand-in; stdout and stderr piped."""
+    """``tgbot run`` in its own process, polling the stand-in; stdout and stderr go to
+    ``output`` (a file for long runs: a pipe nobody reads would stall the bot)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TGBOT_"))}
     env.update(
         TELEGRAM_BOT_TOKEN=TOKEN,
@@ -45,7 +52,7 @@ async def start_bot(
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tgbot", "run",
         cwd=folder, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        stdout=output, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
 
 

@@ -104,7 +104,8 @@ def build_application(
         )
     if rate_limited:
         # Telegram's ~30 messages/s overall; a 429 is retried after its retry_after.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        limiter = AIORateLimiter(overall_max_rate=settings.reply_rate, max_retries=3)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     app: BotApplication = builder.build()  # type: ignore[assignment]
     reminder_bot = _reminder_bot(settings, defaults, reminder_request)
     app.bot_data[_SETUP_KEY] = _Setup(

@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 
 DEFAULT_DB_PATH = Path("data") / "tgbot.sqlite3"
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+MAX_REPLY_RATE = 10_000.0  # against a stand-in; Telegram itself allows about 30/s
 MAX_REMINDER_RATE = 30.0
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -42,6 +43,8 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     messages_dir: Path | None = None  # None: the messages/ shipped with the package
     reminder_rate: float = 25.0  # reminders per second; Telegram allows about 30/s in bulk
+    # Replies per second, all chats together: Telegram's ~30/s. Higher only for a stand-in.
+    reply_rate: float = 30.0
     encoder: str = ENCODERS[0]  # the semantic tier's sentence encoder, or "off" (rules only)
 
     @property
@@ -71,6 +74,7 @@ def load_settings(
         admin_ids=_admin_ids(merged.get("TGBOT_ADMIN_IDS", "").strip()),
         messages_dir=_messages_dir(merged.get("TGBOT_MESSAGES_DIR", "").strip()),
         reminder_rate=_reminder_rate(merged.get("TGBOT_REMINDER_RATE", "").strip()),
+        reply_rate=_reply_rate(merged.get("TGBOT_REPLY_RATE", "").strip()),
         encoder=_encoder(merged.get("TGBOT_ENCODER", "").strip().lower()),
     )
 
@@ -161,16 +165,25 @@ def _messages_dir(value: str) -> Path | None:
 
 
 def _reminder_rate(value: str) -> float:
+    why = " (Telegram's bulk limit)"
+    return _rate("TGBOT_REMINDER_RATE", value, Settings.reminder_rate, MAX_REMINDER_RATE, why)
+
+
+def _reply_rate(value: str) -> float:
+    return _rate("TGBOT_REPLY_RATE", value, Settings.reply_rate, MAX_REPLY_RATE, "")
+
+
+def _rate(name: str, value: str, default: float, maximum: float, why: str) -> float:
     if not value:
-        return Settings.reminder_rate
+        return default
     try:
         rate = float(value)
     except ValueError:
         rate = 0.0
-    if not 0 < rate <= MAX_REMINDER_RATE:
+    if not 0 < rate <= maximum:
         raise ConfigError(
-            f"TGBOT_REMINDER_RATE must be a number of messages per second above 0 and at most "
-            f"{MAX_REMINDER_RATE:g} (Telegram's bulk limit), not {value!r}"
+            f"{name} must be a number of messages per second above 0 and at most "
+            f"{maximum:g}{why}, not {value!r}"
         )
     return rate
 

@@ -68,6 +68,9 @@ class Database:
         await self.connection.close()
 
 
+BUSY_TIMEOUT_MS = 1000
+
+
 def private_file(path: Path) -> None:
     """Create ``path`` readable by this user only (0600, its folder 0700 when we create it):
     the diary is health data. SQLite gives its -wal and -shm files the same mode."""
@@ -100,7 +103,9 @@ async def open_database(path: Path | str) -> Database:
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA synchronous = FULL")
         await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute("PRAGMA busy_timeout = 5000")
+        # One connection serves every user: a long wait behind another process's lock would
+        # stall them all, so give up soon and let the caller fall back (or retry later).
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # Deleted rows (a /forget, a deleted note) are overwritten, not left in free pages.
         await connection.execute("PRAGMA secure_delete = ON")
         database = Database(connection)

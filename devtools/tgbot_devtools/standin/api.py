@@ -11,9 +11,10 @@ the server remembers, and the read-outs tests use).
 
 from __future__ import annotations
 
+import asyncio
 import time
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass
+from typing import Literal, get_args
 
 from tgbot_devtools.standin.checks import BLOCKED, ApiError, loose_int
 from tgbot_devtools.standin.methods import BotMethods
@@ -21,7 +22,10 @@ from tgbot_devtools.standin.records import JSON, Call
 from tgbot_devtools.standin.state import BotState, Chat
 from tgbot_devtools.standin.users import FakeUser
 
-FaultKind = Literal["retry_after", "forbidden", "network", "server_error"]
+# network: the connection drops before an answer (a reset); lost: the call is carried out,
+# then its answer is lost on the way back; slow: answered normally after ``delay`` seconds.
+FaultKind = Literal["retry_after", "forbidden", "network", "server_error", "slow", "lost"]
+FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
 
 class NetworkFault(Exception):
@@ -36,6 +40,8 @@ class _Fault:
     retry_after: int
     remaining: int
     chat_id: int | None
+    delay: float = 0.0
+    status: int = 500
 
     def matches(self, method: str, params: JSON) -> bool:
         if self.method is None:
@@ -56,8 +62,11 @@ class _Fault:
         if self.kind == "forbidden":
             return ApiError(403, BLOCKED)
         if self.kind == "server_error":
-            return ApiError(500, "Internal Server Error")
+            return ApiError(self.status, _SERVER_ERRORS.get(self.status, "Internal Server Error"))
         return NetworkFault(f"injected network failure for {self.method or 'any method'}")
+
+
+_SERVER_ERRORS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
 class FakeBotAPI(BotState):
@@ -100,13 +109,20 @@ class FakeBotAPI(BotState):
             implementation = self._methods.get(name)
             if implementation is None:
                 raise ApiError(404, "Not Found")
-            self._raise_injected_fault(name, params)
+            fault = self._take_fault(name, params)
+            if fault is not None and fault.kind == "slow":
+                await asyncio.sleep(fault.delay)
+            elif fault is not None and fault.kind != "lost":
+                raise fault.error()
             result = await implementation(params)
+            if fault is not None and fault.kind == "lost":
+                call.status, call.result = 200, result
+                raise fault.error()
         except ApiError as err:
             call.status, call.description = err.status, err.description
             return err.status, err.body()
-        except NetworkFault as fault:
-            call.description = str(fault)
+        except NetworkFault as dropped:
+            call.description = str(dropped)
             raise
         call.status, call.result = 200, result
         return 200, {"ok": True, "result": result}
@@ -132,22 +148,36 @@ class FakeBotAPI(BotState):
         retry_after: int = 1,
         times: int = 1,
         chat_id: int | None = None,
+        delay: float = 1.0,
+        status: int = 500,
     ) -> None:
-        """Make the next ``times`` matching calls fail. ``method=None`` matches every method
-        except getUpdates."""
-        fault = _Fault(method.lower() if method else None, kind, retry_after, times, chat_id)
+        """Make the next ``times`` matching calls fail (or, for "slow", answer after ``delay``
+        seconds). ``method=None`` matches every method except getUpdates; ``status`` is the
+        code of a "server_error" (500, 502, 503...)."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(FAULT_KINDS)}")
+        if times < 1 or retry_after < 0 or delay < 0 or not 500 <= status <= 599:
+            raise ValueError("times must be ≥ 1, retry_after and delay ≥ 0, status 5xx")
+        fault = _Fault(
+            method.lower() if method else None, kind, retry_after, times, chat_id, delay, status
+        )
         self._faults.append(fault)
 
     def clear_faults(self) -> None:
         self._faults.clear()
 
-    def _raise_injected_fault(self, method: str, params: JSON) -> None:
+    def pending_faults(self) -> list[JSON]:
+        """The faults still armed, as the control API shows them."""
+        return [asdict(fault) for fault in self._faults]
+
+    def _take_fault(self, method: str, params: JSON) -> _Fault | None:
         for fault in self._faults:
             if fault.matches(method, params):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
-                raise fault.error()
+                return fault
+        return None
 
     # ------------------------------------------------------------------ users and updates
 

@@ -2,7 +2,14 @@
 
 A PTB app reaches it with the default ``HTTPXRequest`` via
 ``.base_url(f"{server.base_url}/bot").base_file_url(f"{server.base_url}/file/bot")``.
-A few ``/_standin/...`` control routes let another process act as a user.
+A few ``/_standin/...`` control routes let another process act as a user and inject faults:
+
+- ``POST /_standin/users/{id}/send`` ``{"text": ...}``; ``POST /_standin/users/{id}/press``
+  ``{"message_id": N, "data"|"button": ...}``; ``GET /_standin/chats/{id}/messages``;
+- ``POST /_standin/faults`` ``{"kind": "retry_after"|"forbidden"|"network"|"server_error"|
+  "slow"|"lost", "method": "sendMessage" (default: any but getUpdates), "times": 1,
+  "chat_id": N, "retry_after": 1, "delay": 1.0, "status": 500}``; ``GET`` lists the armed
+  faults, ``DELETE`` clears them.
 """
 
 from __future__ import annotations
@@ -61,6 +68,9 @@ async def start_http_server(
     app.router.add_post("/_standin/users/{user_id}/send", _control_send)
     app.router.add_post("/_standin/users/{user_id}/press", _control_press)
     app.router.add_get("/_standin/chats/{chat_id}/messages", _control_messages)
+    app.router.add_post("/_standin/faults", _control_add_fault)
+    app.router.add_get("/_standin/faults", _control_list_faults)
+    app.router.add_delete("/_standin/faults", _control_clear_faults)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -192,3 +202,33 @@ async def _control_messages(request: web.Request) -> web.Response:
     except LookupError as exc:
         raise web.HTTPNotFound(text=str(exc)) from None
     return web.json_response({"messages": messages})
+
+
+_FAULT_FIELDS = {
+    "method": str, "kind": str, "times": int, "chat_id": int,
+    "retry_after": int, "delay": float, "status": int,
+}  # fmt: skip
+
+
+async def _control_add_fault(request: web.Request) -> web.Response:
+    """Arm a fault (see the module docstring); answers the faults now armed."""
+    api = request.app[_API_KEY]
+    body = await _control_body(request)
+    unknown = set(body) - set(_FAULT_FIELDS)
+    if unknown or "kind" not in body:
+        raise web.HTTPBadRequest(text=f"expected 'kind' and only {sorted(_FAULT_FIELDS)}")
+    try:
+        fields = {name: _FAULT_FIELDS[name](value) for name, value in body.items()}
+        api.inject_fault(**fields)
+    except (TypeError, ValueError) as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return web.json_response({"faults": api.pending_faults()})
+
+
+async def _control_list_faults(request: web.Request) -> web.Response:
+    return web.json_response({"faults": request.app[_API_KEY].pending_faults()})
+
+
+async def _control_clear_faults(request: web.Request) -> web.Response:
+    request.app[_API_KEY].clear_faults()
+    return web.json_response({"faults": []})

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -39,7 +43,8 @@ from telegram.ext import (
     filters,
 )
 
-from tgbot_devtools.standin import BotDriver, FakeBotAPI, StandinRequest
+from tgbot.app import STANDIN_TOKEN
+from tgbot_devtools.standin import BotDriver, FakeBotAPI, Latency, StandinRequest
 from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
@@ -637,3 +642,60 @@ async def test_serve_forever_announces_and_stops_on_cancel() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_latency_delays_every_call_by_its_round_trip() -> None:
+    api = FakeBotAPI(latency=Latency(ms=60, jitter_ms=20))
+    api.user(44)
+    durations = []
+    for _ in range(5):
+        started = time.monotonic()
+        status, _ = await api.handle("sendMessage", {"chat_id": 44, "text": "hi"})
+        durations.append(time.monotonic() - started)
+        assert status == 200
+    assert min(durations) >= 0.040  # 60 ms - 20 ms of jitter
+    assert len({round(d, 3) for d in durations}) > 1  # jittered, not constant
+    api.latency = Latency()
+    started = time.monotonic()
+    await api.handle("getMe", {})
+    assert time.monotonic() - started < 0.040
+
+
+def test_latency_refuses_nonsense() -> None:
+    for ms, jitter in ((-1, 0), (10, 20), (10, -1)):
+        with pytest.raises(ValueError):
+            Latency(ms, jitter)
+
+
+def test_standin_command_refuses_a_jitter_above_its_latency() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "tgbot", "standin", "--latency-ms", "5", "--jitter-ms", "10"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert "jitter" in run.stderr and "Traceback" not in run.stderr
+
+
+async def test_standin_command_serves_with_its_latency() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tgbot", "standin", "--port", str(port), "--latency-ms", "150",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(30):
+            announced = await process.stdout.readline()
+        assert b"listening" in announced
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            started = time.monotonic()
+            answer = await client.get(f"/bot{STANDIN_TOKEN}/getMe")
+            elapsed = time.monotonic() - started
+        assert answer.json()["ok"] is True
+        assert elapsed >= 0.140
+    finally:
+        process.terminate()
+        await process.wait()

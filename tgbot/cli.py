@@ -101,6 +101,13 @@ def _parser() -> argparse.ArgumentParser:
     standin.add_argument("--host", default="127.0.0.1")
     standin.add_argument("--port", type=int, default=DEFAULT_STANDIN_PORT)
     standin.add_argument("--token", default=None, help="the bot token it accepts")
+    standin.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="round trip added to every call (Telegram: 50-200)",
+    )
+    standin.add_argument("--jitter-ms", type=float, default=0.0, help="± this much, uniformly")
     standin.set_defaults(handler=_standin)
     return parser
 
@@ -198,11 +205,19 @@ def _warm(args: argparse.Namespace, settings: Settings) -> int:
 
 def _standin(args: argparse.Namespace, settings: Settings) -> int:
     from tgbot.app import STANDIN_TOKEN
+    from tgbot_devtools.standin import FakeBotAPI
+    from tgbot_devtools.standin.api import Latency
     from tgbot_devtools.standin.http_server import serve_forever
 
     _setup_logging(settings.log_level_number)
     token = args.token or settings.token or STANDIN_TOKEN
-    asyncio.run(serve_forever(args.host, args.port, token))
+    try:
+        latency = Latency(args.latency_ms, args.jitter_ms)
+    except ValueError as exc:
+        print(f"tgbot standin: {exc}", file=sys.stderr)
+        return 2
+    api = FakeBotAPI(token, latency=latency)
+    asyncio.run(serve_forever(args.host, args.port, token, api=api))
     return 0
 
 

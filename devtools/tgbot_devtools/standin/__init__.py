@@ -3,7 +3,7 @@
 The loopback HTTP server, ``tgbot_devtools.standin.http_server``, is imported on demand (aiohttp).
 """
 
-from tgbot_devtools.standin.api import FakeBotAPI, NetworkFault
+from tgbot_devtools.standin.api import FakeBotAPI, Latency, NetworkFault
 from tgbot_devtools.standin.checks import ApiError
 from tgbot_devtools.standin.driver import BotDriver, BotMessage, Button, DriverUser
 from tgbot_devtools.standin.records import (
@@ -28,6 +28,7 @@ __all__ = [
     "DriverUser",
     "FakeBotAPI",
     "FakeUser",
+    "Latency",
     "MessageChange",
     "NetworkFault",
     "StandinRequest",

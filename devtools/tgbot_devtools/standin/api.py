@@ -12,6 +12,7 @@ the server remembers, and the read-outs tests use).
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from dataclasses import asdict, dataclass
 from typing import Literal, get_args
@@ -69,6 +70,24 @@ class _Fault:
 _SERVER_ERRORS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
+@dataclass(frozen=True)
+class Latency:
+    """Telegram's distance: every call takes ``ms`` ± ``jitter_ms`` (uniform) of round trip,
+    half on the way in, half on the way back. getUpdates pays it too, on top of its wait."""
+
+    ms: float = 0.0
+    jitter_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.ms < 0 or not 0 <= self.jitter_ms <= self.ms:
+            raise ValueError("latency must be ≥ 0 and its jitter between 0 and the latency")
+
+    def half_trip(self, rng: random.Random) -> float:
+        """Seconds for one direction."""
+        jitter = rng.uniform(-self.jitter_ms, self.jitter_ms) if self.jitter_ms else 0.0
+        return (self.ms + jitter) / 2000
+
+
 class FakeBotAPI(BotState):
     """The Bot API server for one bot: its state, answering calls through ``handle``."""
 
@@ -80,6 +99,7 @@ class FakeBotAPI(BotState):
         *,
         bot_first_name: str = "Cramp Help",
         record_calls: bool = True,
+        latency: Latency = Latency(),
     ) -> None:
         super().__init__(
             bot_id if bot_id is not None else loose_int(token.split(":")[0]) or 123456,
@@ -88,6 +108,8 @@ class FakeBotAPI(BotState):
         )
         self.token = token
         self.record_calls = record_calls
+        self.latency = latency
+        self._jitter = random.Random(0)  # seeded: a benchmark's distance is repeatable
         self.calls: list[Call] = []
         self._faults: list[_Fault] = []
         self._users: dict[int, FakeUser] = {}
@@ -99,6 +121,15 @@ class FakeBotAPI(BotState):
         """Answer one Bot API call: ``(http_status, json_body)``.
 
         Raises ``NetworkFault`` for an injected network failure."""
+        if self.latency.ms:
+            await asyncio.sleep(self.latency.half_trip(self._jitter))
+        try:
+            return await self._answer(method, params, token)
+        finally:
+            if self.latency.ms:
+                await asyncio.sleep(self.latency.half_trip(self._jitter))
+
+    async def _answer(self, method: str, params: JSON, token: str | None) -> tuple[int, JSON]:
         call = Call(method, params, time.time())
         if self.record_calls:
             self.calls.append(call)

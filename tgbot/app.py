@@ -19,6 +19,7 @@ from tgbot.content import Content, load_content
 from tgbot.content.catalog import DEFAULT_LANGUAGE
 from tgbot.handlers import register_handlers
 from tgbot.handlers.context import SERVICES_KEY, BotApplication, BotContext, BotServices
+from tgbot.handlers.ordering import PerUserOrder
 from tgbot.handlers.reminders.delivery import TelegramReminderSender
 from tgbot.health import HEARTBEAT_INTERVAL_S, write_heartbeat
 from tgbot.metrics import attach_engine
@@ -91,6 +92,7 @@ def build_application(
         .defaults(defaults)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        .concurrent_updates(PerUserOrder())
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)

@@ -104,8 +104,8 @@ def on_buttons(
     act: Callable[[Update, BotContext, Action], Awaitable[None]],
     known: Callable[[BotContext, Action], bool] = lambda context, action: True,
 ) -> ButtonHandler:
-    """The one shape of a button handler: decode, answer the query (so the spinner stops at
-    once), then act. Data that does not decode, or names what the user's catalogue does not
+    """The one shape of a button handler: decode, then answer the query (so the spinner stops
+    at once) while acting. Data that does not decode, or names what the user's catalogue does not
     have (``known``), gets the expired menu."""
 
     async def on_button(update: Update, context: BotContext) -> None:
@@ -119,8 +119,12 @@ def on_buttons(
         if query is None or action is None or not known(context, action):
             await expired(update, context)
             return
-        await query.answer()
-        await act(update, context, action)
+        # Both at once: the spinner stops and the screen changes within one round trip.
+        answering = asyncio.ensure_future(query.answer())
+        try:
+            await act(update, context, action)
+        finally:
+            await answering
 
     on_button.__name__ = f"on_button[{codec.prefix}]"  # the update log names the family
     return on_button

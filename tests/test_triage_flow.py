@@ -127,9 +127,7 @@ def test_a_check_with_too_many_questions_stops_start_up(tmp_path: Path) -> None:
     for item in (messages_dir() / "en").iterdir():
         (folder / item.name).symlink_to(item)
     data = triage_file()
-    data["questions"] = [
-        {**QUESTIONS[-1], "id": f"extra_{n}"} for n in range(MAX_QUESTIONS + 1)
-    ]
+    data["questions"] = [{**QUESTIONS[-1], "id": f"extra_{n}"} for n in range(MAX_QUESTIONS + 1)]
     (folder / "triage.yaml").unlink()
     (folder / "triage.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
     with pytest.raises(ContentError, match="about a minute"):

@@ -137,6 +137,22 @@ async def test_a_deleted_message_stops_the_countdown(bot: Harness, content: Cont
     assert job.removed and countdown_jobs(bot, user.id) == []
 
 
+async def test_stretch_pages_with_a_hold_time_have_the_timer_too(
+    bot: Harness, content: Content
+) -> None:
+    user = bot.driver.user(user_id=806)
+    [menu] = await user.send("/menu")
+    [page] = await user.press_data(menu.message_id, "s:stretch_hand")  # "Hold for 30 to 60 s"
+    [held] = await user.press(hold_label(content, 30), page)
+    assert holding_text(content, 30) in held.text and "Hand and finger stretch" in held.text
+    [job] = countdown_jobs(bot, user.id)
+    job.enabled = False
+    for _ in range(3):
+        bot.clock.advance(timedelta(seconds=10))
+        await job.run(bot.app)
+    assert release_text(content) in current(user, page.message_id).text and job.removed
+
+
 async def test_steps_without_a_hold_time_have_no_timer(bot: Harness, content: Content) -> None:
     user, step = await open_step(bot, 805, "calf", 1)  # "hold until it lets go": no number
     assert not step.has_button("⏱")

@@ -13,13 +13,7 @@ from typing import Any
 from tgbot.content.checks import ContentError, check_id, check_text, read_entries
 from tgbot.content.contracts import STILL_HURTING_SCREEN
 from tgbot.content.model import Button, Screen
-from tgbot.content.screens import check_screen_id, parse_rows
-from tgbot.telegram_html import html_to_plain
-
-# The countdown edits its message every 5 s (Telegram's edit limits): a multiple of 5 ends
-# exactly on "release"; a minute is the longest hold the facts give.
-HOLD_STEP_SECONDS = 5
-MAX_HOLD_SECONDS = 60
+from tgbot.content.screens import check_hold, check_screen_id, parse_rows
 
 
 def step_id(routine: str, number: int) -> str:
@@ -95,20 +89,4 @@ def _step(raw: Any, where: str) -> tuple[str, int | None]:
     if unknown:
         raise ContentError(f"{where}: unknown key '{sorted(unknown)[0]}' (text, hold)")
     text = check_text(raw.get("text"), f"{where}.text")
-    hold = raw.get("hold")
-    if hold is None:
-        return text, None
-    if (
-        not isinstance(hold, int)
-        or isinstance(hold, bool)
-        or not HOLD_STEP_SECONDS <= hold <= MAX_HOLD_SECONDS
-        or hold % HOLD_STEP_SECONDS
-    ):
-        raise ContentError(
-            f"{where}.hold: seconds, a multiple of {HOLD_STEP_SECONDS} from "
-            f"{HOLD_STEP_SECONDS} to {MAX_HOLD_SECONDS}"
-        )
-    # The timer must count what the step says to do, so its number is in the text.
-    if str(hold) not in html_to_plain(text):
-        raise ContentError(f"{where}.hold: the step's text does not mention {hold} seconds")
-    return text, hold
+    return text, check_hold(raw.get("hold"), text, f"{where}.hold")

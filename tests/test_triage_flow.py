@@ -121,6 +121,13 @@ def test_every_red_flag_is_still_asked_about(flag: str) -> None:
     assert re.search(RED_FLAGS[flag], asked), f"the check no longer asks about {flag}"
 
 
+@pytest.mark.parametrize("index", range(len(QUESTIONS)))
+def test_red_flag_reasons_never_diagnose(index: int) -> None:
+    question = QUESTIONS[index]
+    if question["level"] != "see_doctor":
+        assert re.search(r"can be (a )?signs? of", question["reason"]), question["id"]
+
+
 def test_a_check_with_too_many_questions_stops_start_up(tmp_path: Path) -> None:
     folder = tmp_path / "en"
     folder.mkdir()

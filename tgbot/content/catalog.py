@@ -67,6 +67,9 @@ REQUIRED_UI_KEYS = (
     "routine_next",
     "routine_done",
     "routine_still_hurting",
+    "routine_hold",
+    "routine_holding",
+    "routine_release",
     "triage_yes",
     "triage_no",
     "triage_progress",
@@ -104,6 +107,9 @@ BUTTON_UI_KEYS = (
 POPUP_UI_KEYS = {"expired_toast": 200, "private_only_toast": 200}
 PROGRESS_PLACEHOLDERS = ("n", "total")
 PROGRESS_UI_KEYS = ("routine_progress", "triage_progress")
+# The hold timer: its button (a label) and its countdown line, each with the seconds.
+HOLD_PLACEHOLDER = "seconds"
+HOLD_UI_KEYS = ("routine_hold", "routine_holding")
 # The operator's /stats: the counts services/operations.py BotStats carries (a test keeps
 # the two in step).
 ADMIN_STATS_PLACEHOLDERS = (
@@ -188,6 +194,12 @@ def _load_ui(path: Path) -> dict[str, str]:
 
 
 def _ui_text(key: str, value: object, where: str) -> str:
+    if key in HOLD_UI_KEYS:
+        if f"{{{HOLD_PLACEHOLDER}}}" not in str(value):
+            raise ContentError(f"{where}: must show the seconds with {{{HOLD_PLACEHOLDER}}}")
+        if key == "routine_hold":
+            check_label(value, where)
+        return check_text(value, where, placeholders=(HOLD_PLACEHOLDER,))
     if key in BUTTON_UI_KEYS:
         return check_label(value, where)
     if key in POPUP_UI_KEYS:

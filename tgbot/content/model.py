@@ -27,6 +27,7 @@ class Screen:
     source: str
     title: str | None = None
     parent: str | None = None  # where Back leads: the first screen that links here
+    hold_seconds: int | None = None  # a stretch hold (step or page): it gets a ⏱ timer
 
     def with_parent(self, parent: str | None) -> Screen:
         return replace(self, parent=parent)

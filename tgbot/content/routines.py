@@ -1,4 +1,8 @@
-"""routines/*.yaml: guided routines, expanded into one screen per step (Next … Done)."""
+"""routines/*.yaml: guided routines, expanded into one screen per step (Next … Done).
+
+A step is a text, or ``{text, hold}`` when it asks to hold a stretch for a set time: ``hold``
+(seconds) gives the step a countdown button. Only the content says which steps have one.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 from tgbot.content.checks import ContentError, check_id, check_text, read_entries
 from tgbot.content.contracts import STILL_HURTING_SCREEN
 from tgbot.content.model import Button, Screen
-from tgbot.content.screens import check_screen_id, parse_rows
+from tgbot.content.screens import check_hold, check_screen_id, parse_rows
 
 
 def step_id(routine: str, number: int) -> str:
@@ -58,7 +62,7 @@ def _expand(
     check_screen_id(done_id(routine), f"{where}: generated screen id")
     still = Button(ui["routine_still_hurting"], still_hurting_screen(body, where))
     for number, raw in enumerate(steps, start=1):
-        step = check_text(raw, f"{where}.steps[{number - 1}]")
+        step, hold = _step(raw, f"{where}.steps[{number - 1}]")
         progress = ui["routine_progress"].format(n=number, total=total)
         if number < total:
             onward = Button(ui["routine_next"], step_id(routine, number + 1))
@@ -68,8 +72,21 @@ def _expand(
             _with_sources(f"<b>{title}</b>\n<i>{progress}</i>\n\n{step}", sources),
             f"{where}.steps",
         )
-        yield Screen(step_id(routine, number), text, ((onward,), (still,)), source)
+        rows = ((onward,), (still,))
+        yield Screen(step_id(routine, number), text, rows, source, hold_seconds=hold)
     done = check_text(body.get("done"), f"{where}.done")
     extra = parse_rows(body.get("done_buttons") or [], f"{where}.done")
     text = check_text(_with_sources(f"<b>{title}</b>\n\n{done}", sources), f"{where}.done")
-    yield Screen(done_id(routine), text, extra, source)
+    # Never a dead end: after the routine's own next steps, "Still hurting?" as on every step.
+    yield Screen(done_id(routine), text, (*extra, (still,)), source)
+
+
+def _step(raw: Any, where: str) -> tuple[str, int | None]:
+    """A step's text, and its hold time in seconds if it has one."""
+    if not isinstance(raw, dict):
+        return check_text(raw, where), None
+    unknown = set(raw) - {"text", "hold"}
+    if unknown:
+        raise ContentError(f"{where}: unknown key '{sorted(unknown)[0]}' (text, hold)")
+    text = check_text(raw.get("text"), f"{where}.text")
+    return text, check_hold(raw.get("hold"), text, f"{where}.hold")

@@ -17,8 +17,13 @@ from tgbot.content.checks import (
 from tgbot.content.contracts import MAIN_SCREEN
 from tgbot.content.model import Button, Screen
 from tgbot.services.navigation import screen_callback
+from tgbot.telegram_html import html_to_plain
 
 MAX_CALLBACK_DATA_BYTES = 64
+# The hold timer edits its message every 5 s at most (Telegram's edit limits): a multiple of 5
+# ends exactly on "release"; a minute is the longest hold the facts give.
+HOLD_STEP_SECONDS = 5
+MAX_HOLD_SECONDS = 60
 
 
 def load_screen_files(folder: Path) -> list[Screen]:
@@ -34,7 +39,28 @@ def _parse_file(path: Path) -> Iterator[Screen]:
         text = check_text(body.get("text"), f"{where}.text")
         title = check_label(body["title"], f"{where}.title") if "title" in body else None
         rows = parse_rows(body.get("buttons") or [], where)
-        yield Screen(screen_id, text, rows, str(path), title)
+        hold = check_hold(body.get("hold"), text, f"{where}.hold")
+        yield Screen(screen_id, text, rows, str(path), title, hold_seconds=hold)
+
+
+def check_hold(hold: Any, text: str, where: str) -> int | None:
+    """A stretch's hold time in seconds (it gets a countdown button), or None."""
+    if hold is None:
+        return None
+    if (
+        not isinstance(hold, int)
+        or isinstance(hold, bool)
+        or not HOLD_STEP_SECONDS <= hold <= MAX_HOLD_SECONDS
+        or hold % HOLD_STEP_SECONDS
+    ):
+        raise ContentError(
+            f"{where}: seconds, a multiple of {HOLD_STEP_SECONDS} from "
+            f"{HOLD_STEP_SECONDS} to {MAX_HOLD_SECONDS}"
+        )
+    # The timer must count what the text says to do, so its number is in the text.
+    if str(hold) not in html_to_plain(text):
+        raise ContentError(f"{where}: the text does not mention {hold} seconds")
+    return hold
 
 
 def check_screen_id(screen_id: Any, where: str) -> str:

@@ -14,6 +14,8 @@ START_SCREEN = "triage_start"
 CLEAR_SCREEN = "triage_clear"
 LEVELS = ("emergency", "urgent", "see_doctor")  # most to least severe
 SELF_CARE = "self_care"
+# The "Is it serious?" screen promises "about a minute": a handful of grouped questions.
+MAX_QUESTIONS = 6
 
 
 def question_screen_id(question_id: str, index: int) -> str:
@@ -40,6 +42,11 @@ def _questions(data: dict[str, Any], path: Path) -> list[dict[str, Any]]:
     questions = data.get("questions")
     if not isinstance(questions, list) or not questions:
         raise ContentError(f"{path}: questions: at least one question is needed")
+    if len(questions) > MAX_QUESTIONS:
+        raise ContentError(
+            f"{path}: questions: {len(questions)} questions; at most {MAX_QUESTIONS} keep the "
+            "check to about a minute (group related signs into one question)"
+        )
     previous = 0
     seen: set[str] = set()
     for index, question in enumerate(questions):
@@ -96,6 +103,7 @@ def _expand(
     for index, question in enumerate(questions):
         qid, level = question["id"], question["level"]
         where = f"{source}: questions[{index}]"
+        own_buttons = parse_rows(question.get("buttons") or [], where)
         text = check_text(question.get("question"), f"{where}.question")
         reason = check_text(question.get("reason"), f"{where}.reason")
         progress = ui["triage_progress"].format(n=index + 1, total=total)
@@ -112,5 +120,6 @@ def _expand(
             question_screen_id(qid, index), f"<i>{progress}</i>\n\n{text}", (answers,), source
         )
         outcome = check_text(f"{reason}\n\n{outcomes[level]}", f"{where}.reason")
-        yield Screen(outcome_screen_id(qid), outcome, buttons[level], source)
+        # Any yes ends the check here: the signs of this question first, then the level's.
+        yield Screen(outcome_screen_id(qid), outcome, own_buttons + buttons[level], source)
     yield Screen(CLEAR_SCREEN, outcomes[SELF_CARE], buttons[SELF_CARE], source)

@@ -16,6 +16,7 @@ from tgbot.handlers import admin, commands, fallbacks, members, menu
 from tgbot.handlers.context import BotApplication
 from tgbot.handlers.diary import flow as diary
 from tgbot.handlers.errors import on_error
+from tgbot.handlers.hold_timer import stop_on_press
 from tgbot.handlers.reminders import flow as reminders
 from tgbot.handlers.replies import on_buttons
 from tgbot.handlers.tracking import logged, track_user
@@ -25,9 +26,12 @@ from tgbot.services.reminders.actions import REMINDER_BUTTONS
 
 # Group -1 runs before the handlers of group 0 for every update.
 TRACKING_GROUP = -1
+# Before that: any button press stops the chat's hold countdown (⏱ then starts a new one).
+COUNTDOWN_GROUP = -2
 
 
 def register_handlers(app: BotApplication) -> None:
+    app.add_handler(CallbackQueryHandler(stop_on_press), group=COUNTDOWN_GROUP)
     app.add_handler(TypeHandler(Update, track_user), group=TRACKING_GROUP)
 
     private = filters.ChatType.PRIVATE

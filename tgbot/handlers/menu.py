@@ -1,5 +1,5 @@
 """Inline-button presses: navigate the menu tree in place, confirm /forget, choose a country,
-and refresh stale menus."""
+time a stretch hold, and refresh stale menus."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from telegram import Update
 from tgbot.content.contracts import DIARY_SCREEN, LOG_SCREEN, REMINDERS_SCREEN
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.diary import flow as diary
+from tgbot.handlers.hold_timer import start_hold
 from tgbot.handlers.reminders.flow import reminder_settings
 from tgbot.handlers.replies import show_in_place
 from tgbot.handlers.screens import (
@@ -25,6 +26,7 @@ from tgbot.services.navigation import (
     ChooseCountry,
     ConfirmAnswer,
     ForgetAnswer,
+    HoldStretch,
     MenuButton,
     OpenScreen,
 )
@@ -54,6 +56,9 @@ def known(context: BotContext, action: MenuButton) -> bool:
             return country is None or country in catalog.emergency.countries
         case ConfirmAnswer(screen_id=screen_id):
             return screen_id is None or catalog.screen(screen_id) is not None
+        case HoldStretch(screen_id=screen_id):
+            screen = catalog.screen(screen_id)
+            return screen is not None and screen.hold_seconds is not None
     return True
 
 
@@ -72,6 +77,8 @@ async def act(update: Update, context: BotContext, action: MenuButton) -> None:
             await _country_choice(update, context, country)
         case ConfirmAnswer():
             await show_in_place(update, context, _confirmed(view, action))
+        case HoldStretch(screen_id=screen_id):
+            await start_hold(update, context, screen_id)
 
 
 async def _forget_answer(update: Update, context: BotContext, confirmed: bool) -> None:

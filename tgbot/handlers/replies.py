@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, Forbidden, NetworkError
 
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.screens import Rendered, main_menu
@@ -71,6 +71,33 @@ async def show_in_place(update: Update, context: BotContext, rendered: Rendered)
             return  # a difference in formatting only: already showing this screen
         log.info("could not edit message %s (%s); sending a new one", message.id, exc.message)
         await send(update, context, rendered)
+
+
+async def edit_shown(
+    context: BotContext, chat_id: int, message_id: int, rendered: Rendered
+) -> bool:
+    """Edit a message outside a button press (a timer); False once it can no longer be edited
+    (deleted, too old, or the chat blocked the bot), so the caller stops."""
+    markup = rendered.markup
+    assert markup is None or isinstance(markup, InlineKeyboardMarkup)
+    shown = (html_to_plain(rendered.text), markup)
+    key = (chat_id, message_id)
+    if _LAST_SHOWN.get(key) == shown:
+        return True
+    try:
+        await retrying(
+            lambda: context.bot.edit_message_text(
+                rendered.text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            log.info("message %s can no longer be edited (%s)", message_id, exc.message)
+            return False
+    except Forbidden:
+        return False
+    _remember_shown(key, shown)
+    return True
 
 
 # What each recently edited message shows now: a button's update carries the message as it was

@@ -20,6 +20,7 @@ from tgbot.services.navigation import (
     ChooseCountry,
     ConfirmAnswer,
     ForgetAnswer,
+    HoldStretch,
     screen_callback,
 )
 from tgbot.telegram_html import html_to_plain
@@ -61,11 +62,24 @@ def screen_keyboard(view: View, screen: Screen) -> InlineKeyboardMarkup:
         [InlineKeyboardButton(b.label, callback_data=screen_callback(b.to)) for b in row]
         for row in screen.rows
     ]
+    if screen.hold_seconds is not None:  # a stretch step: time the hold, first thing
+        label = view.say("routine_hold").format(seconds=screen.hold_seconds)
+        rows.insert(0, [button(label, HoldStretch(screen.id).data)])
     if screen.id == EMERGENCY_NUMBERS_SCREEN and view.catalog.emergency.countries:
         rows.append([button(view.say("country_button"), ChooseCountry().data)])
     if screen.id != MAIN_SCREEN:
         rows.append(navigation_row(view, screen.parent or MAIN_SCREEN))
     return InlineKeyboardMarkup(rows)
+
+
+def render_countdown(view: View, screen: Screen, seconds_left: int) -> Rendered:
+    """A stretch step holding: the step as usual, with the time left or "release" under it."""
+    if seconds_left > 0:
+        note = view.say("routine_holding").format(seconds=seconds_left)
+    else:
+        note = view.say("routine_release")
+    text = view.catalog.personalise(screen.text, view.country)
+    return Rendered(f"{text}\n\n{note}\n\n{view.say('footer')}", screen_keyboard(view, screen))
 
 
 def navigation_row(view: View, back_to: str) -> list[InlineKeyboardButton]:

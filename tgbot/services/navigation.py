@@ -1,5 +1,6 @@
 """The menu's buttons: open a screen, answer /forget, choose a country, answer a confirming
-question. Short ASCII ids, never labels (Telegram allows 64 bytes of callback data).
+question, time a stretch hold. Short ASCII ids, never labels (Telegram allows 64 bytes of
+callback data).
 
 The menu is stateless: the data names the screen, so buttons keep working across restarts,
 and anything we do not recognise is treated as an expired menu, never as an error. These
@@ -56,8 +57,17 @@ class ConfirmAnswer(MenuButton):
         return not (self.yes and self.screen_id is None)
 
 
+@dataclass(frozen=True)
+class HoldStretch(MenuButton):
+    """Count down the hold of routine step ``screen_id`` in its message (the step's content
+    says for how long)."""
+
+    code = "h"
+    screen_id: str
+
+
 MENU_BUTTONS: ButtonCodec[MenuButton] = ButtonCodec(
-    MenuButton.prefix, [OpenScreen, ForgetAnswer, ChooseCountry, ConfirmAnswer]
+    MenuButton.prefix, [OpenScreen, ForgetAnswer, ChooseCountry, ConfirmAnswer, HoldStretch]
 )
 
 

@@ -1,0 +1,105 @@
+"""One budget toward Telegram, shared by replies and reminders.
+
+Telegram allows about 30 messages a second in all and about one a second in any one chat
+(short bursts pass). Two limiters side by side would each allow their own 30, and a 429 seen
+by one would not slow the other. Here every send takes a slot from one sliding one-second
+window (as strict as ``Pacer``: never more than ``rate`` in any window), one chat gets a small
+burst and then one a second, a person who is chatting goes before a bulk reminder, and a 429
+on any path pauses every path for its ``retry_after``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from tgbot.services.reminders.pacing import WINDOW_SECONDS
+
+PER_CHAT_BURST = 3  # sends one chat may get at once (a few quick taps) ...
+PER_CHAT_RATE = 1.0  # ... refilled at one a second
+CHAT_BUCKETS = 10_000  # chats remembered; an idle chat's bucket is full again anyway
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class SendBudget:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._recent: deque[float] = deque(maxlen=max(1, math.floor(rate)))
+        self._chats: dict[int, _Bucket] = {}
+        self._paused_until = -math.inf
+        self._replies_waiting = 0
+
+    async def wait(self, chat_id: int | None, *, reply: bool) -> None:
+        """Return when a send to ``chat_id`` may go out, and count it as sent. Replies go
+        before reminders waiting for the same slot."""
+        if reply:
+            self._replies_waiting += 1
+        try:
+            while True:
+                now = self._monotonic()
+                earliest = max(self._paused_until, self._window_opens(), self._chat_ready(chat_id, now))
+                if now >= earliest and (reply or self._replies_waiting == 0):
+                    self._take(chat_id, now)
+                    return
+                # A reminder held back by waiting replies looks again one slot later.
+                await self._sleep(max(earliest - now, 1.0 / self.rate))
+        finally:
+            if reply:
+                self._replies_waiting -= 1
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 429 retry_after: nothing goes out, on any path, before then."""
+        self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+
+    @property
+    def paused(self) -> bool:
+        return self._monotonic() < self._paused_until
+
+    def _window_opens(self) -> float:
+        if len(self._recent) < (self._recent.maxlen or 1):
+            return -math.inf
+        return self._recent[0] + WINDOW_SECONDS
+
+    def _bucket(self, chat_id: int, now: float) -> _Bucket:
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            if len(self._chats) >= CHAT_BUCKETS:
+                self._chats.pop(next(iter(self._chats)))  # the longest unused
+            bucket = self._chats[chat_id] = _Bucket(PER_CHAT_BURST, now)
+        else:
+            refill = (now - bucket.updated) * PER_CHAT_RATE
+            bucket.tokens = min(PER_CHAT_BURST, bucket.tokens + refill)
+            bucket.updated = now
+        return bucket
+
+    def _chat_ready(self, chat_id: int | None, now: float) -> float:
+        if chat_id is None:
+            return -math.inf
+        bucket = self._bucket(chat_id, now)
+        return now if bucket.tokens >= 1 else now + (1 - bucket.tokens) / PER_CHAT_RATE
+
+    def _take(self, chat_id: int | None, now: float) -> None:
+        self._recent.append(now)
+        if chat_id is not None:
+            bucket = self._bucket(chat_id, now)
+            bucket.tokens -= 1
+            self._chats[chat_id] = self._chats.pop(chat_id)  # most recently used last

@@ -276,3 +276,25 @@ async def test_privacy_and_readme_say_the_same(bot: Harness, content: Content) -
     assert re.search(r"diary notes you type are stored", readme)
     assert "operator who runs this bot can technically read the database" in readme
     assert "Nobody else" in readme
+
+
+async def test_forged_data_buttons_are_refused_and_a_red_flag_beats_the_medicines_question(
+    bot: Harness, content: Content
+) -> None:
+    user = bot.driver.user(user_id=1110)
+    [menu] = await user.send("/menu")
+    for forged in ("yd:med:1", "yd:exp:x", "yd:nope"):
+        await user.press_data(menu.message_id, forged)
+        assert user.last_callback_answer is not None
+        [menu] = await user.send("/menu")
+    assert documents(bot, 1110) == {}
+    assert bot.api.unanswered_callback_queries() == []
+
+    await log_now(bot, user, START, None)
+    offer = (await doctor_summary(user, content))[-1]
+    await user.press(diary_button(content, "medicines_add"), offer)
+    replies = await user.send("crushing chest pain and I can't breathe")
+    assert "112" in replies[0].text  # the emergency answer, not "saved"
+    assert not any(r.text.startswith(diary_text(content, "medicines_saved")) for r in replies)
+    profile = (await export(bot, user))["profile"]
+    assert isinstance(profile, dict) and profile["medicines"] is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import io
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 
 from telegram import InlineKeyboardButton, InputFile, Update
 
@@ -29,11 +29,8 @@ MEDICINES_PROMPT = "medicines"
 
 
 async def export_command(update: Update, context: BotContext) -> None:
-    await send_export(update, context)
-
-
-async def send_export(update: Update, context: BotContext) -> None:
-    """Everything stored about the user: the JSON document, and the diary as CSV."""
+    """Everything stored about the user: the JSON document, and the diary as CSV (also the
+    button /forget offers first)."""
     view, user = context.view, context.user
     diary = context.services.diary
     t = texts(view)
@@ -48,7 +45,7 @@ async def send_export(update: Update, context: BotContext) -> None:
         InputFile(io.BytesIO(payload), filename=f"my-cramp-bot-data-{today}.json"),
         caption=t.text("export_intro"),
     )
-    entries = await diary.entries(user.user_id, datetime.fromtimestamp(0, UTC))
+    entries = await diary.all_entries(user.user_id)
     if entries:
         csv_bytes = render_csv(entries, t.extra, user.zone.key)
         await context.bot.send_document(
@@ -128,7 +125,7 @@ async def act(update: Update, context: BotContext, action: DataButton) -> None:
     view, user = context.view, context.user
     match action:
         case SendExport():
-            await send_export(update, context)
+            await export_command(update, context)
         case EditMedicines():
             await ask(context, MEDICINES_PROMPT)
             await show_in_place(update, context, simple(view, texts(view).text("ask_medicines")))

@@ -190,6 +190,10 @@ class DiaryService:
             self.now(),
         )
 
+    async def all_entries(self, user_id: int) -> list[DiaryEntry]:
+        """The whole diary, oldest first (for the export's CSV)."""
+        return [to_entry(record) for record in await self._diary.all_for(user_id)]
+
     async def stored(self, user_id: int) -> StoredData:
         """What /forget would delete, counted for its confirmation."""
         reminder = await self._reminders.get(user_id)

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from pypdf import PdfReader
 
 from tests.conftest import START, Harness
 from tgbot.content import Content
+from tgbot.storage import ReminderRepository, open_database
+from tgbot.storage.database import load_migrations
 from tgbot.telegram_html import html_to_plain
 from tgbot_devtools.standin import BotMessage, DriverUser
 
@@ -298,3 +301,24 @@ async def test_forged_data_buttons_are_refused_and_a_red_flag_beats_the_medicine
     assert not any(r.text.startswith(diary_text(content, "medicines_saved")) for r in replies)
     profile = (await export(bot, user))["profile"]
     assert isinstance(profile, dict) and profile["medicines"] is None
+
+
+async def test_upgrading_keeps_the_last_sent_reminder_as_a_sent_night(tmp_path: Path) -> None:
+    """reminder_sends starts from what the reminders table already knew: the last send."""
+    path = tmp_path / "old.sqlite3"
+    migrations = load_migrations()
+    [sends] = [m for m in migrations if m.name == "reminder_sends"]
+    with sqlite3.connect(path) as old:
+        for migration in migrations[: sends.version - 1]:
+            old.executescript(migration.sql)
+        old.execute(f"PRAGMA user_version = {sends.version - 1}")
+        old.execute("INSERT INTO users (user_id, created_at, last_seen_at) VALUES (7, 0, 0)")
+        old.execute(
+            "INSERT INTO reminders (user_id, local_time, time_zone, last_sent_date, created_at, "
+            "updated_at) VALUES (7, '22:15', 'Europe/Berlin', '2026-11-20', 0, 0)"
+        )
+    database = await open_database(path)
+    try:
+        assert await ReminderRepository(database).sent_dates(7) == ["2026-11-20"]
+    finally:
+        await database.close()

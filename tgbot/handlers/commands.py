@@ -7,13 +7,7 @@ from telegram import InlineKeyboardMarkup, Update
 from tgbot.content.contracts import DISCLAIMER_SCREEN
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.replies import send
-from tgbot.handlers.screens import (
-    Rendered,
-    button,
-    forget_keyboard,
-    main_menu,
-    render_screen,
-)
+from tgbot.handlers.screens import Rendered, button, forget_keyboard, main_menu, render_screen
 from tgbot.services.diary.data_actions import SendExport
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 
@@ -145,22 +144,6 @@ async def test_summary_for_the_doctor_is_a_one_page_pdf_and_a_csv(
     assert pdf.startswith(b"%PDF-")
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
     assert len(csv_data.decode("utf-8-sig").strip().splitlines()) == 31
-
-
-async def test_export_forget_export_leaves_nothing(bot: Harness, content: Content) -> None:
-    user = bot.driver.user(user_id=809)
-    await log_calf(bot, 809)
-    await user.send("/remind 22:15 Europe/Berlin")
-    await user.send("/export")
-    first = json.loads(sent_bytes(bot, _last_document(bot)))
-    assert len(first["diary"]) == 1 and first["reminder"]["time_zone"] == "Europe/Berlin"
-
-    await user.send("/forget")
-    await user.press("Yes")
-    await user.send("/export")
-    second = json.loads(sent_bytes(bot, _last_document(bot)))
-    assert second["diary"] == [] and second["reminder"] is None
-    assert second["routine_done"] == [] and second["user"]["time_zone"] is None
 
 
 async def test_retention_clean_up_deletes_exactly_the_old_rows(

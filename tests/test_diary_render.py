@@ -17,6 +17,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tgbot.services.diary.model import DURATIONS, SIDES, SITES, DiaryEntry, summarize
+from tgbot.services.diary.patterns import (
+    DoctorDetails,
+    ReminderCounts,
+    doctor_details,
+    part_of_day,
+    reminder_counts,
+)
 from tgbot.services.diary.render import (
     CHART_LABEL_PLACEHOLDERS,
     CSV_COLUMN_KEYS,
@@ -98,6 +105,17 @@ LABELS = {
     "csv_severity": "Severity (1-10)",
     "csv_duration": "Duration",
     "csv_note": "Note",
+    "side_unknown": "not given",
+    "pdf_row_side": "Side",
+    "pdf_row_time": "Time of day",
+    "part_evening": "Evening (18–22 h)",
+    "part_before_midnight": "Before midnight (22–24 h)",
+    "part_after_midnight": "After midnight (0–4 h)",
+    "part_early_morning": "Early morning (4–8 h)",
+    "part_daytime": "Daytime (8–18 h)",
+    "pdf_time_note": "Local time ({zone}), as logged.",
+    "pdf_reminders": "Reminders sent: {sent}. Done: {done}. Skipped or no answer: {skipped}.",
+    "pdf_row_medicines": "Medicines I take",
 }
 LONG_NOTE = "Woke me at 3, stretched the calf against the wall, eased after a while. " * 12
 
@@ -251,13 +269,18 @@ def test_pdf_is_deterministic_and_carries_no_dates() -> None:
     assert b"/Title (Cramp diary)" in first
 
 
-def page_texts(entries: list[DiaryEntry], days: int, texts: dict[str, str]) -> list[str]:
+def page_texts(
+    entries: list[DiaryEntry],
+    days: int,
+    texts: dict[str, str],
+    details: DoctorDetails | None = None,
+) -> list[str]:
     """Lay the page out and check every text lies on the page, above the footer."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     summary = summarize(entries, done_dates(days), TODAY, days)
     png = chart(entries, days)
-    fig = pdf_module._pdf_figure(summary, entries, png, texts, "period", TODAY)
+    fig = pdf_module._pdf_figure(summary, entries, png, texts, "period", TODAY, details)
     # Measured at 10 px per point: Agg's hinting at 72 dpi rounds every glyph to whole
     # points, which the PDF (vector, unhinted) does not.
     fig.set_dpi(720)
@@ -298,6 +321,89 @@ def test_pdf_long_translations_stay_on_the_page() -> None:
     wordy["pdf_note_item"] = "{date} {site} {note}"
     texts = page_texts(make_entries(300, 90), 90, wordy)
     assert texts
+
+
+def details_for(
+    entries: list[DiaryEntry], days: int, sent: int = 0, medicines: str | None = None
+) -> DoctorDetails:
+    start = TODAY - timedelta(days=days - 1)
+    sent_days = {TODAY - timedelta(days=ago) for ago in range(sent)}
+    counts = reminder_counts(sent_days, done_dates(days), start, TODAY)
+    return doctor_details(entries, "Europe/Berlin", start, TODAY, counts, medicines)
+
+
+def test_part_of_day_bounds() -> None:
+    hours = {hour: part_of_day(hour) for hour in range(24)}
+    assert [hours[h] for h in (17, 18, 21, 22, 23, 0, 3, 4, 7, 8)] == [
+        "daytime", "evening", "evening", "before_midnight", "before_midnight",
+        "after_midnight", "after_midnight", "early_morning", "early_morning", "daytime",
+    ]  # fmt: skip
+    with pytest.raises(ValueError):
+        part_of_day(24)
+
+
+def test_details_count_sides_and_parts_in_the_users_zone() -> None:
+    def at(hour: int, minute: int, side: str | None) -> DiaryEntry:
+        moment = datetime(2026, 11, 20, hour, minute, tzinfo=UTC)
+        return DiaryEntry(hour, moment, moment.date(), "calf", side)
+
+    # Berlin is UTC+1 in November: 23:30 UTC is 00:30 there (after midnight).
+    entries = [at(23, 30, "left"), at(21, 30, "left"), at(4, 0, "right"), at(12, 0, None)]
+    details = details_for(entries, 30)
+    assert details.by_side == {"left": 2, "right": 1, "both": 0, "unknown": 1}
+    assert details.by_part_of_day == {
+        "evening": 0, "before_midnight": 1, "after_midnight": 1, "early_morning": 1,
+        "daytime": 1,
+    }  # fmt: skip
+
+
+def test_reminder_counts_sent_done_and_skipped_apart() -> None:
+    day = TODAY - timedelta(days=1)
+    sent = {day, day - timedelta(days=1), day - timedelta(days=2), TODAY - timedelta(days=40)}
+    done = {day, day - timedelta(days=3)}  # one Done without a reminder that night
+    counts = reminder_counts(sent, done, TODAY - timedelta(days=29), TODAY)
+    assert counts == ReminderCounts(sent=3, done=2, skipped=2)
+
+
+def test_pdf_shows_sides_times_reminders_and_medicines() -> None:
+    entries = make_entries(40, 30)
+    details = details_for(entries, 30, sent=12, medicines="Magnesium 300 mg; ramipril 5 mg")
+    texts = " ".join(page_texts(entries, 30, LABELS, details))
+    sides = details.by_side
+    assert f"Left {sides['left']}" in texts and f"not given {sides['unknown']}" in texts
+    for name, count in details.by_part_of_day.items():
+        if count:
+            assert f"{LABELS['part_' + name]} {count}" in texts
+    counts = details.reminders
+    assert counts.sent == 12 and counts.skipped == len(
+        {TODAY - timedelta(days=ago) for ago in range(12)} - done_dates(30)
+    )
+    assert "Reminders sent: 12." in texts and f"Skipped or no answer: {counts.skipped}." in texts
+    assert "Medicines I take" in texts and "Magnesium 300 mg; ramipril 5 mg" in texts
+    assert LABELS["pdf_routine_none"] not in texts
+
+
+def test_pdf_says_no_reminders_only_when_none_was_sent_or_done() -> None:
+    entries = make_entries(10, 30, notes=False)
+    start = TODAY - timedelta(days=29)
+    none = doctor_details(entries, "UTC", start, TODAY, ReminderCounts(0, 0, 0))
+    summary = summarize(entries, set(), TODAY, 30)  # no reminders set up: no comparison
+    fig = pdf_module._pdf_figure(summary, entries, None, LABELS, "p", TODAY, none)
+    assert LABELS["pdf_routine_none"] in [t.get_text() for t in fig.texts]
+    assert "Medicines I take" not in [t.get_text() for t in fig.texts]  # optional line
+
+
+def test_pdf_with_details_and_long_translations_stays_on_the_page() -> None:
+    wordy = {k: " ".join([v] * 6) for k, v in LABELS.items() if not k.startswith(("mon", "date"))}
+    wordy |= {k: LABELS[k] for k in ("months", "date_short", "date_long")}
+    wordy["list_separator"], wordy["decimal_separator"] = ",", "."
+    wordy["pdf_note_item"] = "{date} {site} {note}"
+    entries = make_entries(300, 90)
+    details = details_for(entries, 90, sent=60, medicines="x " * 150)
+    assert page_texts(entries, 90, wordy, details)
+    summary = summarize(entries, done_dates(90), TODAY, 90)
+    data = render_summary_pdf(summary, entries, chart(entries, 90), wordy, "p", TODAY, details)
+    assert pdf_pages(data) == 1
 
 
 def test_pdf_without_chart_or_notes() -> None:

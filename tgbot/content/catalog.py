@@ -88,6 +88,12 @@ REQUIRED_UI_KEYS = (
     "prompt_closed",
     "prompt_left_open_note",
     "prompt_left_open_when",
+    # /forget's list of what it deletes, and its export button
+    "forget_item_diary_one",
+    "forget_item_diary_many",
+    "forget_item_reminder",
+    "forget_item_settings",
+    "forget_export",
 )
 # Shown on buttons or as popups: plain text, short.
 BUTTON_UI_KEYS = (
@@ -103,6 +109,7 @@ BUTTON_UI_KEYS = (
     "country_button",
     "confirm_yes",
     "confirm_no",
+    "forget_export",
 )
 POPUP_UI_KEYS = {"expired_toast": 200, "private_only_toast": 200}
 PROGRESS_PLACEHOLDERS = ("n", "total")
@@ -116,6 +123,9 @@ ADMIN_STATS_PLACEHOLDERS = (
     "users", "reminders_on", "reminders_sent", "reminders_blocked", "reminders_failed",
     "in_flight", "errors_today",
 )  # fmt: skip
+
+# /forget's confirmation: the lines listing what it deletes, and the count of entries.
+FORGET_UI_PLACEHOLDERS = {"forget_confirm": ("items",), "forget_item_diary_many": ("count",)}
 
 
 @dataclass(frozen=True)
@@ -212,6 +222,8 @@ def _ui_text(key: str, value: object, where: str) -> str:
         allowed = PROGRESS_PLACEHOLDERS
     elif key == "admin_stats":
         allowed = ADMIN_STATS_PLACEHOLDERS
+    elif key in FORGET_UI_PLACEHOLDERS:
+        allowed = FORGET_UI_PLACEHOLDERS[key]
     return check_text(value, where, placeholders=allowed)
 
 

@@ -14,6 +14,7 @@ from tgbot.content.checks import (
     check_texts,
     read_yaml,
 )
+from tgbot.services.diary.export import EXPORT_TEXT_KEYS
 from tgbot.services.diary.model import DURATIONS, SIDES, SITES
 from tgbot.services.diary.render.labels import (
     CHART_LABEL_PLACEHOLDERS,
@@ -68,7 +69,7 @@ TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "nudge_sudden_increase": (),
     "nudge_outro": (),
 }
-BUTTON_KEYS = (
+BUTTON_KEYS: tuple[str, ...] = (
     "log",
     "last_night",
     "earlier_today",
@@ -94,6 +95,21 @@ BUTTON_KEYS = (
 # Every site, side and duration the diary knows needs a label.
 SITE_KEYS, SIDE_KEYS, DURATION_KEYS = SITES, SIDES, DURATIONS
 
+# The doctor summary's and /export's own texts and buttons (their block).
+TEXT_PLACEHOLDERS.update(
+    {
+        "export_csv_caption": (),
+        "summary_empty": (),
+        "medicines_offer": (),
+        "medicines_current": ("medicines",),
+        "ask_medicines": (),
+        "medicines_too_long": (),
+        "medicines_saved": ("medicines",),
+        "medicines_removed": (),
+    }
+)
+BUTTON_KEYS += ("medicines_add", "medicines_change", "medicines_remove", "export")
+
 
 def _merged(*contracts: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     merged: dict[str, tuple[str, ...]] = {}
@@ -110,6 +126,7 @@ RENDER_LABEL_PLACEHOLDERS = _merged(
     PDF_TEXT_PLACEHOLDERS,
     {key: () for key in CSV_COLUMN_KEYS},
     {"period": ("start", "end")},
+    {key: () for key in EXPORT_TEXT_KEYS},  # the /export file's field descriptions
 )
 MONTHS_KEY = "months"  # 12 short month names, comma-separated
 

@@ -15,12 +15,14 @@ from telegram.ext import (
 from tgbot.handlers import admin, commands, fallbacks, members, menu
 from tgbot.handlers.context import BotApplication
 from tgbot.handlers.diary import flow as diary
+from tgbot.handlers.diary import your_data
 from tgbot.handlers.errors import on_error
 from tgbot.handlers.hold_timer import stop_on_press
 from tgbot.handlers.reminders import flow as reminders
 from tgbot.handlers.replies import on_buttons
 from tgbot.handlers.tracking import logged, track_user
 from tgbot.services.diary.actions import DIARY_BUTTONS
+from tgbot.services.diary.data_actions import DATA_BUTTONS
 from tgbot.services.navigation import MENU_BUTTONS
 from tgbot.services.reminders.actions import REMINDER_BUTTONS
 
@@ -46,7 +48,7 @@ def register_handlers(app: BotApplication) -> None:
         ("reminders", reminders.reminders_command),
         ("remind", reminders.remind_command),
         ("diary", diary.diary_command),
-        ("export", diary.export_command),
+        ("export", your_data.export_command),
         # Operators only, and not in the published command menu.
         ("stats", admin.stats_command),
         ("broadcast_test", admin.broadcast_test_command),
@@ -57,6 +59,8 @@ def register_handlers(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(reminder_buttons, pattern=REMINDER_BUTTONS.pattern))
     diary_buttons = logged(on_buttons(DIARY_BUTTONS, diary.act))
     app.add_handler(CallbackQueryHandler(diary_buttons, pattern=DIARY_BUTTONS.pattern))
+    data_buttons = logged(on_buttons(DATA_BUTTONS, your_data.act))
+    app.add_handler(CallbackQueryHandler(data_buttons, pattern=DATA_BUTTONS.pattern))
     # The menu's buttons have no prefix: last, it takes every other press (stale ones too).
     app.add_handler(CallbackQueryHandler(logged(on_buttons(MENU_BUTTONS, menu.act, menu.known))))
     app.add_handler(ChatMemberHandler(logged(members.on_my_chat_member)))

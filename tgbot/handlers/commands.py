@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
 from tgbot.content.contracts import DISCLAIMER_SCREEN
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.replies import send
-from tgbot.handlers.screens import Rendered, forget_keyboard, main_menu, render_screen
+from tgbot.handlers.screens import Rendered, button, forget_keyboard, main_menu, render_screen
+from tgbot.services.diary.data_actions import SendExport
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -33,6 +34,19 @@ async def privacy(update: Update, context: BotContext) -> None:
 
 
 async def forget(update: Update, context: BotContext) -> None:
-    """Ask first: deleting is irreversible."""
+    """Ask first, naming what goes (deleting is irreversible), and offer a copy first."""
     view = context.view
-    await send(update, context, Rendered(view.say("forget_confirm"), forget_keyboard(view)))
+    stored = await context.services.diary.stored(context.user.user_id)
+    entries = stored.diary_entries
+    items = [
+        view.say("forget_item_diary_one")
+        if entries == 1
+        else view.say("forget_item_diary_many").format(count=entries)
+    ]
+    if stored.reminder:
+        items.append(view.say("forget_item_reminder"))
+    items.append(view.say("forget_item_settings"))
+    text = view.say("forget_confirm").format(items="\n".join(items))
+    export = [button(view.say("forget_export"), SendExport().data)]
+    keyboard = InlineKeyboardMarkup([export, *forget_keyboard(view).inline_keyboard])
+    await send(update, context, Rendered(text, keyboard))

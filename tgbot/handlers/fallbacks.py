@@ -9,6 +9,7 @@ from telegram import Update
 from tgbot.content.contracts import REMINDERS_SCREEN
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.diary.flow import answer_note, offer_to_log
+from tgbot.handlers.diary.your_data import answer_medicines
 from tgbot.handlers.reminders.flow import answer_pending, reminder_settings
 from tgbot.handlers.replies import send
 from tgbot.handlers.screens import (
@@ -56,6 +57,8 @@ async def on_text(update: Update, context: BotContext) -> None:
         if await answer_pending(update, context, text, understood_otherwise=clear):
             return
         if await answer_note(update, context, text):
+            return
+        if await answer_medicines(update, context, text):
             return
     if understood.screen == REMINDERS_SCREEN and understood.kind is Kind.ANSWER:
         await send(update, context, await reminder_settings(context))

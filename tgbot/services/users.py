@@ -45,6 +45,7 @@ class UserProfile:
     prompt: OpenPrompt | None  # open and not expired
     diary_retention_days: int | None
     diary_nudged: Mapping[str, date]  # nudge reason -> the day it was last suggested
+    medicines: str | None = None  # the user's own list, shown on the doctor summary
 
     @property
     def zone(self) -> ZoneInfo:
@@ -88,6 +89,7 @@ class UserService:
             prompt=self._open_prompt(settings.prompt),
             diary_retention_days=settings.diary_retention_days,
             diary_nudged=_days(settings.diary_nudged),
+            medicines=settings.medicines,
         )
 
     def _open_prompt(self, raw: Mapping[str, Any] | None) -> OpenPrompt | None:
@@ -116,6 +118,10 @@ class UserService:
 
     async def set_time_zone(self, user_id: int, zone: str) -> None:
         await self._users.set_time_zone(user_id, zone)
+
+    async def set_medicines(self, user_id: int, medicines: str | None) -> None:
+        """The doctor summary's "medicines I take" line, as typed; None removes it."""
+        await self._users.update_settings(user_id, medicines=medicines)
 
     async def forget(self, user_id: int) -> bool:
         """Delete everything stored about the user; True when there was something."""

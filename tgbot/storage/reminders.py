@@ -104,6 +104,10 @@ class ReminderRepository:
             "updated_at = ? WHERE user_id = ? AND enabled = 1",
             (local_date, next_fire_at, next_local_date, now, user_id),
         )
+        await self._db.execute(
+            "INSERT OR IGNORE INTO reminder_sends (user_id, local_date) VALUES (?, ?)",
+            (user_id, local_date),
+        )
 
     async def reschedule(
         self, user_id: int, next_fire_at: int, next_local_date: str, now: int
@@ -151,6 +155,15 @@ class ReminderRepository:
         """Every local day the user marked the bedtime routine Done, oldest first."""
         async with self._db.execute(
             "SELECT local_date FROM routine_done WHERE user_id = ? ORDER BY local_date",
+            (user_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [row[0] for row in rows]
+
+    async def sent_dates(self, user_id: int) -> list[str]:
+        """Every local day a bedtime reminder went out to the user, oldest first."""
+        async with self._db.execute(
+            "SELECT local_date FROM reminder_sends WHERE user_id = ? ORDER BY local_date",
             (user_id,),
         ) as cursor:
             rows = await cursor.fetchall()

@@ -27,6 +27,7 @@ class UserSettings:
     prompt: Mapping[str, Any] | None = None  # the open question a typed message may answer
     diary_retention_days: int | None = None  # None: keep entries until deleted
     diary_nudged: Mapping[str, str] = field(default_factory=dict)  # nudge reason -> ISO day
+    medicines: str | None = None  # typed for the doctor summary, shown as typed, never advised on
 
     @classmethod
     def from_json(cls, raw: str | None) -> UserSettings:
@@ -46,6 +47,7 @@ class UserSettings:
                 if isinstance(nudged, dict)
                 else {}
             ),
+            medicines=medicines if isinstance(medicines := data.get("medicines"), str) else None,
         )
 
 

@@ -1,12 +1,10 @@
-"""The cramp diary: log in two taps, add details, /diary with a chart, a summary for the
-doctor, /export of everything stored, and the retention setting."""
+"""The cramp diary: log in two taps, add details, /diary with a chart, and the retention
+setting. The summary for the doctor and /export live in your_data.py."""
 
 from __future__ import annotations
 
 import io
-import json
 import logging
-from datetime import date
 
 from telegram import InputFile, Update
 
@@ -25,6 +23,7 @@ from tgbot.handlers.diary.views import (
     texts,
     when_label,
 )
+from tgbot.handlers.diary.your_data import doctor_summary
 from tgbot.handlers.replies import send, show_in_place
 from tgbot.handlers.screens import Rendered, View
 from tgbot.handlers.user_state import ask, close_question
@@ -49,12 +48,9 @@ from tgbot.services.diary.actions import (
 from tgbot.services.diary.model import DiarySummary
 from tgbot.services.diary.render import (
     render_chart_png,
-    render_csv,
     render_in_worker,
-    render_summary_pdf,
 )
 from tgbot.services.diary.service import (
-    DOCTOR_PERIOD_DAYS,
     MAX_NOTE_LENGTH,
     WHEN_EARLIER_TODAY,
     WHEN_LAST_NIGHT,
@@ -69,20 +65,6 @@ log = logging.getLogger(__name__)
 
 async def diary_command(update: Update, context: BotContext) -> None:
     await _show_diary(update, context, edit=False)
-
-
-async def export_command(update: Update, context: BotContext) -> None:
-    view, user_id = context.view, context.user.user_id
-    data = await context.services.diary.export(user_id)
-    if data is None:
-        await send(update, context, simple(view, texts(view).text("export_empty")))
-        return
-    payload = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
-    await context.bot.send_document(
-        user_id,
-        InputFile(io.BytesIO(payload), filename="my-cramp-bot-data.json"),
-        caption=texts(view).text("export_intro"),
-    )
 
 
 async def open_log(update: Update, context: BotContext) -> None:
@@ -119,7 +101,7 @@ async def act(update: Update, context: BotContext, action: DiaryButton) -> None:
             entries = await diary.recent(user_id)
             await show_in_place(update, context, recent(view, entries, context.user.zone))
         case DoctorSummary():
-            await _doctor_summary(update, context)
+            await doctor_summary(update, context)
         case KeepEntries(days=days):
             await _retention(update, context, days)
         case _:
@@ -270,37 +252,6 @@ async def _show_diary(update: Update, context: BotContext, *, edit: bool) -> Non
         )
 
 
-async def _doctor_summary(update: Update, context: BotContext) -> None:
-    view, user = context.view, context.user
-    period = await context.services.diary.overview(
-        user.user_id, user.time_zone, days=DOCTOR_PERIOD_DAYS
-    )
-    start, today = period.start, period.today
-    labels = dict(texts(view).extra)
-    chart = None
-    if period.summary.size == "normal":
-        chart = await render_in_worker(
-            render_chart_png, period.entries, period.done, start, today, labels
-        )
-    pdf = await render_in_worker(
-        render_summary_pdf,
-        period.summary,
-        period.entries,
-        chart,
-        labels,
-        _period(labels, start, today),
-        today,
-    )
-    csv_bytes = render_csv(period.entries, labels, user.time_zone or "UTC")
-    await send(update, context, simple(view, texts(view).text("doctor_intro")))
-    await context.bot.send_document(
-        user.user_id, InputFile(io.BytesIO(pdf), filename=f"cramp-diary-{today}.pdf")
-    )
-    await context.bot.send_document(
-        user.user_id, InputFile(io.BytesIO(csv_bytes), filename=f"cramp-diary-{today}.csv")
-    )
-
-
 def _summary_text(view: View, summary: DiarySummary) -> str:
     t = texts(view)
     current = summary.current
@@ -342,10 +293,3 @@ async def _retention(update: Update, context: BotContext, days: int | None) -> N
         return
     current = context.user.diary_retention_days
     await show_in_place(update, context, retention(view, current))
-
-
-# ------------------------------------------------------------------ helpers
-
-
-def _period(labels: dict[str, str], start: date, end: date) -> str:
-    return labels["period"].format(start=start.isoformat(), end=end.isoformat())

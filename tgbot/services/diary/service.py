@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tgbot.services.clock import Clock
+from tgbot.services.diary.export import export_document
 from tgbot.services.diary.model import (
     DURATIONS,
     SIDES,
@@ -19,6 +20,7 @@ from tgbot.services.diary.model import (
     nudges_due,
     summarize,
 )
+from tgbot.services.diary.patterns import DoctorDetails, doctor_details, reminder_counts
 from tgbot.services.reminders.schedule import parse_time_of_day
 from tgbot.services.zones import zone_or_utc
 from tgbot.storage import DiaryRecord, DiaryRepository, ReminderRepository, UserRepository
@@ -44,6 +46,18 @@ class DiaryOverview:
     done: set[date]  # days the bedtime routine was done
     start: date  # the period's first local day
     today: date
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    period: DiaryOverview
+    details: DoctorDetails
+
+
+@dataclass(frozen=True)
+class StoredData:
+    diary_entries: int
+    reminder: bool  # a bedtime reminder is set up (on or off)
 
 
 class DiaryService:
@@ -160,18 +174,44 @@ class DiaryService:
     async def done_dates(self, user_id: int) -> set[date]:
         return {date.fromisoformat(d) for d in await self._reminders.done_dates(user_id)}
 
-    async def export(self, user_id: int) -> dict[str, Any] | None:
-        """Everything stored about the user, for /export; None when nothing is stored."""
+    async def export(self, user_id: int, texts: Mapping[str, str]) -> dict[str, Any] | None:
+        """Everything stored about the user, for /export (the documented format of
+        export.py, ``texts`` its field descriptions); None when nothing is stored."""
         user = await self._users.get(user_id)
         if user is None:
             return None
+        return export_document(
+            user,
+            await self._reminders.get(user_id),
+            await self._reminders.sent_dates(user_id),
+            await self._reminders.done_dates(user_id),
+            await self._diary.all_for(user_id),
+            texts,
+            self.now(),
+        )
+
+    async def all_entries(self, user_id: int) -> list[DiaryEntry]:
+        """The whole diary, oldest first (for the export's CSV)."""
+        return [to_entry(record) for record in await self._diary.all_for(user_id)]
+
+    async def stored(self, user_id: int) -> StoredData:
+        """What /forget would delete, counted for its confirmation."""
         reminder = await self._reminders.get(user_id)
-        return {
-            "user": asdict(user),
-            "reminder": asdict(reminder) if reminder else None,
-            "routine_done": await self._reminders.done_dates(user_id),
-            "diary": [asdict(r) for r in await self._diary.all_for(user_id)],
-        }
+        entries = len(await self._diary.all_for(user_id))
+        return StoredData(entries, reminder is not None)
+
+    async def doctor_report(
+        self, user_id: int, zone: str | None, medicines: str | None
+    ) -> DoctorReport:
+        """The doctor summary's period with its side, time-of-day and reminder details."""
+        period = await self.overview(user_id, zone, days=DOCTOR_PERIOD_DAYS)
+        sent = [date.fromisoformat(day) for day in await self._reminders.sent_dates(user_id)]
+        counts = reminder_counts(sent, period.done, period.start, period.today)
+        zone_name = zone_or_utc(zone).key
+        details = doctor_details(
+            period.entries, zone_name, period.start, period.today, counts, medicines
+        )
+        return DoctorReport(period, details)
 
     async def overview(
         self, user_id: int, zone: str | None, days: int = PERIOD_DAYS

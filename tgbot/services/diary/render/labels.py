@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from tgbot.services.diary.model import DURATIONS, SEVERITY_BANDS, SITES, UNRATED
+from tgbot.services.diary.model import DURATIONS, SEVERITY_BANDS, SIDES, SITES, UNRATED
+from tgbot.services.diary.patterns import PARTS_OF_DAY, SIDE_UNKNOWN
 
 _DATE_KEYS: dict[str, tuple[str, ...]] = {
     "months": (),  # 12 short month names, comma-separated: "Jan,Feb,…"
@@ -65,6 +66,15 @@ PDF_TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     **{f"site_{site}": () for site in SITES},
     **{f"duration_{code}": () for code in (*DURATIONS, "unknown")},
     **_DATE_KEYS,
+    # The doctor details (tgbot/services/diary/patterns.py): side, part of the day,
+    # reminders sent / done / skipped, the person's medicines line.
+    "pdf_row_side": (),
+    **{f"side_{side}": () for side in (*SIDES, SIDE_UNKNOWN)},
+    "pdf_row_time": (),
+    **{f"part_{name}": () for name, _, _ in PARTS_OF_DAY},
+    "pdf_time_note": ("zone",),
+    "pdf_reminders": ("sent", "done", "skipped"),
+    "pdf_row_medicines": (),
 }
 # Prefixed so one flat mapping can carry the chart, PDF and CSV texts together.
 CSV_COLUMN_KEYS = (

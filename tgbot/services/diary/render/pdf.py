@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tgbot.services.diary.model import DiaryEntry, DiarySummary, PeriodStats
+from tgbot.services.diary.patterns import DoctorDetails
 from tgbot.services.diary.render.figure import GREY, INK, figure_bytes, new_figure
 from tgbot.services.diary.render.labels import PDF_TEXT_PLACEHOLDERS, format_date, require_keys
 from tgbot.services.diary.render.text_fit import FONT, printable, width_of, wrap
@@ -120,10 +121,19 @@ def _frequency_texts(texts: Mapping[str, str], summary: DiarySummary) -> list[st
     return paragraphs
 
 
-def _routine_texts(texts: Mapping[str, str], summary: DiarySummary) -> list[str]:
+def _routine_texts(
+    texts: Mapping[str, str], summary: DiarySummary, details: DoctorDetails | None
+) -> list[str]:
+    """How the reminders went (sent, done, skipped), then the with/without comparison; "no
+    bedtime reminders" only when none was sent and no routine marked done."""
+    paragraphs = []
+    counts = details.reminders if details else None
+    if counts is not None and (counts.sent or counts.done):
+        numbers = {"sent": counts.sent, "done": counts.done, "skipped": counts.skipped}
+        paragraphs.append(texts["pdf_reminders"].format(**numbers))
     routine = summary.routine
     if routine is None:
-        return [texts["pdf_routine_none"]]
+        return paragraphs or [texts["pdf_routine_none"]]
     numbers = {
         "done": routine.nights_with,
         "days": routine.days,
@@ -134,20 +144,35 @@ def _routine_texts(texts: Mapping[str, str], summary: DiarySummary) -> list[str]
         "cramp_nights_without": routine.cramp_nights_without,
         "nights_without": routine.nights_without,
     }
-    return [texts["pdf_routine_adherence"].format(**numbers),
-            texts["pdf_routine_compare"].format(**numbers)]  # fmt: skip
+    if not paragraphs:  # without the counts, at least how often it was done
+        paragraphs.append(texts["pdf_routine_adherence"].format(**numbers))
+    return [*paragraphs, texts["pdf_routine_compare"].format(**numbers)]
 
 
-def _summary_rows(texts: Mapping[str, str], summary: DiarySummary) -> list[tuple[str, list[str]]]:
+def _summary_rows(
+    texts: Mapping[str, str], summary: DiarySummary, details: DoctorDetails | None
+) -> list[tuple[str, list[str]]]:
     stats = summary.current
     durations = stats.by_duration or {}
-    return [
+    rows = [
         (texts["pdf_row_frequency"], _frequency_texts(texts, summary)),
         (texts["pdf_row_sites"], [_counts_text(texts, stats.by_site, "site")]),
+    ]
+    if details is not None:
+        times = [_counts_text(texts, details.by_part_of_day, "part"),
+                 texts["pdf_time_note"].format(zone=details.zone)]  # fmt: skip
+        rows += [
+            (texts["pdf_row_side"], [_counts_text(texts, details.by_side, "side")]),
+            (texts["pdf_row_time"], times),
+        ]
+    rows += [
         (texts["pdf_row_severity"], [_severity_text(texts, stats)]),
         (texts["pdf_row_duration"], [_counts_text(texts, durations, "duration")]),
-        (texts["pdf_row_routine"], _routine_texts(texts, summary)),
+        (texts["pdf_row_routine"], _routine_texts(texts, summary, details)),
     ]
+    if details is not None and details.medicines:
+        rows.append((texts["pdf_row_medicines"], [details.medicines]))
+    return rows
 
 
 def _draw_rows(sheet: _Sheet, rows: list[tuple[str, list[str]]]) -> None:
@@ -225,6 +250,7 @@ def _pdf_figure(
     texts: Mapping[str, str],
     period_label: str,
     generated_on: date,
+    details: DoctorDetails | None = None,
 ) -> Figure:
     fig = new_figure((_A4_PT[0] / 72, _A4_PT[1] / 72), 72)
     sheet = _Sheet(fig)
@@ -236,7 +262,7 @@ def _pdf_figure(
     made = texts["pdf_generated"].format(date=format_date(texts, "date_long", generated_on))
     sheet.lines(sheet.left, wrap(printable(made), 9, sheet.text_width, 1), 9, colour=GREY)
     sheet.skip(12)
-    _draw_rows(sheet, _summary_rows(texts, summary))
+    _draw_rows(sheet, _summary_rows(texts, summary, details))
     if chart_png is not None:
         sheet.skip(6)
         height = min(_CHART_MAX_HEIGHT, sheet.room() - _NOTES_MIN_HEIGHT)
@@ -258,18 +284,20 @@ def render_summary_pdf(
     texts: Mapping[str, str],
     period_label: str,
     generated_on: date,
+    details: DoctorDetails | None = None,
 ) -> bytes:
     """One A4 page: title, period, the summary rows, the chart and the period's notes (most
     recent first, as many as fit, then how many were left out), and the footer.
 
     Keys: PDF_TEXT_PLACEHOLDERS. ``period_label`` is shown as given (the caller formats it).
     Every parameter may be passed by position, as render_in_worker only forwards those.
-    Notes are taken from ``entries`` within ``summary.current``'s dates.
+    Notes are taken from ``entries`` within ``summary.current``'s dates. ``details`` adds
+    the side and time-of-day rows, the reminder counts and the medicines line.
     """
     from matplotlib.backends.backend_pdf import FigureCanvasPdf
 
     require_keys(texts, PDF_TEXT_PLACEHOLDERS)
-    fig = _pdf_figure(summary, entries, chart_png, texts, period_label, generated_on)
+    fig = _pdf_figure(summary, entries, chart_png, texts, period_label, generated_on, details)
     FigureCanvasPdf(fig)
     # No Creator/Producer (version strings) and no CreationDate: same input, same bytes.
     metadata = {"Creator": None, "Producer": None, "CreationDate": None,

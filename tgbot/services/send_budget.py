@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from tgbot.services.reminders.pacing import WINDOW_SECONDS
+from tgbot.services.reminders.pacing import WINDOW_SECONDS, Pacer
 
 PER_CHAT_BURST = 3  # sends one chat may get at once (a few quick taps) ...
 PER_CHAT_RATE = 1.0  # ... refilled at one a second
@@ -56,7 +56,9 @@ class SendBudget:
         try:
             while True:
                 now = self._monotonic()
-                earliest = max(self._paused_until, self._window_opens(), self._chat_ready(chat_id, now))
+                earliest = max(
+                    self._paused_until, self._window_opens(), self._chat_ready(chat_id, now)
+                )
                 if now >= earliest and (reply or self._replies_waiting == 0):
                     self._take(chat_id, now)
                     return
@@ -65,6 +67,16 @@ class SendBudget:
         finally:
             if reply:
                 self._replies_waiting -= 1
+
+    async def unpaused(self) -> None:
+        """Return once no 429 pause is running (calls that are not messages, e.g. answering a
+        button, take no slot but still respect Telegram's "slow down")."""
+        while (left := self._paused_until - self._monotonic()) > 0:
+            await self._sleep(left)
+
+    def for_reminders(self, rate: float) -> ReminderSlots:
+        """The reminder engine's pacer: at most ``rate`` a second of this budget's own."""
+        return ReminderSlots(self, Pacer(rate, monotonic=self._monotonic, sleep=self._sleep))
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429 retry_after: nothing goes out, on any path, before then."""
@@ -103,3 +115,20 @@ class SendBudget:
             bucket = self._bucket(chat_id, now)
             bucket.tokens -= 1
             self._chats[chat_id] = self._chats.pop(chat_id)  # most recently used last
+
+
+class ReminderSlots:
+    """The budget as the reminder engine's pacer: reminders keep their own rate (below the
+    budget's, so people chatting always find room) and take a slot only when no reply is
+    waiting for one."""
+
+    def __init__(self, budget: SendBudget, own: Pacer) -> None:
+        self._budget, self._own = budget, own
+
+    async def wait(self) -> None:
+        await self._own.wait()
+        await self._budget.wait(None, reply=False)
+
+    def pause(self, seconds: float) -> None:
+        self._budget.pause(seconds)
+        self._own.pause(seconds)

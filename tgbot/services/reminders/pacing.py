@@ -14,11 +14,20 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 # The window a little over a second: a send can leave a few milliseconds after its release
 # (event-loop scheduling), so the receiving end still never sees more than ``rate`` in any
 # second. It costs about 2 % of the sustained rate.
 WINDOW_SECONDS = 1.02
+
+
+class SendPacer(Protocol):
+    """What the reminder engine needs of a pacer: a slot per send, and a pause on a 429."""
+
+    async def wait(self) -> None: ...
+
+    def pause(self, seconds: float) -> None: ...
 
 
 class Pacer:

@@ -1,0 +1,166 @@
+"""One budget toward Telegram for replies and reminders, on a virtual clock."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from telegram.error import RetryAfter
+
+from tgbot.handlers.send_limits import BudgetRateLimiter
+from tgbot.services.send_budget import PER_CHAT_BURST, SendBudget
+
+
+class VirtualTime:
+    """Sleepers wake in time order; time jumps when every task is waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now + max(seconds, 0.0), next(self._order), wake))
+        await wake
+
+    async def run(self, *work: Awaitable[Any]) -> list[Any]:
+        tasks = [asyncio.ensure_future(w) for w in work]
+        while not all(t.done() for t in tasks):
+            for _ in range(20):
+                await asyncio.sleep(0)
+            if self._sleepers and not all(t.done() for t in tasks):
+                at, _, wake = heapq.heappop(self._sleepers)
+                self.now = max(self.now, at)
+                wake.set_result(None)
+        return [t.result() for t in tasks]
+
+    def budget(self, rate: float) -> SendBudget:
+        return SendBudget(rate, monotonic=self.monotonic, sleep=self.sleep)
+
+
+def most_in_any_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times))
+
+
+async def test_never_more_than_the_rate_in_any_second_across_both_paths() -> None:
+    clock = VirtualTime()
+    budget = clock.budget(30)
+    released: list[float] = []
+
+    async def send(chat_id: int | None, reply: bool) -> None:
+        await budget.wait(chat_id, reply=reply)
+        released.append(clock.now)
+
+    replies = [send(chat, True) for chat in range(100)]
+    reminders = [send(None, False) for _ in range(200)]
+    await clock.run(*replies, *reminders)
+    assert len(released) == 300
+    assert most_in_any_second(released) <= 30
+    assert released[-1] - released[0] < 300 / 30 + 1  # and the whole rate is used
+
+
+async def test_a_reply_goes_before_reminders_waiting_for_the_same_slot() -> None:
+    clock = VirtualTime()
+    budget = clock.budget(10)
+    order: list[str] = []
+
+    async def send(name: str, reply: bool) -> None:
+        await budget.wait(1 if reply else None, reply=reply)
+        order.append(name)
+
+    async def reply_later() -> None:
+        await clock.sleep(0.05)  # arrives while ten reminders are queued
+        await send("reply", True)
+
+    await clock.run(*(send(f"r{n}", False) for n in range(20)), reply_later())
+    assert order.index("reply") <= 11  # the next free slot, not after every reminder
+
+
+async def test_one_chat_gets_a_short_burst_then_one_a_second() -> None:
+    clock = VirtualTime()
+    budget = clock.budget(30)
+    released: list[float] = []
+
+    async def send() -> None:
+        await budget.wait(42, reply=True)
+        released.append(clock.now)
+
+    await clock.run(*(send() for _ in range(PER_CHAT_BURST + 3)))
+    burst = released[:PER_CHAT_BURST]
+    assert burst[-1] - burst[0] < 0.5
+    gaps = [b - a for a, b in itertools.pairwise(released[PER_CHAT_BURST - 1 :])]
+    assert all(gap >= 0.99 for gap in gaps)
+
+
+async def test_a_429_on_one_path_pauses_the_other() -> None:
+    clock = VirtualTime()
+    budget = clock.budget(30)
+    reminders = budget.for_reminders(25)
+    reminders.pause(5.0)  # the reminder path was told to slow down
+    started = clock.now
+    released: list[float] = []
+
+    async def reply() -> None:
+        await budget.wait(7, reply=True)
+        released.append(clock.now)
+
+    async def button_answer() -> None:
+        await budget.unpaused()
+        released.append(clock.now)
+
+    await clock.run(reply(), button_answer())
+    assert min(released) - started >= 5.0
+
+
+async def test_the_reply_limiter_pauses_everything_on_a_429_and_tries_again() -> None:
+    clock = VirtualTime()
+    budget = clock.budget(30)
+    limiter = BudgetRateLimiter(budget)
+    calls: list[float] = []
+
+    async def call() -> dict[str, Any]:
+        calls.append(clock.now)
+        if len(calls) == 1:
+            raise RetryAfter(3)
+        return {"ok": True}
+
+    request: Callable[[], Awaitable[Any]] = lambda: limiter.process_request(  # noqa: E731
+        call, (), {}, "sendMessage", {"chat_id": 5, "text": "hi"}, None
+    )
+    [answer] = await clock.run(request())
+    assert answer == {"ok": True}
+    assert calls[1] - calls[0] >= 3.0
+    assert budget.paused is False
+
+
+async def test_the_reply_limiter_gives_up_after_its_retries() -> None:
+    clock = VirtualTime()
+    limiter = BudgetRateLimiter(clock.budget(30), max_retries=1)
+
+    async def call() -> dict[str, Any]:
+        raise RetryAfter(1)
+
+    with pytest.raises(RetryAfter):
+        await clock.run(limiter.process_request(call, (), {}, "sendMessage", {"chat_id": 5}, None))
+
+
+async def test_reminders_keep_their_own_rate_inside_the_budget() -> None:
+    clock = VirtualTime()
+    slots = clock.budget(30).for_reminders(25)
+    released: list[float] = []
+
+    async def send() -> None:
+        await slots.wait()
+        released.append(clock.now)
+
+    await clock.run(*(send() for _ in range(100)))
+    assert most_in_any_second(released) <= 25

@@ -118,11 +118,11 @@ def button_data(message: JSON) -> list[str]:
 class Fuzzer:
     """Random updates from ``USERS`` users of ``api``; the bot may run in this process or not."""
 
-    def __init__(self, api: FakeBotAPI, rng: random.Random) -> None:
+    def __init__(self, api: FakeBotAPI, rng: random.Random, users: int = USERS) -> None:
         self.api, self.rng = api, rng
         languages = ["en", "en-GB", "de", None]
         self.users = [
-            api.user(20_000 + n, language_code=rng.choice(languages)) for n in range(USERS)
+            api.user(20_000 + n, language_code=rng.choice(languages)) for n in range(users)
         ]
         self.blocked: set[int] = set()
         self.actions: list[Callable[[FakeUser], JSON | None]] = [

@@ -132,15 +132,16 @@ async def test_ten_thousand_fuzzed_updates_through_tgbot_run(
 ) -> None:
     api, http = server
     api.record_calls = True
-    fuzzer = Fuzzer(api, random.Random(20261202))
+    # Many users: the bot keeps to about one message a second in any one chat.
+    fuzzer = Fuzzer(api, random.Random(20261202), users=1_000)
     began = time.monotonic()
-    sentinel = api.user(29_998)
-    # Telegram's 30 replies/s would make this a six-minute test; the stand-in has no limit.
+    sentinels = [api.user(29_900 + n) for n in range(20)]
+    # Telegram's 30 messages/s would make this a six-minute test; the stand-in has no limit.
     async with running_bot(http, tmp_path, TGBOT_REPLY_RATE="10000") as log_path:
         for n in range(UPDATES):
             fuzzer.act()
             if n % SETTLE_EVERY == SETTLE_EVERY - 1:
-                await caught_up(api, sentinel)
+                await caught_up(api, sentinels[n // SETTLE_EVERY % len(sentinels)])
         print(f"{UPDATES} updates through tgbot run in {time.monotonic() - began:.1f}s")
         await quiet(api)
         newcomer = api.user(29_999)

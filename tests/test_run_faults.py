@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.test_fuzz import SETTLE_EVERY, UPDATES, Fuzzer, assert_telegram_would_accept_everything
+from tests.test_fuzz import SETTLE_EVERY, Fuzzer, assert_telegram_would_accept_everything
 from tests.test_run_over_http import TOKEN, server, start_bot, wait_for
 from tgbot_devtools.standin import FakeBotAPI
 from tgbot_devtools.standin.http_server import StandinHttpServer
@@ -25,6 +25,7 @@ from tgbot_devtools.standin.users import FakeUser
 
 __all__ = ["server"]  # the fixture, shared with test_run_over_http
 Server = tuple[FakeBotAPI, StandinHttpServer]
+FUZZED_UPDATES = 10_000
 
 
 @contextlib.asynccontextmanager
@@ -138,11 +139,11 @@ async def test_ten_thousand_fuzzed_updates_through_tgbot_run(
     sentinels = [api.user(29_900 + n) for n in range(20)]
     # Telegram's 30 messages/s would make this a six-minute test; the stand-in has no limit.
     async with running_bot(http, tmp_path, TGBOT_REPLY_RATE="10000") as log_path:
-        for n in range(UPDATES):
+        for n in range(FUZZED_UPDATES):
             fuzzer.act()
             if n % SETTLE_EVERY == SETTLE_EVERY - 1:
                 await caught_up(api, sentinels[n // SETTLE_EVERY % len(sentinels)])
-        print(f"{UPDATES} updates through tgbot run in {time.monotonic() - began:.1f}s")
+        print(f"{FUZZED_UPDATES} updates through tgbot run in {time.monotonic() - began:.1f}s")
         await quiet(api)
         newcomer = api.user(29_999)
         started = time.monotonic()

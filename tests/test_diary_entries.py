@@ -146,7 +146,9 @@ async def test_a_zone_less_entry_keeps_its_time_when_a_zone_is_set_later(
     [sites] = await user.press(dbutton(content, "last_night"), sites)
     [card] = await user.press("Foot", sites)
     assert "Sat 21 Nov, 02:00" in card.text
-    assert dtext(content, "no_zone") in card.text  # says whose clock that is
+    assert dtext(content, "no_zone") in card.text  # says whose clock that is ...
+    [rated] = await user.press("7", card)
+    assert dtext(content, "no_zone") not in rated.text  # ... where the time was set, once
     assert stored_time(bot, 904) == ("2026-11-21T02:00", "2026-11-21", utc(2026, 11, 21, 2), None)
 
     await user.send("/remind 22:15 Europe/Berlin")

@@ -118,7 +118,7 @@ async def act(update: Update, context: BotContext, action: DiaryButton) -> None:
             entry = await diary.log(user_id, site, when, zone, source, severity)
             sites = texts(view).sites
             intro = texts(view).text("logged", site=sites[site], when=when_label(view, when))
-            await show_in_place(update, context, _card(context, entry, intro))
+            await show_in_place(update, context, _card(context, entry, intro, time_set=True))
             await maybe_nudge(update, context, include_long_cramp=False)
         case DeclineLogOffer():
             await show_in_place(update, context, simple(view, texts(view).text("offer_declined")))
@@ -178,7 +178,7 @@ async def _change_when(context: BotContext, entry_id: int, when: str | None) -> 
     await diary.set_when(user_id, entry_id, diary.moment_for(when, zone), zone)
     moved = await diary.get(user_id, entry_id)
     assert moved is not None
-    return _card(context, moved)
+    return _card(context, moved, time_set=True)
 
 
 async def answer_note(update: Update, context: BotContext, text: str) -> bool:
@@ -243,7 +243,7 @@ async def _answer_when(update: Update, context: BotContext, text: str, entry_id:
     question stays open), or saved and confirmed as understood ("Saved for Fri 28 Nov")."""
     view, user_id, zone = context.view, context.user.user_id, context.user.time_zone
     diary, t = context.services.diary, texts(view)
-    moment = diary.read_when(text, zone, [view.catalog.language], t.last_night_words)
+    moment = await diary.read_when(text, zone, [view.catalog.language], t.last_night_words)
     if isinstance(moment, WhenProblem):
         await send(update, context, simple(view, t.text(WHEN_PROBLEM_TEXTS[moment])))
         return True
@@ -255,7 +255,7 @@ async def _answer_when(update: Update, context: BotContext, text: str, entry_id:
     assert record is not None
     understood = moment_label(view, moment.replace(tzinfo=None), _today(context))
     saved = t.text("saved_for", when=understood)
-    await send(update, context, _card(context, record, saved))
+    await send(update, context, _card(context, record, saved, time_set=True))
     return True
 
 
@@ -263,8 +263,12 @@ def _today(context: BotContext) -> date:
     return context.services.diary.now().astimezone(context.user.zone).date()
 
 
-def _card(context: BotContext, entry: DiaryEntry, intro: str = "") -> Rendered:
-    zone_known = context.user.time_zone is not None
+def _card(
+    context: BotContext, entry: DiaryEntry, intro: str = "", *, time_set: bool = False
+) -> Rendered:
+    """The entry's card; where its time was just set, a word on whose clock it is when the
+    user's zone is not known yet."""
+    zone_known = context.user.time_zone is not None or not time_set
     return card(context.view, entry, _today(context), intro, zone_known=zone_known)
 
 

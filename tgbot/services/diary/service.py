@@ -15,9 +15,11 @@ the past and day-month order; future and implausibly old times are refused with 
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -48,6 +50,11 @@ EARLIER_TODAY = timedelta(hours=2)
 OLDEST_TYPED = timedelta(days=2 * 365)
 MAX_TYPED_LENGTH = 60  # longer than any date people type; spares the parser pasted text
 LOCAL_TIME_FORMAT = "%Y-%m-%dT%H:%M"
+# dateparser's first call loads its language data (~1 s): off the event loop, and on one
+# thread, since its lazy caches are not documented as thread-safe. The loading is started
+# with the service, so the first person typing a time does not wait for it.
+_TYPED_TIME_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diary-dates")
+_warming: list[Future[object]] = []
 PERIOD_DAYS = 30  # /diary: the last 30 days against the 30 before
 DOCTOR_PERIOD_DAYS = 90  # the summary for the doctor
 NUDGE_HISTORY_DAYS = 40  # nudges_due needs at least 35 days of entries
@@ -84,6 +91,8 @@ class DiaryService:
         self._reminders = reminders
         self._users = users
         self._clock = clock
+        if not _warming:
+            _warming.append(_TYPED_TIME_READER.submit(_parse_date, "yesterday", clock.now(), ()))
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -143,7 +152,7 @@ class DiaryService:
     def moment_for(self, when: str, zone: str | None) -> datetime:
         return occurred_at(when, self.now(), zone_or_utc(zone))
 
-    def read_when(
+    async def read_when(
         self,
         text: str,
         zone: str | None,
@@ -151,7 +160,16 @@ class DiaryService:
         last_night_words: Sequence[str] = (),
     ) -> datetime | WhenProblem:
         """A typed time as an aware moment in the user's zone, or why it was refused."""
-        return read_typed_time(text, self.now(), zone_or_utc(zone), languages, last_night_words)
+        now, tz = self.now(), zone_or_utc(zone)
+        return await asyncio.get_running_loop().run_in_executor(
+            _TYPED_TIME_READER,
+            read_typed_time,
+            text,
+            now,
+            tz,
+            tuple(languages),
+            tuple(last_night_words),
+        )
 
     async def settle_zone(self, user_id: int, zone: str | None) -> None:
         """Anchor entries logged before a zone was known in ``zone``: the same wall-clock

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,7 +55,6 @@ LOCAL_TIME_FORMAT = "%Y-%m-%dT%H:%M"
 # thread, since its lazy caches are not documented as thread-safe. The loading is started
 # with the service, so the first person typing a time does not wait for it.
 _TYPED_TIME_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diary-dates")
-_warming: list[Future[object]] = []
 PERIOD_DAYS = 30  # /diary: the last 30 days against the 30 before
 DOCTOR_PERIOD_DAYS = 90  # the summary for the doctor
 NUDGE_HISTORY_DAYS = 40  # nudges_due needs at least 35 days of entries
@@ -91,8 +91,7 @@ class DiaryService:
         self._reminders = reminders
         self._users = users
         self._clock = clock
-        if not _warming:
-            _warming.append(_TYPED_TIME_READER.submit(_parse_date, "yesterday", clock.now(), ()))
+        _start_loading_date_parser()
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -330,9 +329,15 @@ def _without_phrase(text: str, phrases: Sequence[str]) -> str | None:
     return None
 
 
+@cache
+def _start_loading_date_parser() -> Future[datetime | None]:
+    """Import dateparser and load its English data on the reader thread, once per process
+    (the date is any date: only the loading matters)."""
+    return _TYPED_TIME_READER.submit(_parse_date, "yesterday", datetime(2026, 1, 1), ())
+
+
 def _parse_date(text: str, local_now: datetime, languages: Sequence[str]) -> datetime | None:
-    # Imported on first use: dateparser loads its language data then (~0.6 s), which only
-    # people typing a time should wait for.
+    # Imported here, on the reader thread: the import alone takes ~0.6 s.
     import dateparser
     from dateparser.data.languages_info import language_order
 

@@ -268,8 +268,8 @@ def _card(
 ) -> Rendered:
     """The entry's card; where its time was just set, a word on whose clock it is when the
     user's zone is not known yet."""
-    zone_known = context.user.time_zone is not None or not time_set
-    return card(context.view, entry, _today(context), intro, zone_known=zone_known)
+    no_zone = time_set and context.user.time_zone is None
+    return card(context.view, entry, _today(context), intro, no_zone=no_zone)
 
 
 # ------------------------------------------------------------------ /diary and summaries

@@ -112,10 +112,10 @@ def severity_label(view: View, n: int) -> str:
 
 
 def card(
-    view: View, record: DiaryEntry, today: date, intro: str = "", *, zone_known: bool = True
+    view: View, record: DiaryEntry, today: date, intro: str = "", *, no_zone: bool = False
 ) -> Rendered:
     """One entry with one-tap buttons for its details (the stored ones ticked), a note, and
-    delete. Without a zone, a line says the times are UTC's and how to change that."""
+    delete. ``no_zone``: add the line saying the times are UTC's until a zone is known."""
     t = texts(view)
     unset = t.text("unset")
     body = t.text(
@@ -129,7 +129,7 @@ def card(
     )
     if record.duration == "over_10":
         body += "\n\n" + view.catalog.personalise(t.text("long_cramp"), view.country)
-    if not zone_known:
+    if no_zone:
         body += "\n\n" + t.text("no_zone")
     rid = record.id
     severity = [

@@ -61,7 +61,7 @@ async def test_changing_the_time_keeps_the_pause_and_says_so(
     await user.press(label(content, "change_time"), paused)
     [changed] = await user.press("23:00")
     assert changed.text.startswith("✅ Saved, and still paused")
-    assert "Reminders start again on 2026-11-28 at 23:00" in changed.text
+    assert "Reminders start again on Saturday 28 November at 23:00" in changed.text
     assert changed.has_button(label(content, "resume"))
     local_time, still_until, next_fire, _, _ = reminder_row(bot, 802)
     assert (local_time, still_until) == ("23:00", paused_until)

@@ -64,7 +64,7 @@ TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "when_tomorrow_evening": (),
     "when_tomorrow_night": (),
     "when_weekday": ("weekday",),
-    "when_date": ("date",),
+    "when_date": ("weekday", "day", "month"),
     "days_every": (),
     "days_weekdays": (),
     "days_list": ("days",),
@@ -106,6 +106,7 @@ class ReminderTexts:
     buttons: Mapping[str, str]
     weekdays: tuple[str, ...]
     weekdays_short: tuple[str, ...]
+    months: tuple[str, ...]
     regions: Mapping[str, str]
     stretches: tuple[str, ...]
     tips: tuple[str, ...]
@@ -123,15 +124,16 @@ def load_reminder_texts(path: Path) -> ReminderTexts:
         buttons=check_labels(data.get("buttons"), BUTTON_KEYS, f"{path}: buttons"),
         weekdays=_names(data.get("weekdays"), f"{path}: weekdays"),
         weekdays_short=_names(data.get("weekdays_short"), f"{path}: weekdays_short"),
+        months=_names(data.get("months"), f"{path}: months", 12, "January"),
         regions=check_labels(data.get("regions"), REGION_KEYS, f"{path}: regions"),
         stretches=_list(data.get("stretches"), f"{path}: stretches"),
         tips=_list(data.get("tips"), f"{path}: tips"),
     )
 
 
-def _names(raw: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(raw, list) or len(raw) != 7:
-        raise ContentError(f"{where}: expected the 7 day names, Monday first")
+def _names(raw: Any, where: str, count: int = 7, first: str = "Monday") -> tuple[str, ...]:
+    if not isinstance(raw, list) or len(raw) != count:
+        raise ContentError(f"{where}: expected the {count} names, {first} first")
     return tuple(check_label(name, f"{where}[{i}]") for i, name in enumerate(raw))
 
 

@@ -68,7 +68,12 @@ def when(view: View, fire_at: datetime, now: datetime, zone: str) -> str:
     if spoken is SpokenWhen.WEEKDAY:
         return t.text("when_weekday", weekday=t.weekdays[local_date.weekday()])
     if spoken is SpokenWhen.DATE:
-        return t.text("when_date", date=local_date.isoformat())
+        return t.text(
+            "when_date",
+            weekday=t.weekdays[local_date.weekday()],
+            day=str(local_date.day),
+            month=t.months[local_date.month - 1],
+        )
     return t.text(f"when_{spoken.value}")
 
 

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Harness
-from tgbot.app import BACKUP_JOB, STANDIN_TOKEN, build_application
+from tests.conftest import Harness, running_bot
+from tgbot.app import BACKUP_JOB, STANDIN_TOKEN
 from tgbot.config import Settings
 from tgbot.content import Content
 from tgbot.services.clock import ManualClock
-from tgbot_devtools.standin import BotDriver, FakeBotAPI, StandinRequest
 
 KEEP = 3
 
@@ -25,24 +24,14 @@ KEEP = 3
 async def backed_up_bot(
     tmp_path: Path, content: Content, clock: ManualClock, backup_dir: Path | None
 ) -> AsyncIterator[Harness]:
-    api = FakeBotAPI(token=STANDIN_TOKEN)
     settings = Settings(
         token=STANDIN_TOKEN,
         db_path=tmp_path / "data" / "bot.sqlite3",
         backup_dir=backup_dir,
         backup_keep=KEEP,
     )
-    app = build_application(
-        settings,
-        content=content,
-        request=StandinRequest(api),
-        updates_request=StandinRequest(api),
-        reminder_request=StandinRequest(api),
-        rate_limited=False,
-        clock=clock,
-    )
-    async with BotDriver(api, app) as driver:
-        yield Harness(api, app, driver, settings, clock)
+    async for harness in running_bot(settings, content, clock):
+        yield harness
 
 
 @pytest.fixture

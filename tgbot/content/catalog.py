@@ -14,13 +14,19 @@ from pathlib import Path
 
 from tgbot.content.checks import (
     EMERGENCY_PLACEHOLDER,
+    PLACEHOLDER_RE,
     ContentError,
     check_label,
     check_text,
     fill_sample,
     read_yaml,
 )
-from tgbot.content.contracts import CONCEPTS_THE_CODE_READS, check_screens_the_code_opens
+from tgbot.content.contracts import (
+    CONCEPTS_THE_CODE_READS,
+    SETTINGS_LABELS,
+    SETTINGS_TEXTS,
+    check_screens_the_code_opens,
+)
 from tgbot.content.diary_texts import load_diary_texts
 from tgbot.content.emergency import load_emergency
 from tgbot.content.languages import check_translations
@@ -85,6 +91,8 @@ REQUIRED_UI_KEYS = (
     "prompt_closed",
     "prompt_left_open_note",
     "prompt_left_open_when",
+    *SETTINGS_TEXTS,
+    *SETTINGS_LABELS,
 )
 # Shown on buttons or as popups: plain text, short.
 BUTTON_UI_KEYS = (
@@ -190,6 +198,13 @@ def _load_ui(path: Path) -> dict[str, str]:
 def _ui_text(key: str, value: object, where: str) -> str:
     if key in BUTTON_UI_KEYS:
         return check_label(value, where)
+    if key in SETTINGS_LABELS:
+        label = check_label(value, where)
+        names = SETTINGS_LABELS[key]
+        if set(PLACEHOLDER_RE.findall(label)) - set(names) or "<" in label:
+            listed = ", ".join("{" + name + "}" for name in names) or "none"
+            raise ContentError(f"{where}: plain text with only these placeholders: {listed}")
+        return label
     if key in POPUP_UI_KEYS:
         text = str(value).strip()
         if not text or len(text) > POPUP_UI_KEYS[key] or "<" in text:
@@ -200,6 +215,8 @@ def _ui_text(key: str, value: object, where: str) -> str:
         allowed = PROGRESS_PLACEHOLDERS
     elif key == "admin_stats":
         allowed = ADMIN_STATS_PLACEHOLDERS
+    elif key in SETTINGS_TEXTS:
+        allowed = SETTINGS_TEXTS[key]
     return check_text(value, where, placeholders=allowed)
 
 

@@ -16,11 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from tgbot.app import STANDIN_TOKEN
 from tgbot.config import Settings
 from tgbot.content import load_content
 from tgbot.services.clock import ManualClock
 from tgbot.telegram_html import html_to_plain
-from tgbot_devtools.terminal import chat
+from tgbot_devtools.standin import FakeBotAPI
+from tgbot_devtools.standin.records import Upload
+from tgbot_devtools.terminal import CHAT_USER_ID, Transcript, chat
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -175,6 +178,24 @@ async def test_a_number_presses_a_button_of_an_earlier_message_too(chat_session)
     session.type(cramp[1])  # a button of the welcome, one message up
     await session.printed(r"bot \(updated\) › ⚡ Cramp right now", diary.end())
     await session.close()
+
+
+async def test_chat_saves_a_photo_with_the_extension_its_bytes_have(tmp_path: Path) -> None:
+    api = FakeBotAPI(token=STANDIN_TOKEN)
+    api.user(CHAT_USER_ID, "You", "en", None)
+    printed: list[str] = []
+    transcript = Transcript(api, CHAT_USER_ID, printed.append, tmp_path / "chat-files")
+    png = b"\x89PNG\r\n\x1a\n" + b"chart" * 10
+    photo = Upload(png, "cramps.png", "image/png")
+    await api.handle("sendPhoto", {"chat_id": CHAT_USER_ID, "photo": photo, "caption": "30 days"})
+    transcript.print_new()
+    [shown] = printed
+    saved = re.search(r"^bot › \[photo saved: (\S+)\]\n30 days$", shown.strip())
+    assert saved is not None, shown
+    assert saved[1].endswith(".png")
+    assert (await asyncio.to_thread(Path(saved[1]).read_bytes)) == png
+    transcript.print_new()
+    assert len(printed) == 1  # printed once
 
 
 def test_run_without_a_token_names_the_variable(tmp_path: Path) -> None:

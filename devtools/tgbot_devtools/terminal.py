@@ -179,7 +179,7 @@ async def chat(
 
     async with local_bot(settings, language, clock) as user:
         show(BANNER)
-        transcript = Transcript(user, show, files_dir)
+        transcript = Transcript(user.driver.api, user.id, show, files_dir)
         watcher = asyncio.create_task(transcript.watch())
         try:
             while True:
@@ -213,9 +213,11 @@ class Transcript:
     """Prints the bot's messages in the chat as they come (sent or edited), saves the files
     they carry, and numbers the buttons of the last few so a number presses one of them."""
 
-    def __init__(self, user: DriverUser, show: Callable[[str], None], files_dir: Path) -> None:
-        self._user = user
-        self._api = user.driver.api
+    def __init__(
+        self, api: FakeBotAPI, chat_id: int, show: Callable[[str], None], files_dir: Path
+    ) -> None:
+        self._api = api
+        self._chat_id = chat_id
         self._show = show
         self._files_dir = files_dir
         self._marker = self._api.marker()
@@ -230,7 +232,7 @@ class Transcript:
 
     def print_new(self) -> None:
         """Everything the bot sent or edited in the chat since the last call, once each."""
-        changes = self._api.changes_since(self._user.id, self._marker)
+        changes = self._api.changes_since(self._chat_id, self._marker)
         self._marker = self._api.marker()
         for change in changes:
             self._numbered.pop(change.message_id, None)

@@ -59,8 +59,7 @@ async def act(update: Update, context: BotContext, action: SettingsButton) -> No
             await _use_zone(update, context, zone)
         case ChooseLanguage(language=None):
             await show_in_place(update, context, language_list(context))
-        case ChooseLanguage(language=language):
-            assert language is not None
+        case ChooseLanguage(language=str(language)):
             await context.services.users.set_language(context.user.user_id, language)
             context.profile = replace(context.user, language=language)
             await show_in_place(update, context, await hub(context))

@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Harness
-from tgbot.app import STANDIN_TOKEN, build_application
+from tgbot.app import STANDIN_TOKEN
 from tgbot.config import Settings
 from tgbot.content import Content, load_content
 from tgbot.content.emergency import name_sort_key
 from tgbot.services.clock import ManualClock
 from tgbot.services.countries import country_zones
 from tgbot.telegram_html import html_to_plain
-from tgbot_devtools.standin import BotDriver, BotMessage, DriverUser, FakeBotAPI, StandinRequest
+from tgbot_devtools.standin import BotDriver, BotMessage, DriverUser
+from tgbot_devtools.terminal import local_driver
 
 ROOT = Path(__file__).resolve().parents[1]
 EN = load_content().catalog("en")
@@ -214,18 +215,8 @@ async def two_languages(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Bot
     ui = messages / "xx" / "ui.yaml"
     ui.write_text(ui.read_text().replace('language_name: "English"', 'language_name: "Xish"'))
     content = load_content(messages)
-    api = FakeBotAPI(token=STANDIN_TOKEN)
     settings = Settings(token=STANDIN_TOKEN, db_path=tmp_path / "bot.sqlite3")
-    app = build_application(
-        settings,
-        content=content,
-        request=StandinRequest(api),
-        updates_request=StandinRequest(api),
-        reminder_request=StandinRequest(api),
-        rate_limited=False,
-        clock=clock,
-    )
-    async with BotDriver(api, app) as driver:
+    async with local_driver(settings, content, clock) as driver:
         yield driver
 
 

@@ -164,3 +164,24 @@ async def test_reminders_keep_their_own_rate_inside_the_budget() -> None:
 
     await clock.run(*(send() for _ in range(100)))
     assert most_in_any_second(released) <= 25
+
+
+async def test_a_reply_waiting_for_its_own_chat_holds_no_reminder_back() -> None:
+    clock = VirtualTime()
+    budget = clock.budget(30)
+    released: dict[str, float] = {}
+
+    async def reply(n: int) -> None:
+        await budget.wait(9, reply=True)
+        released[f"reply{n}"] = clock.now
+
+    async def reminder(n: int) -> None:
+        await clock.sleep(0.01)  # after the chat's burst is spent
+        await budget.wait(None, reply=False)
+        released[f"reminder{n}"] = clock.now
+
+    # One chat taps fast: its fourth and fifth replies wait a second each for that chat.
+    await clock.run(
+        *(reply(n) for n in range(PER_CHAT_BURST + 2)), *(reminder(n) for n in range(5))
+    )
+    assert max(released[f"reminder{n}"] for n in range(5)) - 1000.0 < 0.5

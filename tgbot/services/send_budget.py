@@ -48,23 +48,25 @@ class SendBudget:
         self._replies_waiting = 0
 
     async def wait(self, chat_id: int | None, *, reply: bool) -> None:
-        """Return when a send to ``chat_id`` may go out, and count it as sent. Replies go
-        before reminders waiting for the same slot."""
-        if reply:
-            self._replies_waiting += 1
+        """Return when a send to ``chat_id`` may go out, and count it as sent. A reply whose
+        chat may have one goes before the reminders waiting for the same slot; a reply that
+        waits for its own chat's second holds no one else back."""
+        competing = False
         try:
             while True:
                 now = self._monotonic()
-                earliest = max(
-                    self._paused_until, self._window.opens(), self._chat_ready(chat_id, now)
-                )
+                chat_ready = self._chat_ready(chat_id, now)
+                if reply and not competing and now >= chat_ready:
+                    competing = True
+                    self._replies_waiting += 1
+                earliest = max(self._paused_until, self._window.opens(), chat_ready)
                 if now >= earliest and (reply or self._replies_waiting == 0):
                     self._take(chat_id, now)
                     return
                 # A reminder held back by waiting replies looks again one slot later.
                 await self._sleep(max(earliest - now, 1.0 / self.rate))
         finally:
-            if reply:
+            if competing:
                 self._replies_waiting -= 1
 
     async def unpaused(self) -> None:

@@ -16,10 +16,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-# The window a little over a second: a send can leave a few milliseconds after its release
-# (event-loop scheduling), so the receiving end still never sees more than ``rate`` in any
-# second. It costs about 2 % of the sustained rate.
-WINDOW_SECONDS = 1.02
+# The window a little over a second: a send leaves a few milliseconds after its release
+# (event-loop scheduling) and the network spreads arrivals (±20 ms at 200 ms round trip
+# measured in bench/), so the receiving end still never sees more than ``rate`` in any second.
+# It costs about 4 % of the sustained rate, inside the 95 % the bot promises.
+WINDOW_SECONDS = 1.04
 
 
 class OneSecondWindow:

@@ -39,7 +39,7 @@ async def test_sustains_the_rate_and_never_exceeds_it(rate: float, overshoot: fl
         await pacer.wait()
         sends.append(clock.now)
     sustained = (len(sends) - 1) / (sends[-1] - sends[0])
-    # Timer overshoot does not pile up (2 ms a send would cost 5 %); the window margin costs 2 %.
+    # Timer overshoot does not pile up (2 ms a send would cost 5 %).
     assert sustained >= 0.95 * rate  # the promise; the window margin for arrival spread costs ~4 %
     assert max_in_any_window(sends) <= rate
 

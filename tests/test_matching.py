@@ -56,6 +56,9 @@ EMERGENCIES = [
     ("ran in the heat and now my friend is confused and cramping", "em_heatstroke"),
     ("my pee is brown like cola after leg day and my thighs are swollen", "em_rhabdo"),
     ("drank way too much water during the marathon and now confused", "em_overdrinking"),
+    ("my son swallowed some dishwasher liquid and is being sick", "em_poison"),
+    ("her arm went weak out of nowhere and she can't lift it", "em_stroke"),
+    ("crook back after a prang in the ute", "em_back_injury"),  # Australian: a car crash
 ]
 
 
@@ -76,6 +79,11 @@ URGENT = [
     ("deep cut from a rusty fence and now my calf cramps", "ur_wound"),
     ("i take quinine and i've been bruising easily", "ur_quinine"),
     ("pregnant and my right calf is red and swollen", "ur_pregnancy"),
+    ("my right leg is fat and hot and sore, the left one is fine", "ur_dvt"),
+    ("rested in the shade drinking water for over an hour, still cramping in this heat", "ur_heat"),
+    ("cramp in my foot won't let go, been like this for ages", "ur_long_cramp"),
+    ("bad cramps since the loose motions started", "ur_fluid_loss"),  # Indian English
+    ("peeing blood since starting quinine", "ur_quinine"),
 ]
 
 
@@ -143,6 +151,8 @@ FALSE_ALARMS = [
     "the spin class was intense, quads cramping",
     "my right calf is cramping right now",
     "what is heat stroke",
+    "upper back is tight from the desk, chest is fine",
+    "my arm is weak after the gym and I can't lift it",
 ]
 
 
@@ -226,6 +236,8 @@ def test_topics_and_sites_route_to_their_screen(matcher: Matcher, text: str, scr
         ("twitching and my hand is getting weaker", "doc_twitch_weak"),
         ("calves cramp when i walk and stop when i rest", "doc_walking"),
         ("diabetic with cramps and tingling feet", "doc_conditions"),
+        ("I drink heavily every night", "doc_conditions"),
+        ("my hand goes into a claw only when I write", "doc_dystonia"),
     ],
 )
 def test_see_doctor_routes(matcher: Matcher, text: str, screen: str) -> None:

@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 OWN_QUESTIONS = REPO / "tests" / "data" / "questions.yaml"
 RED_FLAGS = REPO / "tests" / "data" / "redflags.yaml"
 DEV2_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev2.yaml"
+DEV3_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev3.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 SHARED_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.yaml"
@@ -241,16 +242,20 @@ async def test_shared_questions_meet_the_targets(
 # (The tuned parts are worked cases in messages/en/semantic_cases.yaml, so tuned is 0.)
 RED_FLAG_UNDER_CEILING = {
     (RED_FLAGS, "tuned"): 0,
-    (RED_FLAGS, "held back"): 18,
+    (RED_FLAGS, "held back"): 15,
     (DEV2_RED_FLAGS, "tuned"): 0,
-    (DEV2_RED_FLAGS, "held back"): 3,
-    (FRESH_RED_FLAGS, "held back"): 5,
-    (FRESH2_RED_FLAGS, "held back"): 17,
+    (DEV2_RED_FLAGS, "held back"): 2,
+    (DEV3_RED_FLAGS, "tuned"): 0,
+    (DEV3_RED_FLAGS, "held back"): 3,
+    (FRESH_RED_FLAGS, "held back"): 2,
+    (FRESH2_RED_FLAGS, "held back"): 14,
 }
 
 
 @pytest.mark.parametrize(
-    "path", [RED_FLAGS, DEV2_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS], ids=lambda p: p.stem
+    "path",
+    [RED_FLAGS, DEV2_RED_FLAGS, DEV3_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS],
+    ids=lambda p: p.stem,
 )
 async def test_red_flag_sets_are_no_worse_than_measured(
     catalog: Catalog, record_property: RecordProperty, path: Path
@@ -269,7 +274,7 @@ async def test_negated_red_flags_do_not_raise_an_alarm(
 ) -> None:
     items = [
         i
-        for path in (RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS)
+        for path in (RED_FLAGS, DEV3_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS)
         for i in load_questions(path)
         if not i.is_red_flag
     ]
@@ -283,7 +288,7 @@ def test_no_held_back_message_is_among_the_exemplars() -> None:
     content = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "messages").rglob("*.yaml"))
     held_back = [
         item.text
-        for path in (RED_FLAGS, DEV2_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS)
+        for path in (RED_FLAGS, DEV2_RED_FLAGS, DEV3_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS)
         for item in load_questions(path)
         if item.holdout
     ]

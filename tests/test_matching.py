@@ -59,6 +59,8 @@ EMERGENCIES = [
     ("my son swallowed some dishwasher liquid and is being sick", "em_poison"),
     ("her arm went weak out of nowhere and she can't lift it", "em_stroke"),
     ("crook back after a prang in the ute", "em_back_injury"),  # Australian: a car crash
+    ("I was fine an hour ago then suddenly I couldn't breathe", "em_breathing"),
+    ("my chest feels like it's in a vice", "em_chest"),
 ]
 
 
@@ -238,6 +240,9 @@ def test_topics_and_sites_route_to_their_screen(matcher: Matcher, text: str, scr
         ("diabetic with cramps and tingling feet", "doc_conditions"),
         ("I drink heavily every night", "doc_conditions"),
         ("my hand goes into a claw only when I write", "doc_dystonia"),
+        ("do bananas help? I've been on the sauce heavily for years", "doc_conditions"),
+        ("new inhaler, now cramps", "doc_medicine"),
+        ("my calf muscle seems to be wasting away", "serious_doctor"),
     ],
 )
 def test_see_doctor_routes(matcher: Matcher, text: str, screen: str) -> None:

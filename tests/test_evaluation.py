@@ -242,7 +242,7 @@ async def test_shared_questions_meet_the_targets(
 # (The tuned parts are worked cases in messages/en/semantic_cases.yaml, so tuned is 0.)
 RED_FLAG_UNDER_CEILING = {
     (RED_FLAGS, "tuned"): 0,
-    (RED_FLAGS, "held back"): 14,
+    (RED_FLAGS, "held back"): 13,
     (DEV2_RED_FLAGS, "tuned"): 0,
     (DEV2_RED_FLAGS, "held back"): 2,
     (DEV3_RED_FLAGS, "tuned"): 0,

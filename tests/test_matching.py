@@ -61,6 +61,13 @@ EMERGENCIES = [
     ("crook back after a prang in the ute", "em_back_injury"),  # Australian: a car crash
     ("I was fine an hour ago then suddenly I couldn't breathe", "em_breathing"),
     ("my chest feels like it's in a vice", "em_chest"),
+    ("he didn't make sense and his face looked odd on one side", "em_stroke"),
+    ("rested in the shade for 30 minutes and I'm no better, still dizzy from the heat", "em_heatstroke"),
+    ("flu-ish, stiff neck, and a rash that stays when I press a glass on it", "em_meningitis"),
+    ("he went rigid and his lips turned blue", "em_breathing"),
+    ("anaphalaxis after peanuts", "em_anaphylaxis"),  # named, misspelt, with its trigger
+    ("I think I'm having an anaphylactic reaction", "em_anaphylaxis"),
+    ("short of breth", "em_breathing"),
 ]
 
 
@@ -155,6 +162,7 @@ FALSE_ALARMS = [
     "what is heat stroke",
     "upper back is tight from the desk, chest is fine",
     "my arm is weak after the gym and I can't lift it",
+    "it doesn't make sense that I cramp so much",
 ]
 
 

@@ -240,6 +240,20 @@ async def test_shared_questions_meet_the_targets(
 # fresh sets were written later by writers who saw neither the bot nor the earlier sets, and
 # are never tuned on: with the held-back quarters, the honest measure of what generalises.
 # (The tuned parts are worked cases in messages/en/semantic_cases.yaml, so tuned is 0.)
+#
+# Dev set 3 (lay, regional and past-tense wordings; "before" is the bot before it was tuned on
+# dev3's tuning part, so its 7 there were new wordings the bot missed), before -> after:
+# under-triaged tuned/held back; shown on benign; screen accuracy.
+#   set        under        benign em / ur / confirm %       screens %
+#   redflags   0/18 -> 0/13  1.0/1.4/11.0 -> 1.0/1.4/11.9   84.5 -> 84.2
+#   dev2       0/3  -> 0/2   0.7/0.0/13.4 -> 0.0/0.0/14.2   80.3 -> 81.6
+#   dev3       7/3  -> 0/3   1.5/0.7/ 8.2 -> 0.8/0.8/ 6.1   79.7 -> 86.7
+#   fresh      -/5  -> -/2   1.0/0.0/15.5 -> 1.0/0.0/15.5   81.7 -> 82.5
+#   fresh2     -/17 -> -/14  1.0/2.9/14.4 -> 1.0/2.9/13.5   79.5 -> 80.4
+#   questions  0    -> 0     0.0/0.8/ 1.7 -> 0.0/0.8/ 1.7
+#   shared     0    -> 0     0.0/0.0/ 2.6 -> 0.0/0.0/ 2.6
+# "fine" as a denial word (encoder skips "my breathing is fine") cut the benign confirm rate to
+# ~10 % on every set but hid one fresh red flag, so it is not used.
 RED_FLAG_UNDER_CEILING = {
     (RED_FLAGS, "tuned"): 0,
     (RED_FLAGS, "held back"): 13,

@@ -62,7 +62,7 @@ EMERGENCIES = [
     ("I was fine an hour ago then suddenly I couldn't breathe", "em_breathing"),
     ("my chest feels like it's in a vice", "em_chest"),
     ("he didn't make sense and his face looked odd on one side", "em_stroke"),
-    ("rested in the shade for 30 minutes and I'm no better, still dizzy from the heat", "em_heatstroke"),
+    ("rested in the shade for 30 minutes, no better, still dizzy from the heat", "em_heatstroke"),
     ("flu-ish, stiff neck, and a rash that stays when I press a glass on it", "em_meningitis"),
     ("he went rigid and his lips turned blue", "em_breathing"),
     ("anaphalaxis after peanuts", "em_anaphylaxis"),  # named, misspelt, with its trigger
@@ -251,6 +251,8 @@ def test_topics_and_sites_route_to_their_screen(matcher: Matcher, text: str, scr
         ("do bananas help? I've been on the sauce heavily for years", "doc_conditions"),
         ("new inhaler, now cramps", "doc_medicine"),
         ("my calf muscle seems to be wasting away", "serious_doctor"),
+        ("leg cramps so bad I've stopped going to work", "doc_frequent"),
+        ("lower back pain and I had TB last year", "doc_back_risk"),
     ],
 )
 def test_see_doctor_routes(matcher: Matcher, text: str, screen: str) -> None:

@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 OWN_QUESTIONS = REPO / "tests" / "data" / "questions.yaml"
 RED_FLAGS = REPO / "tests" / "data" / "redflags.yaml"
 DEV2_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev2.yaml"
+DEV3_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev3.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 SHARED_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.yaml"
@@ -239,18 +240,36 @@ async def test_shared_questions_meet_the_targets(
 # fresh sets were written later by writers who saw neither the bot nor the earlier sets, and
 # are never tuned on: with the held-back quarters, the honest measure of what generalises.
 # (The tuned parts are worked cases in messages/en/semantic_cases.yaml, so tuned is 0.)
+#
+# Dev set 3 (lay, regional and past-tense wordings; "before" is the bot before it was tuned on
+# dev3's tuning part, so its 7 there were new wordings the bot missed), before -> after:
+# under-triaged tuned/held back; shown on benign; screen accuracy.
+#   set        under        benign em / ur / confirm %       screens %
+#   redflags   0/18 -> 0/13  1.0/1.4/11.0 -> 1.0/1.4/11.9   84.5 -> 84.2
+#   dev2       0/3  -> 0/2   0.7/0.0/13.4 -> 0.0/0.0/14.2   80.3 -> 81.6
+#   dev3       7/3  -> 0/3   1.5/0.7/ 8.2 -> 0.8/0.8/ 6.1   79.7 -> 86.7
+#   fresh      -/5  -> -/2   1.0/0.0/15.5 -> 1.0/0.0/15.5   81.7 -> 82.5
+#   fresh2     -/17 -> -/14  1.0/2.9/14.4 -> 1.0/2.9/13.5   79.5 -> 80.4
+#   questions  0    -> 0     0.0/0.8/ 1.7 -> 0.0/0.8/ 1.7
+#   shared     0    -> 0     0.0/0.0/ 2.6 -> 0.0/0.0/ 2.6
+# "fine" as a denial word (encoder skips "my breathing is fine") cut the benign confirm rate to
+# ~10 % on every set but hid one fresh red flag, so it is not used.
 RED_FLAG_UNDER_CEILING = {
     (RED_FLAGS, "tuned"): 0,
-    (RED_FLAGS, "held back"): 18,
+    (RED_FLAGS, "held back"): 13,
     (DEV2_RED_FLAGS, "tuned"): 0,
-    (DEV2_RED_FLAGS, "held back"): 3,
-    (FRESH_RED_FLAGS, "held back"): 5,
-    (FRESH2_RED_FLAGS, "held back"): 17,
+    (DEV2_RED_FLAGS, "held back"): 2,
+    (DEV3_RED_FLAGS, "tuned"): 0,
+    (DEV3_RED_FLAGS, "held back"): 3,
+    (FRESH_RED_FLAGS, "held back"): 2,
+    (FRESH2_RED_FLAGS, "held back"): 14,
 }
 
 
 @pytest.mark.parametrize(
-    "path", [RED_FLAGS, DEV2_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS], ids=lambda p: p.stem
+    "path",
+    [RED_FLAGS, DEV2_RED_FLAGS, DEV3_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS],
+    ids=lambda p: p.stem,
 )
 async def test_red_flag_sets_are_no_worse_than_measured(
     catalog: Catalog, record_property: RecordProperty, path: Path
@@ -269,7 +288,7 @@ async def test_negated_red_flags_do_not_raise_an_alarm(
 ) -> None:
     items = [
         i
-        for path in (RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS)
+        for path in (RED_FLAGS, DEV3_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS)
         for i in load_questions(path)
         if not i.is_red_flag
     ]
@@ -283,7 +302,7 @@ def test_no_held_back_message_is_among_the_exemplars() -> None:
     content = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "messages").rglob("*.yaml"))
     held_back = [
         item.text
-        for path in (RED_FLAGS, DEV2_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS)
+        for path in (RED_FLAGS, DEV2_RED_FLAGS, DEV3_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS)
         for item in load_questions(path)
         if item.holdout
     ]

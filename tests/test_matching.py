@@ -56,6 +56,18 @@ EMERGENCIES = [
     ("ran in the heat and now my friend is confused and cramping", "em_heatstroke"),
     ("my pee is brown like cola after leg day and my thighs are swollen", "em_rhabdo"),
     ("drank way too much water during the marathon and now confused", "em_overdrinking"),
+    ("my son swallowed some dishwasher liquid and is being sick", "em_poison"),
+    ("her arm went weak out of nowhere and she can't lift it", "em_stroke"),
+    ("crook back after a prang in the ute", "em_back_injury"),  # Australian: a car crash
+    ("I was fine an hour ago then suddenly I couldn't breathe", "em_breathing"),
+    ("my chest feels like it's in a vice", "em_chest"),
+    ("he didn't make sense and his face looked odd on one side", "em_stroke"),
+    ("rested in the shade for 30 minutes, no better, still dizzy from the heat", "em_heatstroke"),
+    ("flu-ish, stiff neck, and a rash that stays when I press a glass on it", "em_meningitis"),
+    ("he went rigid and his lips turned blue", "em_breathing"),
+    ("anaphalaxis after peanuts", "em_anaphylaxis"),  # named, misspelt, with its trigger
+    ("I think I'm having an anaphylactic reaction", "em_anaphylaxis"),
+    ("short of breth", "em_breathing"),
 ]
 
 
@@ -76,6 +88,11 @@ URGENT = [
     ("deep cut from a rusty fence and now my calf cramps", "ur_wound"),
     ("i take quinine and i've been bruising easily", "ur_quinine"),
     ("pregnant and my right calf is red and swollen", "ur_pregnancy"),
+    ("my right leg is fat and hot and sore, the left one is fine", "ur_dvt"),
+    ("rested in the shade drinking water for over an hour, still cramping in this heat", "ur_heat"),
+    ("cramp in my foot won't let go, been like this for ages", "ur_long_cramp"),
+    ("bad cramps since the loose motions started", "ur_fluid_loss"),  # Indian English
+    ("peeing blood since starting quinine", "ur_quinine"),
 ]
 
 
@@ -143,6 +160,9 @@ FALSE_ALARMS = [
     "the spin class was intense, quads cramping",
     "my right calf is cramping right now",
     "what is heat stroke",
+    "upper back is tight from the desk, chest is fine",
+    "my arm is weak after the gym and I can't lift it",
+    "it doesn't make sense that I cramp so much",
 ]
 
 
@@ -226,6 +246,13 @@ def test_topics_and_sites_route_to_their_screen(matcher: Matcher, text: str, scr
         ("twitching and my hand is getting weaker", "doc_twitch_weak"),
         ("calves cramp when i walk and stop when i rest", "doc_walking"),
         ("diabetic with cramps and tingling feet", "doc_conditions"),
+        ("I drink heavily every night", "doc_conditions"),
+        ("my hand goes into a claw only when I write", "doc_dystonia"),
+        ("do bananas help? I've been on the sauce heavily for years", "doc_conditions"),
+        ("new inhaler, now cramps", "doc_medicine"),
+        ("my calf muscle seems to be wasting away", "serious_doctor"),
+        ("leg cramps so bad I've stopped going to work", "doc_frequent"),
+        ("lower back pain and I had TB last year", "doc_back_risk"),
     ],
 )
 def test_see_doctor_routes(matcher: Matcher, text: str, screen: str) -> None:

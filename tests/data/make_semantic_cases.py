@@ -15,16 +15,17 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("redflags.yaml", "redflags_dev2.yaml")
+SOURCES = ("redflags.yaml", "redflags_dev2.yaml", "redflags_dev3.yaml")
 TARGET = ROOT / "messages" / "en" / "semantic_cases.yaml"
 ALARMING = ("emergency", "urgent", "see_doctor")
 MAX_LENGTH = 300  # the loader's limit; a longer ramble is left out rather than cut
 
 HEADER = """\
 # Worked cases for the semantic tier: whole messages, each under the screen it needs. Written
-# from content-facts.md for the tuning parts of tests/data/redflags.yaml and redflags_dev2.yaml
-# (never their held-back quarters). Regenerate with tests/data/make_semantic_cases.py;
-# hand-written exemplars and the confirming questions live in semantic.yaml."""
+# from content-facts.md for the tuning parts of tests/data/redflags.yaml, redflags_dev2.yaml and
+# redflags_dev3.yaml (never their held-back quarters). Regenerate with
+# tests/data/make_semantic_cases.py; hand-written exemplars and the confirming questions live in
+# semantic.yaml."""
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from tgbot.services.reminders.pacing import OneSecondWindow, Pacer
+from tgbot.services.reminders.pacing import Pacer
 
 PER_CHAT_BURST = 3  # sends one chat may get at once (a few quick taps) ...
 PER_CHAT_RATE = 1.0  # ... refilled at one a second
@@ -42,9 +42,10 @@ class SendBudget:
         self.rate = rate
         self._monotonic = monotonic
         self._sleep = sleep
-        self._window = OneSecondWindow(rate)
+        # Spaced slots in a strict window, as for reminders: thirty at once would leave over a
+        # round trip's spread and bunch at Telegram's end.
+        self._slots = Pacer(rate, monotonic=monotonic, sleep=sleep)
         self._chats: dict[int, _Bucket] = {}
-        self._paused_until = -math.inf
         self._replies_waiting = 0
 
     async def wait(self, chat_id: int | None, *, reply: bool) -> None:
@@ -56,10 +57,11 @@ class SendBudget:
             while True:
                 now = self._monotonic()
                 chat_ready = self._chat_ready(chat_id, now)
-                if reply and not competing and now >= chat_ready:
-                    competing = True
-                    self._replies_waiting += 1
-                earliest = max(self._paused_until, self._window.opens(), chat_ready)
+                # Its chat's turn can come and go (a sibling reply took the chat's token).
+                if reply and competing != (now >= chat_ready):
+                    competing = not competing
+                    self._replies_waiting += 1 if competing else -1
+                earliest = max(self._slots.earliest(), chat_ready)
                 if now >= earliest and (reply or self._replies_waiting == 0):
                     self._take(chat_id, now)
                     return
@@ -72,7 +74,7 @@ class SendBudget:
     async def unpaused(self) -> None:
         """Return once no 429 pause is running (calls that are not messages, e.g. answering a
         button, take no slot but still respect Telegram's "slow down")."""
-        while (left := self._paused_until - self._monotonic()) > 0:
+        while (left := self._slots.paused_until - self._monotonic()) > 0:
             await self._sleep(left)
 
     def for_reminders(self, rate: float) -> ReminderSlots:
@@ -81,11 +83,11 @@ class SendBudget:
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429 retry_after: nothing goes out, on any path, before then."""
-        self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+        self._slots.pause(seconds)
 
     @property
     def paused(self) -> bool:
-        return self._monotonic() < self._paused_until
+        return self._monotonic() < self._slots.paused_until
 
     def _bucket(self, chat_id: int, now: float) -> _Bucket:
         bucket = self._chats.get(chat_id)
@@ -106,7 +108,7 @@ class SendBudget:
         return now if bucket.tokens >= 1 else now + (1 - bucket.tokens) / PER_CHAT_RATE
 
     def _take(self, chat_id: int | None, now: float) -> None:
-        self._window.record(now)
+        self._slots.take(now)
         if chat_id is not None:
             bucket = self._bucket(chat_id, now)
             bucket.tokens -= 1

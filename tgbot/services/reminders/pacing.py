@@ -68,15 +68,27 @@ class Pacer:
         """Return when the next send may go out, and count it as sent."""
         while True:
             now = self._monotonic()
-            earliest = max(self._paused_until, self._next_slot, self._window.opens())
+            earliest = self.earliest()
             if now >= earliest:
-                # On schedule, the next slot follows this one's; after idling, start from now.
-                on_time = now - self._next_slot < self.interval
-                self._next_slot = (self._next_slot if on_time else now) + self.interval
-                self._window.record(now)
+                self.take(now)
                 return
             await self._sleep(earliest - now)
+
+    def earliest(self) -> float:
+        """When the next send may go out (monotonic seconds)."""
+        return max(self._paused_until, self._next_slot, self._window.opens())
+
+    def take(self, now: float) -> None:
+        """Count a send going out ``now`` (at or after ``earliest()``)."""
+        # On schedule, the next slot follows this one's; after idling, start from now.
+        on_time = now - self._next_slot < self.interval
+        self._next_slot = (self._next_slot if on_time else now) + self.interval
+        self._window.record(now)
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429 retry_after: nothing goes out before that time has passed."""
         self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+
+    @property
+    def paused_until(self) -> float:
+        return self._paused_until

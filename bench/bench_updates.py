@@ -615,7 +615,8 @@ class Subject:
         work.reset_counters()
         meter = Meter(self.api, work, self.pid)
         await asyncio.sleep(seconds)
-        duration, completed, latencies = meter.elapsed(), work.completed, work.latencies
+        duration, completed = meter.elapsed(), work.completed
+        latencies = list(work.latencies)  # the drain below completes more
         messages = meter.messages(time.perf_counter())
         api_calls, (bot_cpu, gen_cpu) = meter.api_calls(), meter.cpu()
         lost = await self.drain()

@@ -69,7 +69,7 @@ async def test_log_last_night_and_delete_one_entry(bot: Harness, content: Conten
     [logged] = await user.press("Foot", sites)
     assert "last night" in logged.text
     [(local_date,)] = bot.db_rows("SELECT local_date FROM diary_entries WHERE user_id = 803")
-    assert local_date == "2026-11-21"  # 02:00 UTC today (no zone set yet)
+    assert local_date == "2026-11-21"  # 02:00 on the clock shown (no zone set yet: UTC's)
     [deleted] = await user.press(button(content, "delete"), logged)
     assert deleted.text.startswith(dtext(content, "deleted"))
     assert bot.db_rows("SELECT count(*) FROM diary_entries WHERE user_id = 803") == [(0,)]
@@ -224,13 +224,13 @@ async def test_change_when_by_preset_and_by_typed_time(bot: Harness, content: Co
     user = bot.driver.user(user_id=816)
     [when] = await user.press(button(content, "change_time"), logged)
     [moved] = await user.press(button(content, "last_night"), when)
-    assert "2026-11-21 02:00" in moved.text
+    assert "Sat 21 Nov, 02:00" in moved.text
     [when] = await user.press(button(content, "change_time"), moved)
     await user.press(button(content, "type_time"), when)
-    [bad] = await user.send("2099-01-01 23:30")  # the future
-    assert bad.text.startswith(dtext(content, "bad_when"))
+    [bad] = await user.send("2099-01-01 23:30")
+    assert bad.text.startswith(dtext(content, "when_future"))
     [moved] = await user.send("2026-11-20 23:30")
-    assert "2026-11-20 23:30" in moved.text
+    assert "Saved for Fri 20 Nov, 23:30" in moved.text
     assert bot.db_rows("SELECT local_date FROM diary_entries WHERE user_id = 816") == [
         ("2026-11-20",)
     ]

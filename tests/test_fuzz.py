@@ -17,7 +17,8 @@ from tgbot_devtools.standin import FakeBotAPI
 from tgbot_devtools.standin.records import JSON
 from tgbot_devtools.standin.users import FakeUser
 
-UPDATES = int(os.environ.get("FUZZ_UPDATES", "10000"))
+# In process, where a failure is easiest to read; test_run_faults sends 10,000 through `tgbot run`.
+UPDATES = int(os.environ.get("FUZZ_UPDATES", "3000"))
 USERS = 60
 SETTLE_EVERY = 100
 SEED = 20261201
@@ -118,11 +119,11 @@ def button_data(message: JSON) -> list[str]:
 class Fuzzer:
     """Random updates from ``USERS`` users of ``api``; the bot may run in this process or not."""
 
-    def __init__(self, api: FakeBotAPI, rng: random.Random) -> None:
+    def __init__(self, api: FakeBotAPI, rng: random.Random, users: int = USERS) -> None:
         self.api, self.rng = api, rng
         languages = ["en", "en-GB", "de", None]
         self.users = [
-            api.user(20_000 + n, language_code=rng.choice(languages)) for n in range(USERS)
+            api.user(20_000 + n, language_code=rng.choice(languages)) for n in range(users)
         ]
         self.blocked: set[int] = set()
         self.actions: list[Callable[[FakeUser], JSON | None]] = [

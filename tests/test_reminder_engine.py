@@ -299,3 +299,49 @@ async def test_a_send_whose_record_fails_is_held_never_sent_again(database: Data
     state = await service.state(1)
     assert state is not None and state.next is not None
     assert state.next.local_date == date(2026, 6, 2)  # recorded once the disk had room
+
+
+class DistantSender:
+    """Telegram at 100 ms: each send returns a round trip after its slot."""
+
+    def __init__(self) -> None:
+        self.released: list[float] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def send_reminder(
+        self, reminder: DueReminder, ready: Callable[[], Awaitable[None]]
+    ) -> Delivery:
+        await ready()
+        self.released.append(asyncio.get_running_loop().time())
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(0.1)
+        self.in_flight -= 1
+        return Delivery(DeliveryStatus.SENT)
+
+
+async def test_a_burst_at_100_ms_round_trip_goes_out_at_the_configured_rate(
+    database: Database,
+) -> None:
+    clock, sender = ManualClock(datetime(2026, 11, 21, 21, 0, tzinfo=UTC)), DistantSender()
+    repo = ReminderRepository(database)
+    service = ReminderService(repo, clock)
+    for uid in range(1, 51):
+        await add_user(database, service, uid, time(22, 0), "UTC")
+    engine = ReminderEngine(repo, sender, clock, rate=25)
+    engine.start()
+    try:
+        clock.set(datetime(2026, 11, 21, 22, 0, tzinfo=UTC))
+        while len(sender.released) < 50:  # the tick claims four seconds' worth at a time
+            await engine.tick()
+            await engine.idle()
+    finally:
+        await engine.stop()
+    span = sender.released[-1] - sender.released[0]
+    # One at a time, a 100 ms round trip would cap this at 10/s (4.9 s for the 49 gaps).
+    assert span < 49 / 25 * 1.25
+    assert sender.most_in_flight >= 2
+    times = sender.released
+    assert max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times)) <= 25
+    assert engine.in_flight == 0

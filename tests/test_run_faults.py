@@ -6,25 +6,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import signal
 import sqlite3
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import time as clock_time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.test_fuzz import SETTLE_EVERY, UPDATES, Fuzzer, assert_telegram_would_accept_everything
+from tests.test_fuzz import SETTLE_EVERY, Fuzzer, assert_telegram_would_accept_everything
 from tests.test_run_over_http import TOKEN, server, start_bot, wait_for
-from tgbot_devtools.standin import FakeBotAPI
-from tgbot_devtools.standin.http_server import StandinHttpServer
+from tgbot.services.clock import SystemClock
+from tgbot.services.reminders.engine import PIPELINE_SECONDS
+from tgbot.services.reminders.service import ReminderService
+from tgbot.storage import ReminderRepository, UserRepository, open_database
+from tgbot_devtools.standin import FakeBotAPI, Latency
+from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
 from tgbot_devtools.standin.users import FakeUser
 
 __all__ = ["server"]  # the fixture, shared with test_run_over_http
 Server = tuple[FakeBotAPI, StandinHttpServer]
+FUZZED_UPDATES = 10_000
 
 
 @contextlib.asynccontextmanager
@@ -132,16 +139,17 @@ async def test_ten_thousand_fuzzed_updates_through_tgbot_run(
 ) -> None:
     api, http = server
     api.record_calls = True
-    fuzzer = Fuzzer(api, random.Random(20261202))
+    # Many users: the bot keeps to about one message a second in any one chat.
+    fuzzer = Fuzzer(api, random.Random(20261202), users=1_000)
     began = time.monotonic()
-    sentinel = api.user(29_998)
-    # Telegram's 30 replies/s would make this a six-minute test; the stand-in has no limit.
+    sentinels = [api.user(29_900 + n) for n in range(20)]
+    # Telegram's 30 messages/s would make this a six-minute test; the stand-in has no limit.
     async with running_bot(http, tmp_path, TGBOT_REPLY_RATE="10000") as log_path:
-        for n in range(UPDATES):
+        for n in range(FUZZED_UPDATES):
             fuzzer.act()
             if n % SETTLE_EVERY == SETTLE_EVERY - 1:
-                await caught_up(api, sentinel)
-        print(f"{UPDATES} updates through tgbot run in {time.monotonic() - began:.1f}s")
+                await caught_up(api, sentinels[n // SETTLE_EVERY % len(sentinels)])
+        print(f"{FUZZED_UPDATES} updates through tgbot run in {time.monotonic() - began:.1f}s")
         await quiet(api)
         newcomer = api.user(29_999)
         started = time.monotonic()
@@ -262,3 +270,53 @@ async def test_a_read_only_disk_at_start_is_one_clear_line_and_exit_2(
     [line] = output.decode().strip().splitlines()
     assert line.startswith(f"tgbot: cannot open the database: {database}: ")
     assert stored_users(database) == {981}  # nothing lost
+
+
+# ---------------------------------------------------------------------- kill -9
+
+
+async def due_reminders(database: Path, users: range) -> None:
+    """People whose reminder is due now, written as the bot would have stored them."""
+    db = await open_database(database)
+    try:
+        service = ReminderService(ReminderRepository(db), SystemClock())
+        for uid in users:
+            await UserRepository(db).touch(uid, "en", 0)
+            await service.turn_on(uid, clock_time(22, 0), "UTC")
+        await db.connection.execute("UPDATE reminders SET next_fire_at = strftime('%s', 'now')")
+    finally:
+        await db.close()
+
+
+async def test_kill_9_with_sends_in_flight_loses_none_and_repeats_only_those(
+    tmp_path: Path,
+) -> None:
+    api = FakeBotAPI(token=TOKEN, latency=Latency(ms=200, jitter_ms=40))  # Telegram's distance
+    http = await start_http_server(api, "127.0.0.1", 0)
+    database = tmp_path / "bot.sqlite3"
+    people = range(40_001, 40_151)
+    await due_reminders(database, people)
+    rate = 25
+    in_flight_at_most = math.ceil(rate * PIPELINE_SECONDS)
+
+    def reached() -> int:
+        return sum(1 for uid in people if api.chat(uid).messages)
+
+    try:
+        for uid in people:
+            api.user(uid)
+        first = await start_bot(http, tmp_path, database, "WARNING", TGBOT_REMINDER_RATE=str(rate))
+        await wait_for(lambda: reached() >= 40)
+        first.kill()  # kill -9 mid-burst, several sends in flight
+        await first.wait()
+        async with running_bot(http, tmp_path, TGBOT_REMINDER_RATE=str(rate)):
+            await wait_for(lambda: reached() == len(people))
+            await quiet(api, 1.0)
+    finally:
+        api.close()
+        await http.close()
+    copies = [len(api.chat(uid).messages) for uid in people]
+    assert min(copies) >= 1  # none lost
+    duplicates = sum(n - 1 for n in copies)
+    print(f"kill -9 mid-burst: {duplicates} duplicate(s), at most {in_flight_at_most} in flight")
+    assert duplicates <= in_flight_at_most, f"{duplicates} duplicates"

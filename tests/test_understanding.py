@@ -174,7 +174,7 @@ async def test_a_question_typed_at_the_diary_time_prompt_is_answered(
     assert answer.has_button("step by step") or "calf" in answer.text.lower()
     assert still_open.text == ui(content, "prompt_left_open_when")
     [moved] = await user.send("2026-11-20 23:30")  # the time it was waiting for
-    assert "2026-11-20 23:30" in moved.text
+    assert "Fri 20 Nov, 23:30" in moved.text
 
 
 async def test_a_trip_through_the_menu_closes_the_note_prompt(

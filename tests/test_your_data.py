@@ -322,3 +322,19 @@ async def test_upgrading_keeps_the_last_sent_reminder_as_a_sent_night(tmp_path: 
         assert await ReminderRepository(database).sent_dates(7) == ["2026-11-20"]
     finally:
         await database.close()
+
+
+async def test_after_a_move_the_export_and_summary_keep_the_clock_of_that_night(
+    bot: Harness, content: Content
+) -> None:
+    user = bot.driver.user(user_id=1107)
+    await user.send("/remind 22:15 Europe/Berlin")
+    await log_now(bot, user, datetime(2026, 11, 20, 1, 30, tzinfo=UTC), "Left")  # 02:30 Berlin
+    await user.send("/remind 22:15 America/New_York")  # moved: 20:30 the evening before there
+    diary = (await export(bot, user))["diary"]
+    assert isinstance(diary, list) and len(diary) == 1
+    assert diary[0]["time"] == "2026-11-20T02:30:00+01:00"
+    bot.clock.set(datetime(2026, 11, 21, 15, 0, tzinfo=UTC))
+    await doctor_summary(user, content)
+    [pdf] = [data for name, data in documents(bot, 1107).items() if name.endswith(".pdf")]
+    assert "After midnight (0–4 h) 1" in pdf_text(pdf)

@@ -10,7 +10,7 @@ from typing import Any
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults, ExtBot
+from telegram.ext import Application, ContextTypes, Defaults, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
 from tgbot.bot_api_compat import LenientHTTPXRequest
@@ -21,14 +21,16 @@ from tgbot.handlers import register_handlers
 from tgbot.handlers.context import SERVICES_KEY, BotApplication, BotContext, BotServices
 from tgbot.handlers.ordering import PerUserOrder
 from tgbot.handlers.reminders.delivery import TelegramReminderSender
+from tgbot.handlers.send_limits import BudgetRateLimiter
 from tgbot.health import HEARTBEAT_INTERVAL_S, write_heartbeat
 from tgbot.metrics import attach_engine
 from tgbot.services.clock import Clock, SystemClock
 from tgbot.services.diary.render import shutdown_workers
 from tgbot.services.diary.service import DiaryService
 from tgbot.services.operations import OperationsService
-from tgbot.services.reminders.engine import ReminderEngine
+from tgbot.services.reminders.engine import MAX_SENDERS, ReminderEngine
 from tgbot.services.reminders.service import ReminderService
+from tgbot.services.send_budget import SendBudget
 from tgbot.services.understanding.understander import understander_for
 from tgbot.services.users import UserService
 from tgbot.storage import (
@@ -67,6 +69,7 @@ class _Setup:
     clock: Clock
     reminder_bot: ExtBot[None]
     heartbeat: Path | None = None  # tgbot run's liveness file (tgbot health, /healthz)
+    budget: SendBudget | None = None  # None: unpaced (the in-process test harness)
 
 
 def build_application(
@@ -104,14 +107,14 @@ def build_application(
             .request(LenientHTTPXRequest(connection_pool_size=256))
             .get_updates_request(LenientHTTPXRequest(connection_pool_size=1))
         )
-    if rate_limited:
-        # Telegram's ~30 messages/s overall; a 429 is retried after its retry_after.
-        limiter = AIORateLimiter(overall_max_rate=settings.reply_rate, max_retries=3)
-        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
+    # One budget toward Telegram (~30 messages/s) for replies and reminders together.
+    budget = SendBudget(settings.reply_rate) if rate_limited else None
+    if budget is not None:
+        builder = builder.rate_limiter(BudgetRateLimiter(budget))  # type: ignore[arg-type]
     app: BotApplication = builder.build()  # type: ignore[assignment]
     reminder_bot = _reminder_bot(settings, defaults, reminder_request)
     app.bot_data[_SETUP_KEY] = _Setup(
-        settings, content, clock or SystemClock(), reminder_bot, heartbeat
+        settings, content, clock or SystemClock(), reminder_bot, heartbeat, budget
     )
     register_handlers(app)
     return app
@@ -120,7 +123,8 @@ def build_application(
 def _reminder_bot(
     settings: Settings, defaults: Defaults, request: BaseRequest | None
 ) -> ExtBot[None]:
-    """A second Bot without the shared rate limiter: reminders are paced by their engine."""
+    """A second Bot without PTB's rate limiter hook: reminders are paced by their engine (on
+    the shared budget), one connection per sender in flight."""
     token = settings.token or STANDIN_TOKEN
     if request is not None:
         return ExtBot(token, request=request, defaults=defaults)
@@ -130,10 +134,10 @@ def _reminder_bot(
             token,
             base_url=f"{root}/bot",
             base_file_url=f"{root}/file/bot",
-            request=LenientHTTPXRequest(connection_pool_size=8),
+            request=LenientHTTPXRequest(connection_pool_size=MAX_SENDERS),
             defaults=defaults,
         )
-    return ExtBot(token, request=HTTPXRequest(connection_pool_size=8), defaults=defaults)
+    return ExtBot(token, request=HTTPXRequest(connection_pool_size=MAX_SENDERS), defaults=defaults)
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -149,6 +153,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         TelegramReminderSender(setup.reminder_bot, setup.content, users),
         setup.clock,
         rate=setup.settings.reminder_rate,
+        pacer=setup.budget.for_reminders(setup.settings.reminder_rate) if setup.budget else None,
     )
     app.bot_data[SERVICES_KEY] = BotServices(
         settings=setup.settings,

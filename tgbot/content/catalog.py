@@ -186,7 +186,7 @@ def load_catalog(folder: Path) -> Catalog:
     matcher = _load_matcher(folder / MATCHING_FILE, screens.keys())
     reminders = load_reminder_texts(folder / "reminders.yaml")
     concepts = matcher.defined_concepts if matcher is not None else None
-    diary = load_diary_texts(folder / "diary.yaml", concepts)
+    diary = load_diary_texts(folder / "diary.yaml", concepts, screens.keys())
     semantic = load_semantic(folder / SEMANTIC_FILE, screens.keys())
     return Catalog(
         folder.name, ui, commands, screens, emergency, reminders, diary, matcher, semantic

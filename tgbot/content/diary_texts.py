@@ -14,6 +14,7 @@ from tgbot.content.checks import (
     check_texts,
     read_yaml,
 )
+from tgbot.content.routines import done_id
 from tgbot.services.diary.export import EXPORT_TEXT_KEYS
 from tgbot.services.diary.model import DURATIONS, SIDES, SITES
 from tgbot.services.diary.render.labels import (
@@ -92,6 +93,21 @@ BUTTON_KEYS: tuple[str, ...] = (
     "see_doctor",
     "no_thanks",
 )
+# The `entry` block: logging and editing one entry (severity scale, typed times, dates).
+ENTRY_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "saved_for": ("when",),
+    "when_future": (),
+    "when_too_old": (),
+    "moment": ("weekday", "day", "month", "time"),
+    "moment_other_year": ("weekday", "day", "month", "year", "time"),
+    "weekdays": (),
+    "severity_low_end": ("n",),
+    "severity_high_end": ("n",),
+    "chosen": ("label",),
+    "no_zone": (),
+}
+WEEKDAYS_KEY = "weekdays"  # 7 short day names, Monday first, comma-separated
+LAST_NIGHT_WORDS_KEY = "last_night_words"  # typed phrases meaning "last night"
 # Every site, side and duration the diary knows needs a label.
 SITE_KEYS, SIDE_KEYS, DURATION_KEYS = SITES, SIDES, DURATIONS
 
@@ -141,25 +157,50 @@ class DiaryTexts:
     extra: Mapping[str, str]  # chart and PDF labels, passed to the renderers as they are
     typed_sites: Mapping[str, str]  # matcher concept -> diary site
     typed_severity: Mapping[str, int]  # matcher concept -> severity 1-10
+    last_night_words: tuple[str, ...] = ()  # typed times: the phrases meaning "last night"
+    routine_sites: Mapping[str, str] | None = None  # routine name -> the site it treats
 
     def text(self, key: str, **values: object) -> str:
         template = self.texts[key]
         return template.format(**values) if values else template
+
+    def site_after(self, screen_id: str) -> str | None:
+        """The diary site of the routine whose done screen this is, if it names one."""
+        return next(
+            (
+                site
+                for routine, site in (self.routine_sites or {}).items()
+                if done_id(routine) == screen_id
+            ),
+            None,
+        )
+
+    def list_of(self, key: str) -> list[str]:
+        """A comma-separated text as its items ('Mon,Tue,…')."""
+        return [item.strip() for item in self.texts[key].split(",")]
 
     def count(self, noun: str, n: int) -> str:
         """'1 cramp' / '3 cramps' (the plural rule lives with the words)."""
         return self.text(f"count_{noun}_one") if n == 1 else self.text(f"count_{noun}_many", n=n)
 
 
-def load_diary_texts(path: Path, concepts: Collection[str] | None = None) -> DiaryTexts:
+def load_diary_texts(
+    path: Path,
+    concepts: Collection[str] | None = None,
+    screen_ids: Collection[str] | None = None,
+) -> DiaryTexts:
     """``concepts``: those matching.yaml defines, which typed_log may name (None: no matcher,
-    so typed_log is never read)."""
+    so typed_log is never read). ``screen_ids``: the catalogue's screens, where every routine
+    that entry.routine_sites names must have its done screen (None: not checked)."""
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise ContentError(f"{path}: expected texts, buttons, sites, sides and durations")
     texts = check_texts(data.get("texts"), TEXT_PLACEHOLDERS, f"{path}: texts")
+    entry = _entry(data.get("entry"), path, screen_ids)
     return DiaryTexts(
-        texts=texts,
+        texts={**texts, **entry["texts"]},
+        last_night_words=entry["last_night_words"],
+        routine_sites=entry["routine_sites"],
         buttons=check_labels(data.get("buttons"), BUTTON_KEYS, f"{path}: buttons"),
         sites=check_labels(data.get("sites"), SITE_KEYS, f"{path}: sites"),
         sides=check_labels(data.get("sides"), SIDE_KEYS, f"{path}: sides"),
@@ -167,6 +208,37 @@ def load_diary_texts(path: Path, concepts: Collection[str] | None = None) -> Dia
         extra=_render_labels(data.get("render"), path),
         **_typed_log(data.get("typed_log"), path, concepts),
     )
+
+
+def _entry(raw: Any, path: Path, screen_ids: Collection[str] | None) -> dict[str, Any]:
+    where = f"{path}: entry"
+    if not isinstance(raw, dict):
+        raise ContentError(f"{where}: expected texts, last_night_words and routine_sites")
+    texts = check_texts(raw.get("texts"), ENTRY_PLACEHOLDERS, f"{where}.texts")
+    weekdays = [day.strip() for day in texts[WEEKDAYS_KEY].split(",")]
+    if len(weekdays) != 7 or not all(weekdays):
+        raise ContentError(f"{where}.texts.{WEEKDAYS_KEY}: expected 7 comma-separated day names")
+    words = raw.get(LAST_NIGHT_WORDS_KEY)
+    if (
+        not isinstance(words, list)
+        or not words
+        or not all(isinstance(w, str) and w.strip() for w in words)
+    ):
+        raise ContentError(f"{where}.{LAST_NIGHT_WORDS_KEY}: expected a list of phrases")
+    sites = raw.get("routine_sites")
+    if not isinstance(sites, dict) or any(v not in SITE_KEYS for v in sites.values()):
+        raise ContentError(
+            f"{where}.routine_sites: map routine names to one of {', '.join(SITE_KEYS)}"
+        )
+    if screen_ids is not None:
+        for routine in sites:
+            if done_id(str(routine)) not in screen_ids:
+                raise ContentError(f"{where}.routine_sites.{routine}: no routine of this name")
+    return {
+        "texts": texts,
+        "last_night_words": tuple(w.strip() for w in words),
+        "routine_sites": {str(k): str(v) for k, v in sites.items()},
+    }
 
 
 def _render_labels(raw: Any, path: Path) -> dict[str, str]:

@@ -14,8 +14,10 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from tgbot.content import Catalog, Screen
-from tgbot.content.contracts import EMERGENCY_NUMBERS_SCREEN, MAIN_SCREEN
+from tgbot.content import Button, Catalog, Screen
+from tgbot.content.contracts import EMERGENCY_NUMBERS_SCREEN, LOG_SCREEN, MAIN_SCREEN
+from tgbot.services.diary.actions import LogCramp
+from tgbot.services.diary.service import WHEN_NOW
 from tgbot.services.navigation import (
     ChooseCountry,
     ConfirmAnswer,
@@ -59,7 +61,7 @@ def render_screen(view: View, screen: Screen) -> Rendered:
 
 def screen_keyboard(view: View, screen: Screen) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(b.label, callback_data=screen_callback(b.to)) for b in row]
+        [InlineKeyboardButton(b.label, callback_data=_button_data(view, screen, b)) for b in row]
         for row in screen.rows
     ]
     if screen.hold_seconds is not None:  # a stretch step: time the hold, first thing
@@ -80,6 +82,14 @@ def render_countdown(view: View, screen: Screen, seconds_left: int) -> Rendered:
         note = view.say("routine_release")
     text = view.catalog.personalise(screen.text, view.country)
     return Rendered(f"{text}\n\n{note}\n\n{view.say('footer')}", screen_keyboard(view, screen))
+
+
+def _button_data(view: View, screen: Screen, target: Button) -> str:
+    """Where a content button leads; "Log this cramp" after a routine already knows where
+    the cramp was, so one tap logs it there (now), instead of asking again."""
+    if target.to == LOG_SCREEN and (site := view.catalog.diary.site_after(screen.id)):
+        return LogCramp(site, WHEN_NOW).data
+    return screen_callback(target.to)
 
 
 def navigation_row(view: View, back_to: str) -> list[InlineKeyboardButton]:

@@ -8,8 +8,21 @@ from typing import Any
 from tgbot.storage.database import Database
 from tgbot.storage.users import RETENTION_JSON_PATH
 
-_COLUMNS = "id, user_id, occurred_at, local_date, site, side, severity, duration, note, source"
-EDITABLE = ("occurred_at", "local_date", "site", "side", "severity", "duration", "note")
+_COLUMNS = (
+    "id, user_id, occurred_at, local_date, site, side, severity, duration, note, source, "
+    "local_time, time_zone"
+)
+EDITABLE = (
+    "occurred_at",
+    "local_date",
+    "site",
+    "side",
+    "severity",
+    "duration",
+    "note",
+    "local_time",
+    "time_zone",
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,8 @@ class DiaryRecord:
     duration: str | None = None
     note: str | None = None
     source: str = "menu"
+    local_time: str | None = None  # 'YYYY-MM-DDTHH:MM', the wall clock the person meant
+    time_zone: str | None = None  # the zone local_time is in; None: none was known yet
 
 
 class DiaryRepository:
@@ -33,7 +48,8 @@ class DiaryRepository:
     async def add(self, record: DiaryRecord, now: int) -> int:
         async with self._db.execute(
             "INSERT INTO diary_entries (user_id, occurred_at, local_date, site, side, severity, "
-            "duration, note, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "duration, note, source, local_time, time_zone, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.user_id,
                 record.occurred_at,
@@ -44,6 +60,8 @@ class DiaryRepository:
                 record.duration,
                 record.note,
                 record.source,
+                record.local_time,
+                record.time_zone,
                 now,
             ),
         ) as cursor:
@@ -91,6 +109,16 @@ class DiaryRepository:
     async def all_for(self, user_id: int) -> list[DiaryRecord]:
         return await self.between(user_id, 0, 2**62)
 
+    async def without_zone(self, user_id: int) -> list[DiaryRecord]:
+        """The user's entries logged before any time zone was known."""
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM diary_entries WHERE user_id = ? AND time_zone IS NULL "
+            "AND local_time IS NOT NULL",
+            (user_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_record(row) for row in rows]
+
     async def delete_older_than(self, retention_days: int, cutoff: int) -> int:
         """Retention clean-up: remove entries before ``cutoff`` of users who chose this period."""
         async with self._db.execute(
@@ -114,4 +142,6 @@ def _record(row: Any) -> DiaryRecord:
         duration=row["duration"],
         note=row["note"],
         source=row["source"],
+        local_time=row["local_time"],
+        time_zone=row["time_zone"],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import date
 
 from telegram import InputFile, Update
 
@@ -15,6 +16,7 @@ from tgbot.handlers.diary.views import (
     ask_when,
     card,
     log_offer,
+    moment_label,
     nudge,
     overview,
     recent,
@@ -45,7 +47,7 @@ from tgbot.services.diary.actions import (
     ShowDiary,
     ShowRecent,
 )
-from tgbot.services.diary.model import DiarySummary
+from tgbot.services.diary.model import DiaryEntry, DiarySummary
 from tgbot.services.diary.render import (
     render_chart_png,
     render_in_worker,
@@ -55,9 +57,17 @@ from tgbot.services.diary.service import (
     WHEN_EARLIER_TODAY,
     WHEN_LAST_NIGHT,
     WHEN_NOW,
+    WhenProblem,
 )
 
 log = logging.getLogger(__name__)
+
+# What a refused typed time is told, by reason.
+WHEN_PROBLEM_TEXTS = {
+    WhenProblem.UNREADABLE: "bad_when",
+    WhenProblem.FUTURE: "when_future",
+    WhenProblem.TOO_OLD: "when_too_old",
+}
 
 
 # ------------------------------------------------------------------ commands
@@ -91,15 +101,15 @@ async def act(update: Update, context: BotContext, action: DiaryButton) -> None:
             entry = await diary.log(user_id, site, when, zone, source, severity)
             sites = texts(view).sites
             intro = texts(view).text("logged", site=sites[site], when=when_label(view, when))
-            await show_in_place(update, context, card(view, entry, context.user.zone, intro))
+            await show_in_place(update, context, _card(context, entry, intro, time_set=True))
             await maybe_nudge(update, context, include_long_cramp=False)
         case DeclineLogOffer():
             await show_in_place(update, context, simple(view, texts(view).text("offer_declined")))
         case ShowDiary():
             await _show_diary(update, context, edit=True)
         case ShowRecent():
-            entries = await diary.recent(user_id)
-            await show_in_place(update, context, recent(view, entries, context.user.zone))
+            entries = await diary.recent(user_id, zone=zone)
+            await show_in_place(update, context, recent(view, entries, _today(context)))
         case DoctorSummary():
             await doctor_summary(update, context)
         case KeepEntries(days=days):
@@ -135,7 +145,7 @@ async def _entry_action(context: BotContext, action: DiaryButton) -> Rendered:
         case _:
             raise AssertionError(f"a diary button without a handler: {action!r}")
     entry = await diary.get(user_id, entry_id)
-    return card(view, entry, context.user.zone) if entry else not_found
+    return _card(context, entry) if entry else not_found
 
 
 async def _change_when(context: BotContext, entry_id: int, when: str | None) -> Rendered:
@@ -151,7 +161,7 @@ async def _change_when(context: BotContext, entry_id: int, when: str | None) -> 
     await diary.set_when(user_id, entry_id, diary.moment_for(when, zone), zone)
     moved = await diary.get(user_id, entry_id)
     assert moved is not None
-    return card(view, moved, context.user.zone)
+    return _card(context, moved, time_set=True)
 
 
 async def answer_note(update: Update, context: BotContext, text: str) -> bool:
@@ -176,7 +186,7 @@ async def answer_note(update: Update, context: BotContext, text: str) -> bool:
     entry = await context.services.diary.get(user_id, entry_id)
     assert entry is not None
     saved = texts(view).text("note_saved")
-    await send(update, context, card(view, entry, context.user.zone, saved))
+    await send(update, context, _card(context, entry, saved))
     return True
 
 
@@ -212,20 +222,37 @@ async def maybe_nudge(
 
 
 async def _answer_when(update: Update, context: BotContext, text: str, entry_id: int) -> bool:
+    """A typed time: read in the user's language and zone, refused with the reason (the
+    question stays open), or saved and confirmed as understood ("Saved for Fri 28 Nov")."""
     view, user_id, zone = context.view, context.user.user_id, context.user.time_zone
-    diary = context.services.diary
-    moment = diary.parse_moment(text, zone)
-    if moment is None:
-        await send(update, context, simple(view, texts(view).text("bad_when")))
+    diary, t = context.services.diary, texts(view)
+    moment = await diary.read_when(text, zone, [view.catalog.language], t.last_night_words)
+    if isinstance(moment, WhenProblem):
+        await send(update, context, simple(view, t.text(WHEN_PROBLEM_TEXTS[moment])))
         return True
     await close_question(context)
     if not await diary.set_when(user_id, entry_id, moment, zone):
-        await send(update, context, simple(view, texts(view).text("not_found")))
+        await send(update, context, simple(view, t.text("not_found")))
         return True
     record = await diary.get(user_id, entry_id)
     assert record is not None
-    await send(update, context, card(view, record, context.user.zone))
+    understood = moment_label(view, moment.replace(tzinfo=None), _today(context))
+    saved = t.text("saved_for", when=understood)
+    await send(update, context, _card(context, record, saved, time_set=True))
     return True
+
+
+def _today(context: BotContext) -> date:
+    return context.services.diary.now().astimezone(context.user.zone).date()
+
+
+def _card(
+    context: BotContext, entry: DiaryEntry, intro: str = "", *, time_set: bool = False
+) -> Rendered:
+    """The entry's card; where its time was just set, a word on whose clock it is when the
+    user's zone is not known yet."""
+    no_zone = time_set and context.user.time_zone is None
+    return card(context.view, entry, _today(context), intro, no_zone=no_zone)
 
 
 # ------------------------------------------------------------------ /diary and summaries

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from tgbot.content.contracts import DOCTOR_SCREEN, MAIN_SCREEN
-from tgbot.content.diary_texts import DiaryTexts
+from tgbot.content.diary_texts import MONTHS_KEY, DiaryTexts
 from tgbot.handlers.screens import Rendered, View, button, grid, with_footer
 from tgbot.services.diary.actions import (
     TYPE_THE_TIME,
@@ -28,7 +28,14 @@ from tgbot.services.diary.actions import (
     ShowDiary,
     ShowRecent,
 )
-from tgbot.services.diary.model import DURATIONS, SIDES, SITES, DiaryEntry
+from tgbot.services.diary.model import (
+    DURATIONS,
+    SEVERITY_MAX,
+    SEVERITY_MIN,
+    SIDES,
+    SITES,
+    DiaryEntry,
+)
 from tgbot.services.diary.service import (
     RETENTION_CHOICES,
     WHEN_EARLIER_TODAY,
@@ -69,18 +76,52 @@ def ask_site(view: View, when: str = WHEN_NOW) -> Rendered:
     )
 
 
-def local_time(entry: DiaryEntry, zone: ZoneInfo) -> str:
-    return f"{entry.occurred_at.astimezone(zone):%Y-%m-%d %H:%M}"
+def moment_label(view: View, local: datetime, today: date) -> str:
+    """'Fri 28 Nov, 03:00' in the user's words; the year only when it is not this one."""
+    t = texts(view)
+    values = {
+        "weekday": t.list_of("weekdays")[local.weekday()],
+        "day": local.day,
+        "month": t.extra[MONTHS_KEY].split(",")[local.month - 1].strip(),
+        "time": f"{local:%H:%M}",
+    }
+    if local.year == today.year:
+        return t.text("moment", **values)
+    return t.text("moment_other_year", year=local.year, **values)
 
 
-def card(view: View, record: DiaryEntry, zone: ZoneInfo, intro: str = "") -> Rendered:
-    """One entry with one-tap buttons for its details, a note, and delete."""
+def local_time(view: View, entry: DiaryEntry, today: date) -> str:
+    """When the entry was, as the person meant it (never shifted by a later zone)."""
+    local = entry.local_time or entry.occurred_at.replace(tzinfo=None)
+    return moment_label(view, local, today)
+
+
+def chosen(view: View, label: str, is_chosen: bool) -> str:
+    """A choice's label, ticked when it is the one stored."""
+    return texts(view).text("chosen", label=label) if is_chosen else label
+
+
+def severity_label(view: View, n: int) -> str:
+    """The ends of the scale say what they mean: 1 mild, 10 worst ever."""
+    t = texts(view)
+    if n == SEVERITY_MIN:
+        return t.text("severity_low_end", n=n)
+    if n == SEVERITY_MAX:
+        return t.text("severity_high_end", n=n)
+    return str(n)
+
+
+def card(
+    view: View, record: DiaryEntry, today: date, intro: str = "", *, no_zone: bool = False
+) -> Rendered:
+    """One entry with one-tap buttons for its details (the stored ones ticked), a note, and
+    delete. ``no_zone``: add the line saying the times are UTC's until a zone is known."""
     t = texts(view)
     unset = t.text("unset")
     body = t.text(
         "card",
         site=t.sites.get(record.site, record.site),
-        when=local_time(record, zone),
+        when=local_time(view, record, today),
         side=t.sides[record.side] if record.side else unset,
         severity=f"{record.severity}/10" if record.severity else unset,
         duration=t.durations[record.duration] if record.duration else unset,
@@ -88,12 +129,29 @@ def card(view: View, record: DiaryEntry, zone: ZoneInfo, intro: str = "") -> Ren
     )
     if record.duration == "over_10":
         body += "\n\n" + view.catalog.personalise(t.text("long_cramp"), view.country)
+    if no_zone:
+        body += "\n\n" + t.text("no_zone")
     rid = record.id
-    severity = [button(str(n), SetSeverity(rid, n).data) for n in range(1, 11)]
-    sides = [button(t.buttons[f"side_{s}"], SetSide(rid, s).data) for s in SIDES]
-    durations = [button(t.durations[d], SetDuration(rid, d).data) for d in DURATIONS]
+    severity = [
+        button(
+            chosen(view, severity_label(view, n), n == record.severity),
+            SetSeverity(rid, n).data,
+        )
+        for n in range(SEVERITY_MIN, SEVERITY_MAX + 1)
+    ]
+    sides = [
+        button(chosen(view, t.buttons[f"side_{s}"], s == record.side), SetSide(rid, s).data)
+        for s in SIDES
+    ]
+    durations = [
+        button(chosen(view, t.durations[d], d == record.duration), SetDuration(rid, d).data)
+        for d in DURATIONS
+    ]
     rows = [
-        *grid(severity, 5),
+        # 3-4-3: the labelled ends get a third of the width each, room for their words
+        severity[:3],
+        severity[3:7],
+        severity[7:],
         sides,
         durations,
         [
@@ -120,12 +178,12 @@ def overview(view: View, text: str) -> Rendered:
     return _screen(view, text, diary_buttons(view))
 
 
-def recent(view: View, records: Sequence[DiaryEntry], zone: ZoneInfo) -> Rendered:
+def recent(view: View, records: Sequence[DiaryEntry], today: date) -> Rendered:
     t = texts(view)
     rows = [
         [
             button(
-                f"{local_time(r, zone)} · {t.sites.get(r.site, r.site)}"
+                f"{local_time(view, r, today)} · {t.sites.get(r.site, r.site)}"
                 + (f" · {r.severity}/10" if r.severity else ""),
                 OpenEntry(r.id).data,
             )

@@ -63,7 +63,8 @@ def _nights(sent: Sequence[str], done: Sequence[str]) -> list[dict[str, Any]]:
 
 def _entry(record: DiaryRecord, zone: ZoneInfo) -> dict[str, Any]:
     return {
-        "time": _iso(record.occurred_at, zone),
+        # In the zone the entry was logged in: the clock time the person meant, with its offset.
+        "time": _iso(record.occurred_at, ZoneInfo(record.time_zone) if record.time_zone else zone),
         "date": record.local_date,
         "site": record.site,
         "side": record.side,

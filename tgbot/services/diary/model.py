@@ -86,11 +86,15 @@ class DiaryEntry:
     severity: int | None = None  # 1-10
     duration: str | None = None  # one of DURATIONS
     note: str | None = None
+    # The wall-clock time the person meant (naive); it never moves when their zone changes.
+    local_time: datetime | None = None
 
     def __post_init__(self) -> None:
         # Fail where a bad row enters the domain, not deep inside a chart.
         if self.occurred_at.tzinfo is None:
             raise ValueError(f"entry {self.id}: occurred_at must be time-zone aware")
+        if self.local_time is not None and self.local_time.tzinfo is not None:
+            raise ValueError(f"entry {self.id}: local_time is a wall-clock time, without zone")
         if self.site not in SITES:
             raise ValueError(f"entry {self.id}: unknown site {self.site!r}")
         if self.side is not None and self.side not in SIDES:

@@ -77,7 +77,10 @@ def doctor_details(
     tz = ZoneInfo(zone)
     inside = [entry for entry in entries if start <= entry.local_date <= end]
     sides = Counter(entry.side or SIDE_UNKNOWN for entry in inside)
-    parts = Counter(part_of_day(entry.occurred_at.astimezone(tz).hour) for entry in inside)
+    # The hour on the person's own clock that night, even if they have moved zone since.
+    parts = Counter(
+        part_of_day((entry.local_time or entry.occurred_at.astimezone(tz)).hour) for entry in inside
+    )
     return DoctorDetails(
         by_side={side: sides[side] for side in (*SIDES, SIDE_UNKNOWN)},
         by_part_of_day={name: parts[name] for name, _, _ in PARTS_OF_DAY},

@@ -1,10 +1,28 @@
-"""Writing and reading the cramp diary: two-tap logging, edits, exports, retention."""
+"""Writing and reading the cramp diary: two-tap logging, edits, exports, retention.
+
+Times. An entry keeps the wall-clock time the person meant (``local_time``) and the zone it
+was read in, beside the instant (``occurred_at``, for order, periods and retention) and its
+local day. Cards show ``local_time``, so a zone set or changed later never moves an entry.
+While the user has no zone, entries are *floating*: their clock is UTC's (what the bot
+showed them), with no zone stored; once a zone is known, :meth:`DiaryService.settle_zone`
+re-anchors them: the same wall-clock time and day, read in that zone. So "last night" is
+02:00 on the person's own clock whether or not the zone was known when it was logged.
+
+Typed times ("yesterday 3am", "28.11. 03:00", "3 days ago at 3am", "last night") are read
+by ``dateparser`` in the user's language and zone, against the injected clock, preferring
+the past and day-month order; future and implausibly old times are refused with a reason.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import enum
+import re
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +39,6 @@ from tgbot.services.diary.model import (
     summarize,
 )
 from tgbot.services.diary.patterns import DoctorDetails, doctor_details, reminder_counts
-from tgbot.services.reminders.schedule import parse_time_of_day
 from tgbot.services.zones import zone_or_utc
 from tgbot.storage import DiaryRecord, DiaryRepository, ReminderRepository, UserRepository
 
@@ -32,9 +49,25 @@ RETENTION_CHOICES = (90, 365)  # days; no setting means "until the user deletes 
 # "Last night" is logged at 02:00 local: the middle of most people's night.
 NIGHT_HOUR = time(2, 0)
 EARLIER_TODAY = timedelta(hours=2)
+# A typed time further back than this is a typo (or a year meant as a time), not a cramp.
+OLDEST_TYPED = timedelta(days=2 * 365)
+MAX_TYPED_LENGTH = 60  # longer than any date people type; spares the parser pasted text
+LOCAL_TIME_FORMAT = "%Y-%m-%dT%H:%M"
+# dateparser's first call loads its language data (~1 s): off the event loop, and on one
+# thread, since its lazy caches are not documented as thread-safe. The loading is started
+# with the service, so the first person typing a time does not wait for it.
+_TYPED_TIME_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diary-dates")
 PERIOD_DAYS = 30  # /diary: the last 30 days against the 30 before
 DOCTOR_PERIOD_DAYS = 90  # the summary for the doctor
 NUDGE_HISTORY_DAYS = 40  # nudges_due needs at least 35 days of entries
+
+
+class WhenProblem(enum.Enum):
+    """Why a typed time was refused (the caller says so in the user's words)."""
+
+    UNREADABLE = "unreadable"
+    FUTURE = "future"
+    TOO_OLD = "too_old"
 
 
 @dataclass(frozen=True)
@@ -72,6 +105,7 @@ class DiaryService:
         self._reminders = reminders
         self._users = users
         self._clock = clock
+        _start_loading_date_parser()
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -87,16 +121,15 @@ class DiaryService:
     ) -> DiaryEntry:
         if site not in SITES or when not in WHEN_CODES:
             raise ValueError(f"unknown site or time: {site!r}, {when!r}")
-        tz = zone_or_utc(zone)
-        moment = occurred_at(when, self.now(), tz)
+        await self.settle_zone(user_id, zone)
+        moment = occurred_at(when, self.now(), zone_or_utc(zone))
         record = DiaryRecord(
             id=0,
             user_id=user_id,
-            occurred_at=int(moment.timestamp()),
-            local_date=moment.astimezone(tz).date().isoformat(),
             site=site,
             severity=severity if severity and 1 <= severity <= 10 else None,
             source=source,
+            **_timing(moment, zone),
         )
         new_id = await self._diary.add(record, int(self.now().timestamp()))
         saved = await self._diary.get(user_id, new_id)
@@ -122,39 +155,57 @@ class DiaryService:
     async def set_when(
         self, user_id: int, entry_id: int, moment: datetime, zone: str | None
     ) -> bool:
-        """Move the user's own entry to another time (never into the future)."""
+        """Move the user's own entry to another time (never into the future). ``moment`` is
+        read as the wall clock in ``zone`` shows it."""
         if moment.tzinfo is None or moment > self.now():
             raise ValueError("the time must be aware and not in the future")
-        local_date = moment.astimezone(zone_or_utc(zone)).date().isoformat()
-        return await self._diary.update(
-            user_id, entry_id, occurred_at=int(moment.timestamp()), local_date=local_date
-        )
+        local = moment.astimezone(zone_or_utc(zone))
+        return await self._diary.update(user_id, entry_id, **_timing(local, zone))
 
     def moment_for(self, when: str, zone: str | None) -> datetime:
         return occurred_at(when, self.now(), zone_or_utc(zone))
 
-    def parse_moment(self, text: str, zone: str | None) -> datetime | None:
-        """'2026-11-20 23:30' or '23:30' (today), in the user's zone; None if unreadable
-        or in the future."""
+    async def read_when(
+        self,
+        text: str,
+        zone: str | None,
+        languages: Sequence[str],
+        last_night_words: Sequence[str] = (),
+    ) -> datetime | WhenProblem:
+        """A typed time as an aware moment in the user's zone, or why it was refused."""
+        now, tz = self.now(), zone_or_utc(zone)
+        return await asyncio.get_running_loop().run_in_executor(
+            _TYPED_TIME_READER,
+            read_typed_time,
+            text,
+            now,
+            tz,
+            tuple(languages),
+            tuple(last_night_words),
+        )
+
+    async def settle_zone(self, user_id: int, zone: str | None) -> None:
+        """Anchor entries logged before a zone was known in ``zone``: the same wall-clock
+        time and day the person saw, the instant recomputed. Nothing to do without a zone."""
+        if zone is None:
+            return
         tz = zone_or_utc(zone)
-        parts = text.strip().split()
-        day = self.now().astimezone(tz).date()
-        if len(parts) == 2:
-            try:
-                day = date.fromisoformat(parts[0])
-            except ValueError:
-                return None
-            parts = parts[1:]
-        at = parse_time_of_day(parts[0]) if len(parts) == 1 else None
-        if at is None:
-            return None
-        moment = datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
-        return moment if moment <= self.now() else None
+        for record in await self._diary.without_zone(user_id):
+            assert record.local_time is not None
+            wall = datetime.strptime(record.local_time, LOCAL_TIME_FORMAT).replace(tzinfo=tz)
+            # A floating time can lie ahead of now in a zone west of UTC: keep it in the past.
+            moment = min(wall.astimezone(UTC), self.now())
+            await self._diary.update(
+                user_id, record.id, occurred_at=int(moment.timestamp()), time_zone=zone
+            )
 
     async def delete(self, user_id: int, entry_id: int) -> bool:
         return await self._diary.delete(user_id, entry_id)
 
-    async def recent(self, user_id: int, limit: int = 10) -> list[DiaryEntry]:
+    async def recent(
+        self, user_id: int, limit: int = 10, zone: str | None = None
+    ) -> list[DiaryEntry]:
+        await self.settle_zone(user_id, zone)
         return [to_entry(r) for r in (await self._diary.all_for(user_id))[-limit:][::-1]]
 
     async def entries(self, user_id: int, since: datetime) -> list[DiaryEntry]:
@@ -216,6 +267,7 @@ class DiaryService:
     async def overview(
         self, user_id: int, zone: str | None, days: int = PERIOD_DAYS
     ) -> DiaryOverview:
+        await self.settle_zone(user_id, zone)
         today = self.now().astimezone(zone_or_utc(zone)).date()
         entries = await self.entries(user_id, self.now() - timedelta(days=2 * days + 1))
         done = await self.done_dates(user_id)
@@ -264,22 +316,104 @@ class DiaryService:
 
 
 def occurred_at(when: str, now: datetime, tz: ZoneInfo) -> datetime:
+    """The moment a preset means, on the wall clock of ``tz`` (aware, in ``tz``)."""
     local_now = now.astimezone(tz)
     if when == WHEN_LAST_NIGHT:
         night = datetime.combine(local_now.date(), NIGHT_HOUR, tzinfo=tz)
         if night > local_now:
             night -= timedelta(days=1)
-        return night.astimezone(UTC)
+        return night
     if when == WHEN_EARLIER_TODAY:
         midnight = datetime.combine(local_now.date(), time(0, 0), tzinfo=tz)
-        return max(local_now - EARLIER_TODAY, midnight).astimezone(UTC)
-    return now.astimezone(UTC)
+        return max(local_now - EARLIER_TODAY, midnight)
+    return local_now
+
+
+def read_typed_time(
+    text: str,
+    now: datetime,
+    tz: ZoneInfo,
+    languages: Sequence[str],
+    last_night_words: Sequence[str] = (),
+) -> datetime | WhenProblem:
+    """What people type for when a cramp was, read in ``tz`` against ``now``.
+
+    ``last_night_words`` (the user's language) alone mean the "last night" preset; with a
+    time ("last night 3am") they mean the most recent such time. Anything else goes to
+    ``dateparser``: relative to ``now``, preferring the past, dotted dates day first.
+    """
+    cleaned = " ".join(text.split())
+    if not cleaned or len(cleaned) > MAX_TYPED_LENGTH:
+        return WhenProblem.UNREADABLE
+    local_now = now.astimezone(tz)
+    rest = _without_phrase(cleaned, last_night_words)
+    if rest is not None and not rest:
+        return occurred_at(WHEN_LAST_NIGHT, now, tz)
+    parsed = _parse_date(rest or cleaned, local_now, languages)
+    if parsed is None:
+        return WhenProblem.UNREADABLE
+    moment = parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed.astimezone(tz)
+    if moment > local_now:
+        return WhenProblem.FUTURE
+    if moment < local_now - OLDEST_TYPED:
+        return WhenProblem.TOO_OLD
+    return moment
+
+
+def _without_phrase(text: str, phrases: Sequence[str]) -> str | None:
+    """``text`` with the first of ``phrases`` removed (whole words, any case), else None."""
+    for phrase in phrases:
+        pattern = re.compile(rf"\b{re.escape(phrase)}\b", re.IGNORECASE)
+        if pattern.search(text):
+            return " ".join(pattern.sub(" ", text, count=1).split())
+    return None
+
+
+@cache
+def _start_loading_date_parser() -> Future[datetime | None]:
+    """Import dateparser and load its English data on the reader thread, once per process
+    (the date is any date: only the loading matters)."""
+    return _TYPED_TIME_READER.submit(_parse_date, "yesterday", datetime(2026, 1, 1), ())
+
+
+def _parse_date(text: str, local_now: datetime, languages: Sequence[str]) -> datetime | None:
+    # Imported here, on the reader thread: the import alone takes ~0.6 s.
+    import dateparser
+    from dateparser.data.languages_info import language_order
+
+    known = [code for code in languages if code in language_order] or ["en"]
+    return dateparser.parse(
+        text,
+        languages=known,
+        settings={
+            "RELATIVE_BASE": local_now.replace(tzinfo=None),
+            "PREFER_DATES_FROM": "past",
+            "DATE_ORDER": "DMY",
+            "RETURN_AS_TIMEZONE_AWARE": False,
+        },
+    )
+
+
+def _timing(local: datetime, zone: str | None) -> dict[str, Any]:
+    """The stored time fields of an entry at ``local`` (aware, on the user's wall clock)."""
+    return {
+        "occurred_at": int(local.timestamp()),
+        "local_date": local.date().isoformat(),
+        "local_time": local.strftime(LOCAL_TIME_FORMAT),
+        "time_zone": zone,
+    }
 
 
 def to_entry(record: DiaryRecord) -> DiaryEntry:
+    moment = datetime.fromtimestamp(record.occurred_at, UTC)
+    if record.local_time is not None:
+        local_time = datetime.strptime(record.local_time, LOCAL_TIME_FORMAT)
+    else:  # stored before local times were kept: as it was shown, in its zone
+        local_time = moment.astimezone(zone_or_utc(record.time_zone)).replace(tzinfo=None)
     return DiaryEntry(
         id=record.id,
-        occurred_at=datetime.fromtimestamp(record.occurred_at, UTC),
+        occurred_at=moment,
+        local_time=local_time,
         local_date=date.fromisoformat(record.local_date),
         site=record.site,
         side=record.side,

@@ -1,9 +1,14 @@
-"""The reminder engine: one periodic tick claims due rows from SQLite; one sender drains them.
+"""The reminder engine: one periodic tick claims due rows from SQLite; senders drain them.
 
 Its cost follows the send rate, not the user count: no per-user jobs, nothing per user in
 memory except the few reminders in flight. SQLite is the source of truth, so a restart
 (even ``kill -9``) loses nothing; a reminder that was sent but not yet recorded at the kill is
 sent again (at-least-once), which bounds duplicates by the sends in flight.
+
+At Telegram's distance one send waits a round trip (tens to hundreds of ms) for its answer,
+so several senders work at once (enough for the rate over half a second of round trip), each
+released by the pacer at its slot: the rate Telegram sees is the configured one whatever the
+latency. A user is claimed once, so there is never more than one send per chat in flight.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import collections
 import contextlib
 import enum
 import logging
+import math
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -20,7 +26,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from tgbot.services.clock import Clock
-from tgbot.services.reminders.pacing import Pacer
+from tgbot.services.reminders.pacing import Pacer, SendPacer
 from tgbot.services.reminders.schedule import next_occurrence
 from tgbot.services.reminders.service import schedule_of, to_unix
 from tgbot.storage import ReminderRecord, ReminderRepository
@@ -32,6 +38,8 @@ DEFAULT_GRACE = timedelta(hours=2)
 MAX_ATTEMPTS = 5
 RECORD_RETRY_MAX_S = 60.0  # a send whose outcome cannot be stored is retried this often
 QUEUE_SECONDS = 4  # claim at most this many seconds' worth of sends ahead
+PIPELINE_SECONDS = 0.5  # senders enough to keep the rate up at this round trip
+MAX_SENDERS = 64
 CHECKIN_TIME = time(8, 0)  # the morning after: "any cramps last night?"
 
 
@@ -89,8 +97,9 @@ class ReminderEngine:
         *,
         rate: float = DEFAULT_RATE,
         grace: timedelta = DEFAULT_GRACE,
-        pacer: Pacer | None = None,
+        pacer: SendPacer | None = None,
         retry_base: float = 2.0,
+        senders: int | None = None,
     ) -> None:
         self._repo = repository
         self._sender = sender
@@ -101,7 +110,8 @@ class ReminderEngine:
         self._queue: asyncio.Queue[DueReminder] = asyncio.Queue()
         self._in_flight: set[int] = set()
         self._tick_lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._senders = senders or min(MAX_SENDERS, max(1, math.ceil(rate * PIPELINE_SECONDS)))
+        self._workers: list[asyncio.Task[None]] = []
         self._retries: set[asyncio.TimerHandle] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         # How sends ended since start (the operator's /stats): sent, blocked, failed.
@@ -111,19 +121,23 @@ class ReminderEngine:
     # ---------------------------------------------------------------- lifecycle
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._drain(), name="reminders")
+        if not self._workers:
+            loop = asyncio.get_running_loop()
+            self._workers = [
+                loop.create_task(self._drain(), name=f"reminders-{n}") for n in range(self._senders)
+            ]
 
     async def stop(self) -> None:
         for handle in self._retries:
             handle.cancel()
         for task in list(self._tasks):
             task.cancel()
-        if self._task is not None:
-            self._task.cancel()
+        for worker in self._workers:
+            worker.cancel()
+        for worker in self._workers:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await worker
+        self._workers = []
 
     async def idle(self) -> None:
         """Wait until everything claimed so far has been delivered (tests, benchmarks)."""

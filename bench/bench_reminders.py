@@ -114,6 +114,9 @@ class Plan:
     kill_n: int  # phase 5
     kills: int
     tap_users: int = 4
+    # A person reads a screen before the next tap; Telegram allows about one message a second
+    # per chat, and the bot's budget keeps to that, so faster tapping waits by design.
+    tap_pause_s: tuple[float, float] = (1.0, 2.0)
     tap_baseline_s: float = 5.0  # taps before the burst falls due (no reminders draining)
     burst_lead_s: int = 3  # rows are set due this far in the future
     rate: float = 25.0
@@ -131,7 +134,7 @@ QUICK = Plan(
     kill_n=200,
     kills=5,
     tap_users=3,
-    tap_baseline_s=2.0,
+    tap_baseline_s=4.0,
     burst_lead_s=2,
     kill_delay_s=1.2,
     hard_limit_s=110.0,
@@ -543,10 +546,17 @@ class TapUser:
 class Tapper:
     """A few users, each repeating: send /menu, press one of its buttons, pause briefly."""
 
-    def __init__(self, api: BenchAPI, user_ids: Sequence[int], rng: random.Random) -> None:
+    def __init__(
+        self,
+        api: BenchAPI,
+        user_ids: Sequence[int],
+        rng: random.Random,
+        pause_s: tuple[float, float],
+    ) -> None:
         self.users = {uid: TapUser(api.user(uid)) for uid in user_ids}
         api.tap_chats.update(user_ids)
         self.rng = rng
+        self.pause_s = pause_s
         self.taps: list[Tap] = []
         self.stop = asyncio.Event()
         api.reply_listener = self.on_reply
@@ -567,10 +577,10 @@ class Tapper:
             menu = await self._act(user, timeout_s)
             buttons = _callback_buttons(menu)
             if menu is not None and buttons and not self.stop.is_set():
-                await asyncio.sleep(self.rng.uniform(0.1, 0.4))
+                await asyncio.sleep(self.rng.uniform(*self.pause_s))
                 press = (int(menu["message_id"]), self.rng.choice(buttons))
                 await self._act(user, timeout_s, press)
-            await asyncio.sleep(self.rng.uniform(0.1, 0.4))
+            await asyncio.sleep(self.rng.uniform(*self.pause_s))
 
     async def _act(
         self, user: TapUser, timeout_s: float, press: tuple[int, str] | None = None
@@ -898,7 +908,8 @@ class Bench:
     async def _start_taps(self, taps: bool) -> tuple[Tapper, asyncio.Task[None]] | None:
         if not taps:
             return None
-        tapper = Tapper(self.api, self.population.take(self.plan.tap_users), self.rng)
+        users = self.population.take(self.plan.tap_users)
+        tapper = Tapper(self.api, users, self.rng, self.plan.tap_pause_s)
         task = asyncio.ensure_future(tapper.run())
         await asyncio.sleep(self.plan.tap_baseline_s)  # taps with nothing due: the baseline
         return tapper, task
@@ -1216,10 +1227,11 @@ def _burst_lines(bench: Bench, d: Distance) -> list[str]:
 
 
 def _tap_lines(bench: Bench, d: Distance) -> list[str]:
+    low, high = bench.plan.tap_pause_s
     lines = [
         "",
         "4. menu taps (/menu, then a button of it), from update queued to the bot's reply call",
-        f"   {bench.plan.tap_users} users, 0.1-0.4 s between actions",
+        f"   {bench.plan.tap_users} users, {low:g}-{high:g} s between actions",
         "   while           taps  p50 ms  p95 ms  p99 ms  max ms  timeouts",
     ]
     for label, taps in (("nothing due", d.taps_idle), ("burst drains", d.taps_drain)):

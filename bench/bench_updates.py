@@ -410,6 +410,7 @@ class PhaseResult:
     messages: list[float] = field(default_factory=list)  # message arrivals in the phase
     order_violations: int = 0
     max_lag_s: float = 0.0  # open loop: how late the generator queued an update
+    loop_lag_s: float = 0.0  # worst stall of this process's event loop (stand-in + load)
     skipped: int = 0  # open loop: arrivals dropped because every user was busy
 
     @property
@@ -443,6 +444,7 @@ class PhaseResult:
             if None in bot_cpus
             else sum((p.bot_cpu or 0.0) * p.duration_s for p in parts) / duration,
             gen_cpu=sum(p.gen_cpu * p.duration_s for p in parts) / duration,
+            loop_lag_s=max((p.loop_lag_s for p in parts), default=0.0),
             messages=[x for p in parts for x in p.messages],
             order_violations=sum(p.order_violations for p in parts),
         )
@@ -469,6 +471,34 @@ def _proc_cpu_s(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class LagMonitor:
+    """How late this process's event loop wakes a 5 ms timer: the stand-in's own stalls.
+
+    The stand-in timestamps a call when it carries it out; if this loop stalled, calls would
+    queue and look bunched. A small worst lag means the timestamps are the bot's."""
+
+    def __init__(self, period_s: float = 0.005) -> None:
+        self.period_s = period_s
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> LagMonitor:
+        self._task = asyncio.ensure_future(self._watch())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _watch(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(self.period_s)
+            self.worst = max(self.worst, time.perf_counter() - before - self.period_s)
 
 
 class Meter:
@@ -614,7 +644,8 @@ class Subject:
         await asyncio.sleep(ramp_s)
         work.reset_counters()
         meter = Meter(self.api, work, self.pid)
-        await asyncio.sleep(seconds)
+        async with LagMonitor() as lag:
+            await asyncio.sleep(seconds)
         duration, completed = meter.elapsed(), work.completed
         latencies = list(work.latencies)  # the drain below completes more
         messages = meter.messages(time.perf_counter())
@@ -622,7 +653,7 @@ class Subject:
         lost = await self.drain()
         return PhaseResult(
             None, duration, completed, lost, latencies, api_calls, bot_cpu, gen_cpu,
-            messages=messages, order_violations=meter.order_violations(),
+            messages=messages, order_violations=meter.order_violations(), loop_lag_s=lag.worst,
         )  # fmt: skip
 
     async def open_loop(self, rate: float, seconds: float) -> PhaseResult:
@@ -633,16 +664,17 @@ class Subject:
         sent = skipped = 0
         max_lag = 0.0
         total = int(rate * seconds)
-        while sent < total:
-            elapsed = meter.elapsed()
-            due = min(total, int(elapsed * rate) + 1)
-            if due > sent:
-                max_lag = max(max_lag, elapsed - sent / rate)
-            while sent < due:
-                issued = work.issue()  # an eager /start counts as the two updates it is
-                skipped += 0 if issued else 1
-                sent += max(issued, 1)
-            await asyncio.sleep(max(0.0, sent / rate - meter.elapsed()))
+        async with LagMonitor() as lag:
+            while sent < total:
+                elapsed = meter.elapsed()
+                due = min(total, int(elapsed * rate) + 1)
+                if due > sent:
+                    max_lag = max(max_lag, elapsed - sent / rate)
+                while sent < due:
+                    issued = work.issue()  # an eager /start counts as the two updates it is
+                    skipped += 0 if issued else 1
+                    sent += max(issued, 1)
+                await asyncio.sleep(max(0.0, sent / rate - meter.elapsed()))
         offered_for = meter.elapsed()
         messages_until = time.perf_counter()
         lost = await self.drain()
@@ -659,6 +691,7 @@ class Subject:
             messages=meter.messages(messages_until),
             order_violations=meter.order_violations(),
             max_lag_s=max_lag,
+            loop_lag_s=lag.worst,
             skipped=skipped,
         )
 
@@ -866,7 +899,8 @@ def phase_line(kind: str, offered: str, p: PhaseResult) -> str:
         f" {p.max_messages_1s:>5} {_ms(p.pct(50)):>7} {_ms(p.pct(95)):>7}"
         f" {_ms(p.pct(99)):>7} {_ms(max(p.latencies, default=math.nan)):>7} {p.lost:>5}"
         f" {p.order_violations:>5} {p.api_calls / max(p.completed, 1):>6.2f}"
-        f" {_cpu(p.bot_cpu):>7} {_cpu_ms(p):>7} {_cpu(p.gen_cpu):>7}{notes}"
+        f" {_cpu(p.bot_cpu):>7} {_cpu_ms(p):>7} {_cpu(p.gen_cpu):>7}"
+        f" {p.loop_lag_s * 1000:>5.0f}{notes}"
     )
 
 
@@ -903,7 +937,8 @@ def header(plan: Plan, command: str, pin: bool, latencies: Sequence[Latency]) ->
         f"{plan.drain_s:g} s after the phase (counted as inf); order: calls that reached the "
         "stand-in before every call of the same user's earlier update; calls: Bot API calls per "
         "update (getUpdates too); bot/gen CPU: share of one core used by the bot / by load "
-        "generator + stand-in; ms/upd: bot CPU time per update",
+        "generator + stand-in; ms/upd: bot CPU time per update; lag: worst stall (ms) of this "
+        "process's event loop in the phase (the stand-in's timestamps bunch by that much)",
     ]
 
 
@@ -912,7 +947,7 @@ def distance_lines(run: DistanceRun) -> list[str]:
         "",
         f"round trip {_distance(run.latency)} ({run.seconds:.0f} s)",
         "  bot     offered  done/s  msg/s max1s     p50     p95     p99     max  lost order"
-        "  calls bot CPU  ms/upd gen CPU",
+        "  calls bot CPU  ms/upd gen CPU   lag",
     ]
     for subject in run.subjects:
         lines += [phase_line(subject.kind, name, p) for name, p in subject.phases()]

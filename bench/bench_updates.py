@@ -73,6 +73,7 @@ FAR_MS = 80.0  # the distance the issue's figures are given for
 TARGET_FAR_THROUGHPUT = 150.0  # updates/s, 500 users active
 TARGET_FAR_P99_S = 0.400  # at TARGET_RATE updates/s offered
 TARGET_RATE = 100
+FAR_RATE = 150  # open loop further away, for information: the capacity target offered
 TODAY_0MS_THROUGHPUT = 162.7  # bench/README.md, full run of 2026-11-22 (limiter off)
 TARGET_TODAY_SHARE = 0.90  # at 0 ms, capacity not below this share of today's
 TARGET_RATIO = 0.70  # at 0 ms, our throughput / echo throughput (issue 4)
@@ -90,7 +91,8 @@ class Plan:
     latency_s: float  # each capacity open-loop phase
     warmup_rounds: float  # warm-up: updates per simulated user (the first is /start)
     pool: int  # simulated users
-    near_rates: tuple[int, ...] = (TARGET_RATE, 200)  # open loop at 0 ms; further: TARGET_RATE
+    near_rates: tuple[int, ...] = (TARGET_RATE, 200)  # open loop at 0 ms
+    far_rates: tuple[int, ...] = (TARGET_RATE, FAR_RATE)  # further away
     concurrency: int = 50  # closed loop: updates outstanding at any time
     budget_s: float = 8.0  # default budget: closed loop, then open loop at BUDGET_RATE
     budget_concurrency: int = 40
@@ -804,7 +806,7 @@ async def run_plan(subjects: list[Subject], plan: Plan, near: bool) -> None:
             subject.windows.append(
                 await subject.closed_window(window, subject.concurrency, plan.ramp_s)
             )
-    for rate in plan.near_rates if near else (TARGET_RATE,):
+    for rate in plan.near_rates if near else plan.far_rates:
         for subject in subjects:
             subject.open[rate] = await subject.open_loop(rate, plan.latency_s)
     for subject in subjects:
@@ -920,8 +922,9 @@ def header(plan: Plan, command: str, pin: bool, latencies: Sequence[Latency]) ->
         f"{plan.warmup_rounds:g} updates per user; closed loop {plan.concurrency} outstanding, "
         f"{plan.throughput_s:g} s per bot in "
         f"{plan.windows} windows alternating between the bots; open loop "
-        f"{' and '.join(f'{r}/s' for r in plan.near_rates)} at 0 ms, {TARGET_RATE}/s further "
-        f"away, {plan.latency_s:g} s each",
+        f"{' and '.join(f'{r}/s' for r in plan.near_rates)} at 0 ms, "
+        f"{' and '.join(f'{r}/s' for r in plan.far_rates)} further away, {plan.latency_s:g} s "
+        "each",
         f"capacity: ours with TGBOT_REPLY_RATE={MAX_REPLY_RATE:g}; echo is bare PTB, "
         "concurrent_updates(True), no limiter",
         f"default budget ('30:' rows): ours restarted with TGBOT_REPLY_RATE={DEFAULT_BUDGET:g}, "
@@ -1009,9 +1012,16 @@ def verdicts(run: DistanceRun, plan: Plan) -> list[str]:
         else:
             lines.append(
                 f"{_verdict(capacity >= TARGET_FAR_THROUGHPUT, far)}: {tag} capacity: ours"
-                f" {capacity:.1f} updates/s with {plan.pool} users active"
+                f" {capacity:.1f} updates/s with {plan.pool} users active, closed loop"
                 f" (target >= {TARGET_FAR_THROUGHPUT:g}{where})"
             )
+            offered = ours.open.get(FAR_RATE)
+            if offered is not None:
+                lines.append(
+                    f"INFO: {tag} capacity: ours at {FAR_RATE} updates/s offered:"
+                    f" {offered.throughput:.1f} done/s, {offered.lost} lost,"
+                    f" {offered.skipped} arrivals skipped, p99 {_ms(offered.pct(99))} ms"
+                )
             p99 = ours.open[TARGET_RATE].pct(99)
             lines.append(
                 f"{_verdict(p99 <= TARGET_FAR_P99_S, far)}: {tag} capacity: ours p99 at"

@@ -53,8 +53,16 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def bot(tmp_path: Path, content: Content, clock: ManualClock) -> AsyncIterator[Harness]:
-    api = FakeBotAPI(token=STANDIN_TOKEN)
     settings = Settings(token=STANDIN_TOKEN, db_path=tmp_path / "data" / "bot.sqlite3")
+    async for harness in running_bot(settings, content, clock):
+        yield harness
+
+
+async def running_bot(
+    settings: Settings, content: Content, clock: ManualClock
+) -> AsyncIterator[Harness]:
+    """The real application on an in-process stand-in, polling until the caller is done."""
+    api = FakeBotAPI(token=STANDIN_TOKEN)
     app = build_application(
         settings,
         content=content,

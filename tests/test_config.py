@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, time
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,38 @@ def test_the_metrics_port_is_off_unless_given_as_host_and_port() -> None:
     assert listen.metrics_listen == "0.0.0.0:9108"
     with pytest.raises(ConfigError, match="TGBOT_METRICS_LISTEN"):
         load_settings({"TGBOT_METRICS_LISTEN": "9108x"}, dotenv_path=None)
+
+
+def test_the_nightly_backup_is_off_unless_a_folder_is_given(tmp_path: Path) -> None:
+    settings = settings_from({})
+    assert settings.backup_dir is None
+    assert settings.backup_time == time(3, 30, tzinfo=UTC) and settings.backup_keep == 7
+    on = settings_from(
+        {
+            "TGBOT_BACKUP_DIR": str(tmp_path / "backups"),
+            "TGBOT_BACKUP_TIME": "4:05",
+            "TGBOT_BACKUP_KEEP": "30",
+        }
+    )
+    assert on.backup_dir == tmp_path / "backups"
+    assert on.backup_time == time(4, 5, tzinfo=UTC) and on.backup_keep == 30
+
+
+def test_the_backup_folder_cannot_be_a_file(tmp_path: Path) -> None:
+    a_file = tmp_path / "backup.sqlite3"
+    a_file.write_text("")
+    with pytest.raises(ConfigError, match=r"^TGBOT_BACKUP_DIR"):
+        settings_from({"TGBOT_BACKUP_DIR": str(a_file)})
+
+
+@pytest.mark.parametrize("value", ["3.30", "24:00", "03:60", "0330", "03:30:00", "late", "-1:00"])
+def test_a_bad_backup_time_is_named(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"^TGBOT_BACKUP_TIME") as caught:
+        settings_from({"TGBOT_BACKUP_TIME": value})
+    assert len(str(caught.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "seven", "2.5", "٣"])
+def test_a_bad_backup_keep_is_named(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"^TGBOT_BACKUP_KEEP"):
+        settings_from({"TGBOT_BACKUP_KEEP": value})

@@ -16,6 +16,7 @@ from tgbot.services.reminders.engine import (
     DeliveryStatus,
     DueKind,
     DueReminder,
+    EngineEvent,
     ReminderEngine,
 )
 from tgbot.services.reminders.service import ReminderService
@@ -299,6 +300,96 @@ async def test_a_send_whose_record_fails_is_held_never_sent_again(database: Data
     state = await service.state(1)
     assert state is not None and state.next is not None
     assert state.next.local_date == date(2026, 6, 2)  # recorded once the disk had room
+    assert engine.events[EngineEvent.RECORD_HELD] == 4  # and the operator sees each hold
+    assert engine.outcomes[DeliveryStatus.SENT] == 1
+
+
+async def test_slow_downs_and_retries_are_counted(database: Database) -> None:
+    clock, sender = ManualClock(datetime(2026, 6, 1, 12, tzinfo=UTC)), FakeSender()
+    engine, service = await make_engine(database, clock, sender)
+    await add_user(database, service, 1, time(21, 0), "Europe/London")
+    clock.set(datetime(2026, 6, 1, 20, tzinfo=UTC))  # 21:00 in London (BST)
+    sender.script = [
+        Delivery(DeliveryStatus.RETRY_AFTER, retry_after=0.01),
+        Delivery(DeliveryStatus.FAILED, detail="timed out"),
+    ]
+    await engine.tick()
+    for _ in range(50):  # the retry comes back after 0.01 s
+        await engine.idle()
+        if sender.sent:
+            break
+        await asyncio.sleep(0.01)
+    await engine.stop()
+    assert engine.events[EngineEvent.RATE_LIMITED] == 1
+    assert engine.events[EngineEvent.RETRIED] == 1
+    assert engine.outcomes[DeliveryStatus.SENT] == 1 and engine.outcomes[DeliveryStatus.FAILED] == 0
+
+
+async def test_a_reminder_over_a_minute_late_is_counted_late(database: Database) -> None:
+    clock, sender = ManualClock(datetime(2026, 6, 1, 12, tzinfo=UTC)), FakeSender()
+    engine, service = await make_engine(database, clock, sender)
+    await add_user(database, service, 1, time(21, 0), "Europe/London")  # 20:00 UTC
+    clock.set(datetime(2026, 6, 1, 20, 0, 59, tzinfo=UTC))  # 59 s after: on time
+    await engine.tick()
+    await engine.idle()
+    assert engine.events[EngineEvent.LATE] == 0
+    clock.set(datetime(2026, 6, 2, 20, 1, 1, tzinfo=UTC))  # the next night, 61 s after
+    await engine.tick()
+    await engine.idle()
+    await engine.stop()
+    assert len(sender.sent) == 2
+    assert engine.events[EngineEvent.LATE] == 1
+
+
+async def test_a_reminder_skipped_past_the_grace_window_is_counted_missed(
+    database: Database,
+) -> None:
+    clock, sender = ManualClock(datetime(2026, 6, 1, 12, tzinfo=UTC)), FakeSender()
+    engine, service = await make_engine(database, clock, sender)
+    await add_user(database, service, 2, time(18, 0), "Europe/Berlin")
+    clock.set(datetime(2026, 6, 1, 19, 30, tzinfo=UTC))  # 3.5 h after 18:00 Berlin
+    await engine.tick()
+    await engine.idle()
+    await engine.stop()
+    assert sender.sent == []
+    assert engine.events[EngineEvent.MISSED] == 1
+    assert engine.events[EngineEvent.LATE] == 0
+
+
+async def test_the_queue_depth_is_what_waits_for_the_sender(database: Database) -> None:
+    clock, sender = ManualClock(datetime(2026, 6, 1, 12, tzinfo=UTC)), FakeSender()
+    sender.clock = clock
+    repo = ReminderRepository(database)
+    engine = ReminderEngine(repo, sender, clock, rate=1e6)  # not started: nothing drains yet
+    service = ReminderService(repo, clock)
+    for uid in (1, 2, 3):
+        await add_user(database, service, uid, time(22, 0), "Europe/Berlin")
+    clock.set(datetime(2026, 6, 1, 20, 0, 1, tzinfo=UTC))
+    assert await engine.tick() == 3
+    assert engine.queue_depth == 3
+    engine.start()
+    await engine.idle()
+    await engine.stop()
+    assert engine.queue_depth == 0 and len(sender.sent) == 3
+
+
+async def test_sends_today_start_again_on_a_new_utc_day(database: Database) -> None:
+    clock, sender = ManualClock(datetime(2026, 6, 1, 12, tzinfo=UTC)), FakeSender()
+    engine, service = await make_engine(database, clock, sender)
+    await add_user(database, service, 1, time(1, 30), "Europe/Berlin")  # 23:30 UTC
+    await add_user(database, service, 2, time(1, 45), "Europe/Berlin")  # 23:45 UTC
+    clock.set(datetime(2026, 6, 1, 23, 50, tzinfo=UTC))
+    await engine.tick()
+    await engine.idle()
+    assert engine.sent_today.today == 2
+    clock.set(datetime(2026, 6, 2, 0, 0, tzinfo=UTC))  # midnight UTC: a new day
+    assert engine.sent_today.today == 0
+    clock.set(datetime(2026, 6, 2, 23, 31, tzinfo=UTC))
+    await engine.tick()
+    await engine.idle()
+    await engine.stop()
+    assert engine.sent_today.today == 1
+    assert engine.outcomes[DeliveryStatus.SENT] == 3  # since start, unlike today's count
 
 
 class DistantSender:

@@ -127,6 +127,10 @@ async def test_metrics_and_health_endpoints_when_asked_for(
             assert (await client.get("/healthz")).status_code == 200
         assert 'tgbot_updates_total{outcome="ok",type="message"}' in metrics
         assert "tgbot_handler_seconds_bucket" in metrics and "tgbot_reminders_in_flight" in metrics
+        for event in ("retried", "late", "missed", "rate_limited", "record_held"):
+            assert f'tgbot_reminder_events_total{{event="{event}"}} 0.0' in metrics
+        assert 'tgbot_reminders_total{outcome="blocked"} 0.0' in metrics
+        assert "tgbot_reminders_queue_depth 0.0" in metrics
         assert "905" not in metrics  # counts, never a user
     finally:
         process.send_signal(signal.SIGTERM)

@@ -11,9 +11,12 @@ import pytest
 from tgbot.services import zones as zones_module
 from tgbot.services.zones import (
     REGIONS,
+    ZoneLookup,
+    ZoneMatch,
     current_local_time,
     is_valid_zone,
     load_zone,
+    lookup_zone,
     resolve_zone,
     zone_from_location,
     zone_label,
@@ -306,3 +309,71 @@ def test_zone_from_location_survives_a_broken_finder(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(zones_module, "_get_finder", broken)
     assert zone_from_location(52.52, 13.40) is None
+
+
+# --- lookup_zone: why a text is no zone, and what to offer instead ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "abbreviation"),
+    [
+        ("EST", "America/New_York", "EST"),
+        ("edt", "America/New_York", "EDT"),
+        ("CET", "Europe/Berlin", "CET"),
+        (" jst ", "Asia/Tokyo", "JST"),
+        ("AEDT", "Australia/Sydney", "AEDT"),
+    ],
+)
+def test_lookup_accepts_a_one_zone_abbreviation(text: str, zone: str, abbreviation: str) -> None:
+    assert lookup_zone(text) == ZoneLookup(ZoneMatch.ABBREVIATION, zone, abbreviation=abbreviation)
+
+
+@pytest.mark.parametrize(
+    ("text", "candidates"),
+    [
+        ("CST", ("America/Chicago", "Asia/Shanghai", "America/Havana")),
+        ("ist", ("Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem")),
+        ("MST", ("America/Denver", "America/Phoenix")),  # Phoenix keeps MST all summer
+        ("BST", ("Europe/London", "Asia/Dhaka")),
+    ],
+)
+def test_lookup_refuses_to_guess_an_ambiguous_abbreviation(
+    text: str, candidates: tuple[str, ...]
+) -> None:
+    found = lookup_zone(text)
+    assert found.match is ZoneMatch.AMBIGUOUS and found.zone is None
+    assert found.candidates == candidates and found.abbreviation == text.upper()
+
+
+def test_every_abbreviation_names_real_zones() -> None:
+    for abbreviation, zones in zones_module._ABBREVIATIONS.items():
+        assert zones and all(is_valid_zone(zone) for zone in zones), abbreviation
+        assert resolve_zone(abbreviation) is None, abbreviation  # never shadows a real name
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("new yrok", "America/New_York"),
+        ("New York City", "America/New_York"),
+        ("Berln", "Europe/Berlin"),
+        ("londn", "Europe/London"),
+        ("Europe/Berln", "Europe/Berlin"),
+        ("mumbay", "Asia/Kolkata"),
+    ],
+)
+def test_lookup_suggests_the_closest_names(text: str, first: str) -> None:
+    found = lookup_zone(text)
+    assert found.match is ZoneMatch.SUGGESTED and found.zone is None
+    assert found.candidates[0] == first and len(found.candidates) <= 3
+    assert all(is_valid_zone(zone) for zone in found.candidates)
+
+
+@pytest.mark.parametrize("text", ["Narnia", "soon", "xy", "", "x" * 1000, None, 3])
+def test_lookup_of_nothing_close_is_unknown(text: object) -> None:
+    assert lookup_zone(text) == ZoneLookup(ZoneMatch.UNKNOWN)  # type: ignore[arg-type]
+
+
+def test_lookup_of_a_real_zone_is_exact() -> None:
+    assert lookup_zone("berlin") == ZoneLookup(ZoneMatch.EXACT, "Europe/Berlin")
+    assert lookup_zone("UTC+3") == ZoneLookup(ZoneMatch.EXACT, "Etc/GMT-3")

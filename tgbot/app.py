@@ -24,6 +24,7 @@ from tgbot.handlers.reminders.delivery import TelegramReminderSender
 from tgbot.handlers.send_limits import BudgetRateLimiter
 from tgbot.health import HEARTBEAT_INTERVAL_S, write_heartbeat
 from tgbot.metrics import attach_engine
+from tgbot.services.backups import NightlyBackup
 from tgbot.services.clock import Clock, SystemClock
 from tgbot.services.diary.render import shutdown_workers
 from tgbot.services.diary.service import DiaryService
@@ -55,6 +56,7 @@ STANDIN_TOKEN = "123456:LOCAL-STANDIN"
 # How often the reminder engine looks for due reminders.
 TICK_SECONDS = 1.0
 DIARY_CLEAN_UP_SECONDS = 24 * 3600
+BACKUP_JOB = "nightly-backup"
 
 _SETUP_KEY = "setup"
 _DATABASE_KEY = "database"  # only app.py opens and closes it
@@ -190,6 +192,14 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         app.job_queue.run_repeating(
             _clean_up_diaries, interval=DIARY_CLEAN_UP_SECONDS, first=60, name="diary-retention"
         )
+        settings = setup.settings
+        if settings.backup_dir is not None:
+            backup = NightlyBackup(
+                settings.db_path, settings.backup_dir, settings.backup_keep, setup.clock
+            )
+            app.job_queue.run_daily(
+                lambda _: backup.run(), time=settings.backup_time, name=BACKUP_JOB
+            )
     await _set_commands(app, setup.content)
     log.info("bot @%s ready; languages: %s", app.bot.username, ", ".join(setup.content.languages))
 

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 MAX_REPLY_RATE = 10_000.0  # against a stand-in; Telegram itself allows about 30/s
 MAX_REMINDER_RATE = 30.0
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_HH_MM_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
 
 # The semantic tier's sentence encoders (services/understanding/semantic.py); "off": rules only.
@@ -46,6 +48,9 @@ class Settings:
     # Replies per second, all chats together: Telegram's ~30/s. Higher only for a stand-in.
     reply_rate: float = 30.0
     encoder: str = ENCODERS[0]  # the semantic tier's sentence encoder, or "off" (rules only)
+    backup_dir: Path | None = None  # the nightly backup's folder; None: no nightly backup
+    backup_time: time = time(3, 30, tzinfo=UTC)  # when it runs, UTC
+    backup_keep: int = 7  # how many nightly backups stay; older ones are deleted
 
     @property
     def log_level_number(self) -> int:
@@ -76,6 +81,9 @@ def load_settings(
         reminder_rate=_reminder_rate(merged.get("TGBOT_REMINDER_RATE", "").strip()),
         reply_rate=_reply_rate(merged.get("TGBOT_REPLY_RATE", "").strip()),
         encoder=_encoder(merged.get("TGBOT_ENCODER", "").strip().lower()),
+        backup_dir=_backup_dir(merged.get("TGBOT_BACKUP_DIR", "").strip()),
+        backup_time=_backup_time(merged.get("TGBOT_BACKUP_TIME", "").strip()),
+        backup_keep=_backup_keep(merged.get("TGBOT_BACKUP_KEEP", "").strip()),
     )
 
 
@@ -196,3 +204,33 @@ def _encoder(value: str) -> str:
             f"TGBOT_ENCODER must be one of {', '.join(ENCODER_CHOICES)}, not {value!r}"
         )
     return value
+
+
+def _backup_dir(value: str) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"TGBOT_BACKUP_DIR points to a file, not a folder: {path}")
+    return path
+
+
+def _backup_time(value: str) -> time:
+    if not value:
+        return Settings.backup_time
+    match = _HH_MM_RE.match(value)
+    if match is None:
+        raise ConfigError(
+            f"TGBOT_BACKUP_TIME must be HH:MM (UTC, 24-hour), e.g. 03:30, not {value!r}"
+        )
+    return time(int(match[1]), int(match[2]), tzinfo=UTC)
+
+
+def _backup_keep(value: str) -> int:
+    if not value:
+        return Settings.backup_keep
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise ConfigError(
+            f"TGBOT_BACKUP_KEEP must be how many nightly backups to keep, 1 or more, not {value!r}"
+        )
+    return int(value)

@@ -1,7 +1,8 @@
 """Prometheus metrics and /healthz /readyz on a small optional HTTP port (TGBOT_METRICS_LISTEN).
 
 Counts only: update types and outcomes, handler latency, Bot API errors by code, reminder
-outcomes and the send queue. No user id, no text, ever.
+outcomes and events (retried, late, missed, rate-limited, held), the send queue's depth and
+the sends in flight. No user id, no text, ever.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_a
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from tgbot.services.reminders.engine import ReminderEngine
+from tgbot.services.reminders.engine import DeliveryStatus, EngineEvent, ReminderEngine
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 UPDATES = Counter(
@@ -43,15 +44,31 @@ class _ReminderCollector(Collector):
         outcomes = CounterMetricFamily(
             "tgbot_reminders", "Reminder sends since start, by outcome", labels=["outcome"]
         )
+        events = CounterMetricFamily(
+            "tgbot_reminder_events",
+            "Reminder events since start: retried, late (over a minute), missed (over the grace "
+            "window), rate_limited (Telegram's 429), record_held (outcome not stored yet)",
+            labels=["event"],
+        )
         in_flight = GaugeMetricFamily(
             "tgbot_reminders_in_flight", "Reminders claimed and not yet settled"
         )
-        if self.engine is not None:
-            for status, count in self.engine.outcomes.items():
-                outcomes.add_metric([status.value], count)
-            in_flight.add_metric([], self.engine.in_flight)
+        queue_depth = GaugeMetricFamily(
+            "tgbot_reminders_queue_depth", "Claimed reminders waiting for the sender"
+        )
+        engine = self.engine
+        if engine is not None:
+            # Every series from the start, zeros included, so rate() and alerts see them.
+            for status in (DeliveryStatus.SENT, DeliveryStatus.BLOCKED, DeliveryStatus.FAILED):
+                outcomes.add_metric([status.value], engine.outcomes[status])
+            for event in EngineEvent:
+                events.add_metric([event.value], engine.events[event])
+            in_flight.add_metric([], engine.in_flight)
+            queue_depth.add_metric([], engine.queue_depth)
         yield outcomes
+        yield events
         yield in_flight
+        yield queue_depth
 
 
 REMINDERS = _ReminderCollector()

@@ -120,8 +120,9 @@ HOLD_UI_KEYS = ("routine_hold", "routine_holding")
 # The operator's /stats: the counts services/operations.py BotStats carries (a test keeps
 # the two in step).
 ADMIN_STATS_PLACEHOLDERS = (
-    "users", "reminders_on", "reminders_sent", "reminders_blocked", "reminders_failed",
-    "in_flight", "errors_today",
+    "users", "reminders_on", "reminders_sent_today", "reminders_sent", "reminders_blocked",
+    "reminders_failed", "reminders_retried", "reminders_late", "reminders_missed",
+    "queue_depth", "in_flight", "errors_today",
 )  # fmt: skip
 
 # /forget's confirmation: the lines listing what it deletes, and the count of entries.

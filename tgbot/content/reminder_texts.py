@@ -21,34 +21,50 @@ TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "intro_off": (),
     "ask_time": (),
     "ask_time_typed": (),
-    "bad_time": (),
+    "bad_time": ("text",),
+    "bad_hour": ("text",),
+    "bad_minute": ("text",),
     "ask_zone": ("time",),
     "ask_zone_typed": (),
     "pick_zone": (),
     "bad_zone": (),
+    "zone_unknown": ("text",),
+    "zone_suggest": ("text",),
+    "zone_ambiguous": ("text",),
+    "zone_abbreviation": ("abbreviation", "zone"),
     "zone_found": ("zone", "local_now"),
     "ask_days": (),
     "ask_custom_days": (),
     "confirm": ("days", "time", "zone", "when"),
     "state": ("days", "time", "zone", "when"),
     "paused": ("days", "time", "zone", "when"),
+    "confirm_paused": ("days", "time", "zone", "when"),
+    "resumed": ("days", "time", "zone", "when"),
+    "test_wait": ("seconds",),
     "turned_off": (),
     "not_set": (),
     "remind_usage": (),
     "reminder_title": (),
     "done_ack": (),
     "snooze_ack": ("time",),
-    "skip_ack": (),
+    "skip_ack": ("when", "time"),
     "welcome_back_off": (),
     "checkin": (),
     "checkin_none_ack": (),
     "checkin_log": (),
     "checkin_off_ack": (),
     "checkin_on_ack": (),
+    # one per SpokenWhen (services/reminders/schedule.py)
+    "when_this_morning": (),
+    "when_this_afternoon": (),
+    "when_this_evening": (),
     "when_tonight": (),
-    "when_tomorrow": (),
+    "when_tomorrow_morning": (),
+    "when_tomorrow_afternoon": (),
+    "when_tomorrow_evening": (),
+    "when_tomorrow_night": (),
     "when_weekday": ("weekday",),
-    "when_date": ("date",),
+    "when_date": ("weekday", "day", "month"),
     "days_every": (),
     "days_weekdays": (),
     "days_list": ("days",),
@@ -66,6 +82,8 @@ BUTTON_KEYS = (
     "change_zone",
     "change_days",
     "pause_week",
+    "resume",
+    "send_test",
     "turn_off",
     "start_routine",
     "done",
@@ -88,6 +106,7 @@ class ReminderTexts:
     buttons: Mapping[str, str]
     weekdays: tuple[str, ...]
     weekdays_short: tuple[str, ...]
+    months: tuple[str, ...]
     regions: Mapping[str, str]
     stretches: tuple[str, ...]
     tips: tuple[str, ...]
@@ -105,15 +124,16 @@ def load_reminder_texts(path: Path) -> ReminderTexts:
         buttons=check_labels(data.get("buttons"), BUTTON_KEYS, f"{path}: buttons"),
         weekdays=_names(data.get("weekdays"), f"{path}: weekdays"),
         weekdays_short=_names(data.get("weekdays_short"), f"{path}: weekdays_short"),
+        months=_names(data.get("months"), f"{path}: months", 12, "January"),
         regions=check_labels(data.get("regions"), REGION_KEYS, f"{path}: regions"),
         stretches=_list(data.get("stretches"), f"{path}: stretches"),
         tips=_list(data.get("tips"), f"{path}: tips"),
     )
 
 
-def _names(raw: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(raw, list) or len(raw) != 7:
-        raise ContentError(f"{where}: expected the 7 day names, Monday first")
+def _names(raw: Any, where: str, count: int = 7, first: str = "Monday") -> tuple[str, ...]:
+    if not isinstance(raw, list) or len(raw) != count:
+        raise ContentError(f"{where}: expected the {count} names, {first} first")
     return tuple(check_label(name, f"{where}[{i}]") for i, name in enumerate(raw))
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from tgbot.services.clock import Clock
-from tgbot.services.reminders.engine import DeliveryStatus, ReminderEngine
+from tgbot.services.day_counter import UtcDayCounter
+from tgbot.services.reminders.engine import DeliveryStatus, EngineEvent, ReminderEngine
 from tgbot.storage import ReminderRepository, UserRepository
 
 
@@ -14,9 +14,14 @@ from tgbot.storage import ReminderRepository, UserRepository
 class BotStats:
     users: int
     reminders_on: int
+    reminders_sent_today: int  # UTC day
     reminders_sent: int  # since start
     reminders_blocked: int
     reminders_failed: int
+    reminders_retried: int  # since start: failed sends scheduled again
+    reminders_late: int  # since start: bedtime reminders sent over a minute late
+    reminders_missed: int  # since start: skipped, over the grace window
+    queue_depth: int  # claimed, waiting for the sender
     in_flight: int  # claimed and not yet settled
     errors_today: int  # updates that raised (UTC day)
 
@@ -29,25 +34,26 @@ class OperationsService:
         engine: ReminderEngine,
         clock: Clock,
     ) -> None:
-        self._users, self._reminders, self._engine, self._clock = users, reminders, engine, clock
-        self._errors_day: date | None = None
-        self._errors = 0
+        self._users, self._reminders, self._engine = users, reminders, engine
+        self._errors = UtcDayCounter(clock)
 
     def record_error(self) -> None:
-        today = self._clock.now().date()
-        if today != self._errors_day:
-            self._errors_day, self._errors = today, 0
-        self._errors += 1
+        self._errors.add()
 
     async def stats(self) -> BotStats:
-        outcomes = self._engine.outcomes
-        errors = self._errors if self._errors_day == self._clock.now().date() else 0
+        engine = self._engine
+        outcomes, events = engine.outcomes, engine.events
         return BotStats(
             users=await self._users.count(),
             reminders_on=await self._reminders.count_enabled(),
+            reminders_sent_today=engine.sent_today.today,
             reminders_sent=outcomes[DeliveryStatus.SENT],
             reminders_blocked=outcomes[DeliveryStatus.BLOCKED],
             reminders_failed=outcomes[DeliveryStatus.FAILED],
-            in_flight=self._engine.in_flight,
-            errors_today=errors,
+            reminders_retried=events[EngineEvent.RETRIED],
+            reminders_late=events[EngineEvent.LATE],
+            reminders_missed=events[EngineEvent.MISSED],
+            queue_depth=engine.queue_depth,
+            in_flight=engine.in_flight,
+            errors_today=self._errors.today,
         )

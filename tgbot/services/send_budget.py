@@ -13,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from tgbot.services.reminders.pacing import WINDOW_SECONDS, Pacer
+from tgbot.services.reminders.pacing import OneSecondWindow, Pacer
 
 PER_CHAT_BURST = 3  # sends one chat may get at once (a few quick taps) ...
 PER_CHAT_RATE = 1.0  # ... refilled at one a second
@@ -43,7 +42,7 @@ class SendBudget:
         self.rate = rate
         self._monotonic = monotonic
         self._sleep = sleep
-        self._recent: deque[float] = deque(maxlen=max(1, math.floor(rate)))
+        self._window = OneSecondWindow(rate)
         self._chats: dict[int, _Bucket] = {}
         self._paused_until = -math.inf
         self._replies_waiting = 0
@@ -57,7 +56,7 @@ class SendBudget:
             while True:
                 now = self._monotonic()
                 earliest = max(
-                    self._paused_until, self._window_opens(), self._chat_ready(chat_id, now)
+                    self._paused_until, self._window.opens(), self._chat_ready(chat_id, now)
                 )
                 if now >= earliest and (reply or self._replies_waiting == 0):
                     self._take(chat_id, now)
@@ -86,11 +85,6 @@ class SendBudget:
     def paused(self) -> bool:
         return self._monotonic() < self._paused_until
 
-    def _window_opens(self) -> float:
-        if len(self._recent) < (self._recent.maxlen or 1):
-            return -math.inf
-        return self._recent[0] + WINDOW_SECONDS
-
     def _bucket(self, chat_id: int, now: float) -> _Bucket:
         bucket = self._chats.get(chat_id)
         if bucket is None:
@@ -110,7 +104,7 @@ class SendBudget:
         return now if bucket.tokens >= 1 else now + (1 - bucket.tokens) / PER_CHAT_RATE
 
     def _take(self, chat_id: int | None, now: float) -> None:
-        self._recent.append(now)
+        self._window.record(now)
         if chat_id is not None:
             bucket = self._bucket(chat_id, now)
             bucket.tokens -= 1

@@ -7,15 +7,19 @@ bad input instead of raising: the caller simply asks again.
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 import threading
 import unicodedata
 import zoneinfo
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+from rapidfuzz import fuzz, process
 
 if TYPE_CHECKING:
     from timezonefinder import TimezoneFinder
@@ -23,9 +27,12 @@ if TYPE_CHECKING:
 __all__ = [
     "REGIONS",
     "REGION_KEYS",
+    "ZoneLookup",
+    "ZoneMatch",
     "current_local_time",
     "is_valid_zone",
     "load_zone",
+    "lookup_zone",
     "resolve_zone",
     "zone_from_location",
     "zone_label",
@@ -92,6 +99,65 @@ _ALIASES: dict[str, str] = {
     "abu dhabi": "Asia/Dubai",
     "canberra": "Australia/Sydney",
 }
+
+# Abbreviations people type for their zone, folded. One zone: accepted (and the reply says
+# which zone was taken). Several: the same letters name different clocks (IST is India,
+# Ireland and Israel), so we ask instead of guessing. A letter pair whose zones differ only
+# in summer rules counts as several too (MST: Denver has DST, Phoenix does not).
+_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "et": ("America/New_York",),
+    "est": ("America/New_York",),
+    "edt": ("America/New_York",),
+    "ct": ("America/Chicago",),
+    "cst": ("America/Chicago", "Asia/Shanghai", "America/Havana"),
+    "cdt": ("America/Chicago", "America/Havana"),
+    "mt": ("America/Denver", "America/Phoenix"),
+    "mst": ("America/Denver", "America/Phoenix"),
+    "mdt": ("America/Denver",),
+    "pt": ("America/Los_Angeles",),
+    "pst": ("America/Los_Angeles", "Asia/Manila"),
+    "pdt": ("America/Los_Angeles",),
+    "akst": ("America/Anchorage",),
+    "akdt": ("America/Anchorage",),
+    "hst": ("Pacific/Honolulu",),
+    "ast": ("America/Halifax", "Asia/Riyadh"),
+    "adt": ("America/Halifax",),
+    "nst": ("America/St_Johns",),
+    "ndt": ("America/St_Johns",),
+    "brt": ("America/Sao_Paulo",),
+    "wet": ("Europe/Lisbon",),
+    "bst": ("Europe/London", "Asia/Dhaka"),
+    "ist": ("Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem"),
+    "cet": ("Europe/Berlin",),
+    "cest": ("Europe/Berlin",),
+    "eet": ("Europe/Athens",),
+    "eest": ("Europe/Athens",),
+    "msk": ("Europe/Moscow",),
+    "sast": ("Africa/Johannesburg",),
+    "cat": ("Africa/Maputo",),
+    "eat": ("Africa/Nairobi",),
+    "wat": ("Africa/Lagos",),
+    "gst": ("Asia/Dubai",),
+    "pkt": ("Asia/Karachi",),
+    "ict": ("Asia/Bangkok",),
+    "wib": ("Asia/Jakarta",),
+    "sgt": ("Asia/Singapore",),
+    "hkt": ("Asia/Hong_Kong",),
+    "pht": ("Asia/Manila",),
+    "jst": ("Asia/Tokyo",),
+    "kst": ("Asia/Seoul",),
+    "awst": ("Australia/Perth",),
+    "acst": ("Australia/Darwin", "Australia/Adelaide"),
+    "acdt": ("Australia/Adelaide",),
+    "aest": ("Australia/Sydney", "Australia/Brisbane"),
+    "aedt": ("Australia/Sydney",),
+    "nzst": ("Pacific/Auckland",),
+    "nzdt": ("Pacific/Auckland",),
+}
+# Typo suggestions: at most this many, each at least this similar (rapidfuzz's ratio, 0-100;
+# "new yrok" scores 88 against "new york", "narnia" under 60 against every city).
+_SUGGESTIONS = 3
+_SUGGESTION_CUTOFF = 75.0
 
 # Offsets that are not whole hours have no Etc/ zone. We map only those that belong to a
 # zone *without* DST today, so the offset the user typed stays true all year; for the
@@ -276,6 +342,64 @@ def resolve_zone(text: str) -> str | None:
     if "/" in folded:
         return _full_names().get(folded)
     return _cities().get(folded)
+
+
+class ZoneMatch(enum.Enum):
+    EXACT = "exact"  # a zone name, city, alias or offset
+    ABBREVIATION = "abbreviation"  # an abbreviation with one zone ("EST")
+    AMBIGUOUS = "ambiguous"  # an abbreviation with several zones ("IST"): candidates
+    SUGGESTED = "suggested"  # nothing exact; candidates are the closest names
+    UNKNOWN = "unknown"  # nothing close either
+
+
+@dataclass(frozen=True)
+class ZoneLookup:
+    """What typed text says about a zone: the zone, or candidates to offer as buttons."""
+
+    match: ZoneMatch
+    zone: str | None = None  # EXACT, ABBREVIATION
+    candidates: tuple[str, ...] = ()  # AMBIGUOUS, SUGGESTED: IANA names, best first
+    abbreviation: str = ""  # ABBREVIATION, AMBIGUOUS: as people write it ("EST")
+
+
+def lookup_zone(text: str) -> ZoneLookup:
+    """Like :func:`resolve_zone`, and when that finds nothing, says why: an abbreviation
+    (accepted when it names one zone, else its zones as candidates), or the closest zone
+    and city names to a typo ("new yrok" → America/New_York). Never raises."""
+    zone = resolve_zone(text)
+    if zone is not None:
+        return ZoneLookup(ZoneMatch.EXACT, zone)
+    if not isinstance(text, str) or len(text) > _MAX_ZONE_TEXT:
+        return ZoneLookup(ZoneMatch.UNKNOWN)
+    folded = _fold(text)
+    zones = tuple(z for z in _ABBREVIATIONS.get(folded, ()) if is_valid_zone(z))
+    if len(zones) == 1:
+        return ZoneLookup(ZoneMatch.ABBREVIATION, zones[0], abbreviation=folded.upper())
+    if zones:
+        return ZoneLookup(ZoneMatch.AMBIGUOUS, candidates=zones, abbreviation=folded.upper())
+    candidates = _closest(folded)
+    if candidates:
+        return ZoneLookup(ZoneMatch.SUGGESTED, candidates=candidates)
+    return ZoneLookup(ZoneMatch.UNKNOWN)
+
+
+def _closest(folded: str) -> tuple[str, ...]:
+    """The zones whose full name (if ``folded`` has a "/") or city is closest to it."""
+    if len(folded) < 3:  # two letters are close to far too much
+        return ()
+    names = _full_names() if "/" in folded else _cities()
+    found: list[str] = []
+    for name, _score, _index in process.extract(
+        folded,
+        list(names),
+        scorer=fuzz.ratio,
+        limit=_SUGGESTIONS * 3,
+        score_cutoff=_SUGGESTION_CUTOFF,
+    ):
+        zone = names[name]
+        if zone not in found:
+            found.append(zone)
+    return tuple(found[:_SUGGESTIONS])
 
 
 def _zone_for_offset(match: re.Match[str]) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -11,6 +10,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from tgbot.content import Content
 from tgbot.handlers.reminders.views import checkin, nightly
 from tgbot.handlers.screens import View
+from tgbot.handlers.send_limits import retry_after_seconds
 from tgbot.services.reminders.engine import Delivery, DeliveryStatus, DueKind, DueReminder
 from tgbot.services.users import UserService
 
@@ -44,7 +44,9 @@ class TelegramReminderSender:
         except Forbidden as exc:
             return Delivery(DeliveryStatus.BLOCKED, detail=exc.message)
         except RetryAfter as exc:
-            return Delivery(DeliveryStatus.RETRY_AFTER, retry_after=_seconds(exc.retry_after))
+            return Delivery(
+                DeliveryStatus.RETRY_AFTER, retry_after=retry_after_seconds(exc.retry_after)
+            )
         except BadRequest as exc:
             gone = any(marker in exc.message.lower() for marker in _GONE)
             status = DeliveryStatus.BLOCKED if gone else DeliveryStatus.FAILED
@@ -52,7 +54,3 @@ class TelegramReminderSender:
         except TelegramError as exc:
             return Delivery(DeliveryStatus.FAILED, detail=exc.message)
         return Delivery(DeliveryStatus.SENT)
-
-
-def _seconds(value: int | float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -15,14 +15,21 @@ from tgbot.handlers.reminders.views import (
     ask_days,
     ask_time,
     ask_zone,
+    bad_time,
     confirmation,
     custom_days,
     hhmm,
     intro_off,
+    next_time,
+    nightly,
     pick_zone,
+    quote,
     settings,
     simple,
+    test_wait,
     texts,
+    zone_abbreviation,
+    zone_choices,
     zone_found,
 )
 from tgbot.handlers.replies import send, show_in_place
@@ -38,8 +45,11 @@ from tgbot.services.reminders.actions import (
     DaysChosen,
     ListRegionZones,
     PauseWeek,
+    RemindAt,
     ReminderButton,
+    Resume,
     RoutineDone,
+    SendTest,
     ShowSettings,
     SkipTonight,
     Snooze,
@@ -52,9 +62,15 @@ from tgbot.services.reminders.actions import (
     TypeZone,
     ZonePicked,
 )
-from tgbot.services.reminders.schedule import parse_time_of_day
+from tgbot.services.reminders.schedule import TimeProblem, parse_time_of_day, time_problem
 from tgbot.services.users import OpenPrompt
-from tgbot.services.zones import resolve_zone, zone_from_location, zone_or_utc
+from tgbot.services.zones import (
+    ZoneLookup,
+    ZoneMatch,
+    lookup_zone,
+    zone_from_location,
+    zone_or_utc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +86,44 @@ async def reminders_command(update: Update, context: BotContext) -> None:
 
 
 async def remind_command(update: Update, context: BotContext) -> None:
-    """``/remind 22:15 Europe/Berlin``, ``/remind 22:15`` (zone known) or ``/remind off``."""
+    """``/remind 22:15 Europe/Berlin``, ``/remind 22:15`` (zone known) or ``/remind off``.
+    Anything it cannot use gets its cause named: the hour, the minute, or the zone (with
+    the closest zones as buttons)."""
     view, user_id = context.view, context.user.user_id
     args = context.args or []
     t = texts(view)
-    if args and args[0].lower() in ("off", "stop"):
+    if not args:
+        await send(update, context, simple(view, t.text("remind_usage")))
+        return
+    if args[0].lower() in ("off", "stop"):
         await context.services.reminders.turn_off(user_id)
         await send(update, context, simple(view, t.text("turned_off")))
         return
-    at = parse_time_of_day(" ".join(args[:2])) if len(args) >= 2 else None
+    two_words = " ".join(args[:2])  # "10 pm"
+    at = parse_time_of_day(two_words) if len(args) >= 2 else None
     rest = args[2:] if at is not None else args[1:]
-    at = at or (parse_time_of_day(args[0]) if args else None)
-    zone = resolve_zone(" ".join(rest)) if rest else context.user.time_zone
-    if at is None or zone is None:
-        await send(update, context, simple(view, t.text("remind_usage")))
+    # "13 pm": a time with a wrong hour, not 13:00 in a zone called "pm"
+    wrong_two = len(args) >= 2 and time_problem(two_words) in (TimeProblem.HOUR, TimeProblem.MINUTE)
+    at = at or (None if wrong_two else parse_time_of_day(args[0]))
+    if at is None:
+        typed = two_words if wrong_two else args[0]
+        cause = bad_time(view, typed, time_problem(typed) or TimeProblem.UNREADABLE)
+        await send(update, context, simple(view, f"{cause}\n{t.text('remind_usage')}"))
         return
-    await _turn_on(update, context, at, zone, None, edit=False)
+    if not rest:
+        if context.user.time_zone is None:
+            await _ask_zone(update, context, at, edit=False)
+        else:
+            await _turn_on(update, context, at, context.user.time_zone, None, edit=False)
+        return
+    typed_zone = " ".join(rest)
+    found = lookup_zone(typed_zone)
+    if found.zone is not None:
+        note = _abbreviation_note(context, found)
+        await _turn_on(update, context, at, found.zone, None, edit=False, note=note)
+        return
+    choices = [RemindAt(at=at, zone=zone) for zone in found.candidates]
+    await send(update, context, _zone_not_found(context, typed_zone, found, choices))
 
 
 # ------------------------------------------------------------------ buttons
@@ -123,9 +161,13 @@ async def act(update: Update, context: BotContext, action: ReminderButton) -> No
             await show_in_place(update, context, custom_days(view, at, zone, mask))
         case DaysChosen(at=at, zone=zone):
             await _turn_on(update, context, at, zone, action.days, edit=True)
+        case RemindAt(at=at, zone=zone):
+            await _turn_on(update, context, at, zone, None, edit=True)
         case StartRoutine():
             routine = view.catalog.screens[BEDTIME_ROUTINE_SCREEN]
             await send(update, context, render_screen(view, routine))
+        case SendTest():
+            await _send_test(update, context)
         case _:
             await _reply(update, context, await _manage(context, action), edit=True)
 
@@ -139,6 +181,9 @@ async def _manage(context: BotContext, action: ReminderButton) -> Rendered:
         case PauseWeek():
             state = await service.pause(user_id)
             return settings(view, state, service.now()) if state else intro_off(view)
+        case Resume():
+            state = await service.resume(user_id)
+            return settings(view, state, service.now(), "resumed") if state else intro_off(view)
         case TurnOff():
             await service.turn_off(user_id)
             return simple(view, t.text("turned_off"))
@@ -147,14 +192,17 @@ async def _manage(context: BotContext, action: ReminderButton) -> Rendered:
             return simple(view, t.text("done_ack"))
         case Snooze():
             at = await service.snooze(user_id)
-            if at is None:
-                return intro_off(view)
             state = await service.state(user_id)
+            if at is None:  # off, or paused: the settings say which
+                return settings(view, state, service.now()) if state else intro_off(view)
             local = at.astimezone(zone_or_utc(state.schedule.zone if state else None))
             return simple(view, t.text("snooze_ack", time=f"{local:%H:%M}"))
         case SkipTonight():
             await service.skip_tonight(user_id)
-            return simple(view, t.text("skip_ack"))
+            state = await service.state(user_id)
+            if state is None or state.next is None:
+                return intro_off(view)
+            return simple(view, t.text("skip_ack", **next_time(view, state, service.now())))
         case CheckinAnswer(count=0):
             return simple(view, t.text("checkin_none_ack"))
         case CheckinAnswer():  # one or several: log each, the night already filled in
@@ -181,22 +229,29 @@ async def answer_pending(
     pending = context.user.prompt
     if pending is None or pending.what not in ("time", "zone"):
         return False  # none, or another open question (a diary note)
-    view, what = context.view, pending.what
-    at = parse_time_of_day(text) if what == "time" else None
-    zone = resolve_zone(text) if what == "zone" else None
-    if at is None and zone is None:
-        if understood_otherwise:
-            await close_question(context)
-            return False
-        hint = "bad_time" if what == "time" else "bad_zone"
-        await send(update, context, simple(view, texts(view).text(hint)))
-        return True
-    if at is not None:
+    view = context.view
+    at = parse_time_of_day(text) if pending.what == "time" else None
+    found = lookup_zone(text) if pending.what == "zone" else None
+    if at is None and (found is None or found.zone is None) and understood_otherwise:
+        await close_question(context)
+        return False
+    if pending.what == "time":
+        if at is None:
+            problem = time_problem(text) or TimeProblem.UNREADABLE
+            await send(update, context, simple(view, bad_time(view, text, problem)))
+            return True
         await close_question(context)
         await _time_chosen(update, context, at, edit=False)
-    elif zone is not None:  # _zone_chosen closes the question itself
-        await _zone_chosen(update, context, _pending_time(pending), zone, edit=False)
-    return True
+        return True
+    assert found is not None
+    chosen_at = _pending_time(pending)
+    if found.zone is not None:  # _zone_chosen closes the question itself
+        note = _abbreviation_note(context, found)
+        await _zone_chosen(update, context, chosen_at, found.zone, edit=False, note=note)
+        return True
+    choices = [ZonePicked(at=chosen_at, zone=zone) for zone in found.candidates]
+    await send(update, context, _zone_not_found(context, text, found, choices))
+    return True  # the question stays open: the next message may be a better spelling
 
 
 async def on_location(update: Update, context: BotContext) -> None:
@@ -241,11 +296,12 @@ async def _ask_zone(update: Update, context: BotContext, at: time, *, edit: bool
 
 
 async def _zone_chosen(
-    update: Update, context: BotContext, at: time, zone: str, *, edit: bool
+    update: Update, context: BotContext, at: time, zone: str, *, edit: bool, note: str = ""
 ) -> None:
     view = context.view
     await close_question(context)
     found = zone_found(view, zone, context.services.reminders.now())
+    found = f"{note}\n{found}" if note else found
     if not edit:  # a typed answer or a location: take the location button away
         await send(update, context, _plain(found, ReplyKeyboardRemove()))
     state = await context.services.reminders.state(context.user.user_id)
@@ -264,12 +320,27 @@ async def _turn_on(
     days: frozenset[int] | None,
     *,
     edit: bool,
+    note: str = "",
 ) -> None:
     service = context.services.reminders
     await remember_zone(context, zone)
     new_state = await service.turn_on(context.user.user_id, at, zone, days or None)
     log.info("bedtime reminder set")
-    await _reply(update, context, confirmation(context.view, new_state, service.now()), edit=edit)
+    rendered = confirmation(context.view, new_state, service.now(), note)
+    await _reply(update, context, rendered, edit=edit)
+
+
+async def _send_test(update: Update, context: BotContext) -> None:
+    """Tonight's reminder, now, as a new message; the schedule and sent record stay."""
+    view, user_id = context.view, context.user.user_id
+    service = context.services.reminders
+    wait = service.claim_test(user_id)
+    if wait is not None:
+        await send(update, context, simple(view, test_wait(view, wait)))
+        return
+    state = await service.state(user_id)
+    zone = zone_or_utc(state.schedule.zone if state else context.user.time_zone)
+    await send(update, context, nightly(view, user_id, service.now().astimezone(zone).date()))
 
 
 # ------------------------------------------------------------------ helpers
@@ -280,6 +351,25 @@ async def reminder_settings(context: BotContext) -> Rendered:
     state = await context.services.reminders.state(context.user.user_id)
     view = context.view
     return settings(view, state, context.services.reminders.now()) if state else intro_off(view)
+
+
+def _abbreviation_note(context: BotContext, found: ZoneLookup) -> str:
+    """Which zone an abbreviation was taken to mean ("EST" → America/New_York), if one was."""
+    if found.match is not ZoneMatch.ABBREVIATION or found.zone is None:
+        return ""
+    return zone_abbreviation(context.view, found.abbreviation, found.zone)
+
+
+def _zone_not_found(
+    context: BotContext, typed: str, found: ZoneLookup, choices: list[RemindAt] | list[ZonePicked]
+) -> Rendered:
+    """Why ``typed`` is no zone, with the candidate zones (``choices``) as buttons."""
+    view = context.view
+    if found.match is ZoneMatch.AMBIGUOUS:
+        return zone_choices(view, "zone_ambiguous", typed, choices)
+    if choices:
+        return zone_choices(view, "zone_suggest", typed, choices)
+    return simple(view, texts(view).text("zone_unknown", text=quote(typed)))
 
 
 def _pending_time(pending: OpenPrompt) -> time:

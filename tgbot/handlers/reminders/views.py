@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import html
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from tgbot.content.contracts import MAIN_SCREEN
@@ -19,7 +20,10 @@ from tgbot.services.reminders.actions import (
     DaysChosen,
     ListRegionZones,
     PauseWeek,
+    RemindAt,
+    Resume,
     RoutineDone,
+    SendTest,
     ShowSettings,
     SkipTonight,
     Snooze,
@@ -33,10 +37,17 @@ from tgbot.services.reminders.actions import (
     ZonePicked,
     toggle_day,
 )
-from tgbot.services.reminders.schedule import WEEKDAYS, days_to_mask
+from tgbot.services.reminders.schedule import (
+    WEEKDAYS,
+    SpokenWhen,
+    TimeProblem,
+    days_to_mask,
+    spoken_when,
+)
 from tgbot.services.reminders.service import ReminderState
 from tgbot.services.zones import REGION_KEYS, REGIONS, zone_label
 
+QUOTE_LENGTH = 40  # of typed text echoed back in a reply
 PRESET_TIMES = tuple(
     time(h, m) for h, m in ((21, 0), (21, 30), (22, 0), (22, 30), (23, 0), (23, 30))
 )
@@ -50,17 +61,28 @@ def hhmm(at: time) -> str:
     return f"{at.hour:02d}:{at.minute:02d}"
 
 
-def when(view: View, fire_local: date, today: date) -> str:
-    """'tonight', 'tomorrow', 'on Friday' or 'on 3 March', from reminders.yaml."""
+def when(view: View, fire_at: datetime, now: datetime, zone: str) -> str:
+    """'this morning', 'tonight', 'tomorrow evening', 'on Friday'…, from reminders.yaml."""
     t = texts(view)
-    gap = (fire_local - today).days
-    if gap <= 0:
-        return t.text("when_tonight")
-    if gap == 1:
-        return t.text("when_tomorrow")
-    if gap < 7:
-        return t.text("when_weekday", weekday=t.weekdays[fire_local.weekday()])
-    return t.text("when_date", date=fire_local.isoformat())
+    spoken, local_date = spoken_when(fire_at, now, zone)
+    if spoken is SpokenWhen.WEEKDAY:
+        return t.text("when_weekday", weekday=t.weekdays[local_date.weekday()])
+    if spoken is SpokenWhen.DATE:
+        return t.text(
+            "when_date",
+            weekday=t.weekdays[local_date.weekday()],
+            day=str(local_date.day),
+            month=t.months[local_date.month - 1],
+        )
+    return t.text(f"when_{spoken.value}")
+
+
+def next_time(view: View, state: ReminderState, now: datetime) -> dict[str, str]:
+    """The {when} and {time} of the next reminder, as the texts fill them in."""
+    schedule = state.schedule
+    upcoming = state.next
+    fire_at = upcoming.fire_at if upcoming else now
+    return {"when": when(view, fire_at, now, schedule.zone), "time": hhmm(schedule.at)}
 
 
 def days_text(view: View, days: frozenset[int]) -> str:
@@ -73,18 +95,15 @@ def days_text(view: View, days: frozenset[int]) -> str:
 
 
 def state_text(view: View, state: ReminderState, now: datetime, key: str = "state") -> str:
+    """``key``'s text for the state; while paused, its paused form (the pause is the news)."""
+    if state.paused(now):
+        key = "confirm_paused" if key == "confirm" else "paused"
     schedule = state.schedule
-    zone = ZoneInfo(schedule.zone)
-    upcoming = state.next
-    fire_date = upcoming.local_date if upcoming else now.astimezone(zone).date()
-    if state.paused_until and upcoming and upcoming.fire_at > now:
-        key = "paused" if key == "state" else key
     return texts(view).text(
         key,
         days=days_text(view, schedule.days),
-        time=hhmm(schedule.at),
         zone=zone_label(schedule.zone),
-        when=when(view, fire_date, now.astimezone(zone).date()),
+        **next_time(view, state, now),
     )
 
 
@@ -108,10 +127,13 @@ def settings(view: View, state: ReminderState, now: datetime, key: str = "state"
         ],
         [
             button(b["change_days"], ChangeDays().data),
-            button(b["pause_week"], PauseWeek().data),
+            button(b["resume"], Resume().data)
+            if state.paused(now)
+            else button(b["pause_week"], PauseWeek().data),
         ],
         [button(b["turn_off"], TurnOff().data)],
         [button(b[_checkin_toggle(state)], ToggleCheckin().data)],
+        [button(b["send_test"], SendTest().data)],
         navigation_row(view, MAIN_SCREEN),
     ]
     return with_footer(view, state_text(view, state, now, key), rows)
@@ -121,8 +143,40 @@ def _checkin_toggle(state: ReminderState) -> str:
     return "checkin_turn_off" if state.checkin_enabled else "checkin_turn_on"
 
 
-def confirmation(view: View, state: ReminderState, now: datetime) -> Rendered:
-    return settings(view, state, now, "confirm")
+def confirmation(view: View, state: ReminderState, now: datetime, note: str = "") -> Rendered:
+    """The settings after a change; ``note`` first (e.g. which zone an abbreviation meant)."""
+    rendered = settings(view, state, now, "confirm")
+    return Rendered(f"{note}\n\n{rendered.text}", rendered.markup) if note else rendered
+
+
+def bad_time(view: View, text: str, problem: TimeProblem) -> str:
+    """Why ``text`` is not a time: the hour, the minute, or not a time at all."""
+    key = {TimeProblem.HOUR: "bad_hour", TimeProblem.MINUTE: "bad_minute"}.get(problem, "bad_time")
+    return texts(view).text(key, text=quote(text))
+
+
+def quote(typed: str) -> str:
+    """What the person typed, safe inside a text and short enough for any message."""
+    short = typed if len(typed) <= QUOTE_LENGTH else typed[: QUOTE_LENGTH - 1] + "…"
+    return html.escape(short)
+
+
+def zone_choices(
+    view: View, key: str, typed: str, choices: list[RemindAt] | list[ZonePicked]
+) -> Rendered:
+    """``key``'s text about the ``typed`` zone, and a button for each candidate zone."""
+    rows = [[button(choice.zone, choice.data)] for choice in choices]
+    rows.append(navigation_row(view, MAIN_SCREEN))
+    return with_footer(view, texts(view).text(key, text=quote(typed)), rows)
+
+
+def zone_abbreviation(view: View, abbreviation: str, zone: str) -> str:
+    return texts(view).text("zone_abbreviation", abbreviation=html.escape(abbreviation), zone=zone)
+
+
+def test_wait(view: View, wait: timedelta) -> str:
+    seconds = max(1, round(wait.total_seconds()))
+    return texts(view).text("test_wait", seconds=str(seconds))
 
 
 def ask_time(view: View) -> Rendered:

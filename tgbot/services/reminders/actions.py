@@ -120,6 +120,32 @@ class PauseWeek(ReminderButton):
 
 
 @dataclass(frozen=True)
+class Resume(ReminderButton):
+    """End a pause now."""
+
+    code = "rs"
+
+
+@dataclass(frozen=True)
+class SendTest(ReminderButton):
+    """Send tonight's reminder message now, as a preview; the schedule is not touched."""
+
+    code = "tr"
+
+
+@dataclass(frozen=True)
+class RemindAt(ReminderButton):
+    """``/remind`` with a zone it had to ask about: set the reminder at ``at`` in ``zone``."""
+
+    code = "ra"
+    at: time
+    zone: str
+
+    def valid(self) -> bool:
+        return is_valid_zone(self.zone)
+
+
+@dataclass(frozen=True)
 class TurnOff(ReminderButton):
     code = "off"
 
@@ -189,6 +215,9 @@ REMINDER_BUTTONS: ButtonCodec[ReminderButton] = ButtonCodec(
         StartRoutine,
         CheckinAnswer,
         ToggleCheckin,
+        Resume,
+        SendTest,
+        RemindAt,
     ],
 )
 

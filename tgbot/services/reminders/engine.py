@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from tgbot.services.clock import Clock
+from tgbot.services.day_counter import UtcDayCounter
 from tgbot.services.reminders.pacing import Pacer, SendPacer
 from tgbot.services.reminders.schedule import next_occurrence
 from tgbot.services.reminders.service import schedule_of, to_unix
@@ -41,6 +42,7 @@ QUEUE_SECONDS = 4  # claim at most this many seconds' worth of sends ahead
 PIPELINE_SECONDS = 0.5  # senders enough to keep the rate up at this round trip
 MAX_SENDERS = 64
 CHECKIN_TIME = time(8, 0)  # the morning after: "any cramps last night?"
+LATE_AFTER = timedelta(seconds=60)  # a bedtime reminder sent later than this counts as late
 
 
 class DeliveryStatus(enum.Enum):
@@ -48,6 +50,16 @@ class DeliveryStatus(enum.Enum):
     BLOCKED = "blocked"  # 403: the user blocked the bot, or the chat is gone
     RETRY_AFTER = "retry_after"  # 429: wait, then send the same message again
     FAILED = "failed"  # anything else: retry with backoff
+
+
+class EngineEvent(enum.Enum):
+    """What the operator counts besides outcomes (/stats, /metrics)."""
+
+    RETRIED = "retried"  # a failed send scheduled again
+    LATE = "late"  # a bedtime reminder sent more than LATE_AFTER after its time
+    MISSED = "missed"  # a bedtime reminder skipped: over the grace window
+    RATE_LIMITED = "rate_limited"  # Telegram asked us to slow down (429)
+    RECORD_HELD = "record_held"  # an outcome could not be stored yet; held and retried
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,8 @@ class ReminderEngine:
         self._tasks: set[asyncio.Task[None]] = set()
         # How sends ended since start (the operator's /stats): sent, blocked, failed.
         self.outcomes: collections.Counter[DeliveryStatus] = collections.Counter()
+        self.events: collections.Counter[EngineEvent] = collections.Counter()
+        self.sent_today = UtcDayCounter(clock)
         self._retry_base = retry_base  # seconds; doubles with every failed attempt
 
     # ---------------------------------------------------------------- lifecycle
@@ -146,6 +160,11 @@ class ReminderEngine:
     @property
     def in_flight(self) -> int:
         return len(self._in_flight)
+
+    @property
+    def queue_depth(self) -> int:
+        """Claimed reminders waiting for the sender (retries waiting out a backoff excluded)."""
+        return self._queue.qsize()
 
     # ---------------------------------------------------------------- claiming
 
@@ -191,6 +210,7 @@ class ReminderEngine:
         late = now - datetime.fromtimestamp(record.next_fire_at, UTC)
         if late > self._grace:
             log.info("reminder missed by %s (over the grace window): skipped", late)
+            self.events[EngineEvent.MISSED] += 1
             await self._move_on(record, local_date, now, sent=False)
             return None
         return DueReminder(record, local_date, DueKind.BEDTIME)
@@ -229,6 +249,7 @@ class ReminderEngine:
                 "Telegram asked to slow down: pausing reminders %.1fs", delivery.retry_after
             )
             self._pacer.pause(delivery.retry_after)
+            self.events[EngineEvent.RATE_LIMITED] += 1
         if delivery.status is DeliveryStatus.FAILED and self._retry_later(reminder, delivery):
             return  # still in flight until the retry
         await self._settle(reminder, delivery, self._clock.now())
@@ -253,12 +274,17 @@ class ReminderEngine:
                 exc,
                 delay,
             )
+            self.events[EngineEvent.RECORD_HELD] += 1
             self._later(
                 delay, lambda: self._spawn(self._settle(reminder, delivery, now, attempt + 1))
             )
             return
         self._in_flight.discard(reminder.user_id)
         self.outcomes[delivery.status] += 1
+        if delivery.status is DeliveryStatus.SENT:
+            self.sent_today.add()
+            if reminder.kind is DueKind.BEDTIME and _late(reminder.record, now):
+                self.events[EngineEvent.LATE] += 1
 
     def _later(self, delay: float, action: Callable[[], object]) -> None:
         """Call ``action`` after ``delay`` seconds (cancelled by ``stop``)."""
@@ -316,6 +342,7 @@ class ReminderEngine:
         log.info("reminder send failed (%s); retrying in %.0fs", delivery.detail, delay)
         retry = DueReminder(reminder.record, reminder.local_date, reminder.kind, attempts)
         self._later(delay, lambda: self._queue.put_nowait(retry))
+        self.events[EngineEvent.RETRIED] += 1
         return True
 
     async def _give_up(self, reminder: DueReminder) -> None:
@@ -336,6 +363,11 @@ def checkin_instant(record: ReminderRecord, after: datetime) -> datetime:
     if morning <= local:
         morning = datetime.combine(local.date() + timedelta(days=1), CHECKIN_TIME, tzinfo=zone)
     return morning.astimezone(UTC)
+
+
+def _late(record: ReminderRecord, sent_at: datetime) -> bool:
+    fire_at = record.next_fire_at
+    return fire_at is not None and sent_at - datetime.fromtimestamp(fire_at, UTC) > LATE_AFTER
 
 
 def _local_date(iso: str | None, now: datetime) -> date:

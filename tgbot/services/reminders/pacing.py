@@ -22,6 +22,22 @@ from typing import Protocol
 WINDOW_SECONDS = 1.02
 
 
+class OneSecondWindow:
+    """The release times of the last ``rate`` sends: with ``rate`` of them in the last second,
+    the next waits until the oldest is a second old."""
+
+    def __init__(self, rate: float) -> None:
+        self._recent: deque[float] = deque(maxlen=max(1, math.floor(rate)))
+
+    def opens(self) -> float:
+        if len(self._recent) < (self._recent.maxlen or 1):
+            return -math.inf
+        return self._recent[0] + WINDOW_SECONDS
+
+    def record(self, now: float) -> None:
+        self._recent.append(now)
+
+
 class SendPacer(Protocol):
     """What the reminder engine needs of a pacer: a slot per send, and a pause on a 429."""
 
@@ -44,27 +60,21 @@ class Pacer:
         self._monotonic = monotonic
         self._sleep = sleep
         self._next_slot = -math.inf
-        self._recent: deque[float] = deque(maxlen=max(1, math.floor(rate)))
+        self._window = OneSecondWindow(rate)
         self._paused_until = -math.inf
 
     async def wait(self) -> None:
         """Return when the next send may go out, and count it as sent."""
         while True:
             now = self._monotonic()
-            earliest = max(self._paused_until, self._next_slot, self._window_opens())
+            earliest = max(self._paused_until, self._next_slot, self._window.opens())
             if now >= earliest:
                 # On schedule, the next slot follows this one's; after idling, start from now.
                 on_time = now - self._next_slot < self.interval
                 self._next_slot = (self._next_slot if on_time else now) + self.interval
-                self._recent.append(now)
+                self._window.record(now)
                 return
             await self._sleep(earliest - now)
-
-    def _window_opens(self) -> float:
-        """With ``rate`` sends in the last second, the next waits until the oldest is 1 s old."""
-        if len(self._recent) < (self._recent.maxlen or 1):
-            return -math.inf
-        return self._recent[0] + WINDOW_SECONDS
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429 retry_after: nothing goes out before that time has passed."""

@@ -43,6 +43,8 @@ __all__ = [
     "DayKind",
     "Occurrence",
     "RelativeDay",
+    "SpokenWhen",
+    "TimeProblem",
     "days_to_mask",
     "describe",
     "due_occurrence",
@@ -51,6 +53,8 @@ __all__ = [
     "next_occurrence",
     "occurrence_on",
     "parse_time_of_day",
+    "spoken_when",
+    "time_problem",
 ]
 
 ALL_DAYS: frozenset[int] = frozenset(range(7))
@@ -288,6 +292,51 @@ def describe(occurrence: Occurrence, now: datetime, zone: str) -> RelativeDay:
     return RelativeDay(kind, day)
 
 
+class SpokenWhen(enum.Enum):
+    """How to say when a reminder comes, by day and part of the day in the user's zone.
+    The words live in content files (``when_<value>``)."""
+
+    THIS_MORNING = "this_morning"
+    THIS_AFTERNOON = "this_afternoon"
+    THIS_EVENING = "this_evening"
+    TONIGHT = "tonight"
+    TOMORROW_MORNING = "tomorrow_morning"
+    TOMORROW_AFTERNOON = "tomorrow_afternoon"
+    TOMORROW_EVENING = "tomorrow_evening"
+    TOMORROW_NIGHT = "tomorrow_night"
+    WEEKDAY = "weekday"  # 2–6 days ahead: "on Friday"
+    DATE = "date"  # further: "on 2026-12-01"
+
+
+# Hours that start each part of the day. 00:00–04:59 belongs to the night before: a 00:30
+# reminder seen at 22:00 is "tonight", not "tomorrow morning"; seen at 02:00, a reminder at
+# 03:00 or at 22:00 that day are both "tonight" (the time tells them apart).
+_MORNING, _AFTERNOON, _EVENING, _NIGHT = 5, 12, 17, 21
+
+
+def spoken_when(fire_at: datetime, now: datetime, zone: str) -> tuple[SpokenWhen, date]:
+    """How to say when ``fire_at`` comes, seen at ``now`` in ``zone``, and its local date
+    (for the weekday and date wordings)."""
+    _require_aware(now, "now")
+    tz = load_zone(zone)
+    local, today = fire_at.astimezone(tz), now.astimezone(tz)
+    hour = local.hour
+    if hour < _MORNING or hour >= _NIGHT:
+        evening = local.date() - _ONE_DAY if hour < _MORNING else local.date()
+        nights = (evening - today.date()).days
+        if nights <= 0:
+            return SpokenWhen.TONIGHT, local.date()
+        if nights == 1:
+            return SpokenWhen.TOMORROW_NIGHT, local.date()
+    ahead = (local.date() - today.date()).days
+    if ahead in (0, 1) and _MORNING <= hour < _NIGHT:
+        part = "morning" if hour < _AFTERNOON else "afternoon" if hour < _EVENING else "evening"
+        return SpokenWhen(f"{'this' if ahead == 0 else 'tomorrow'}_{part}"), local.date()
+    if 1 <= ahead <= 6:
+        return SpokenWhen.WEEKDAY, local.date()
+    return SpokenWhen.DATE, local.date()
+
+
 def local_time_of(occurrence: Occurrence, zone: str) -> time:
     """The wall-clock time the user sees when ``occurrence`` fires (03:00 on a gap day)."""
     return occurrence.fire_at.astimezone(load_zone(zone)).time().replace(fold=0)
@@ -338,6 +387,32 @@ def parse_time_of_day(text: str) -> time | None:
         minute = match["minute"] or match["minute_h"] or match["minute_c"] or "0"
         return _twenty_four_hour(int(hour), int(minute))
     return None
+
+
+class TimeProblem(enum.Enum):
+    """Why typed text is not a time of day, so the reply can say what to fix."""
+
+    HOUR = "hour"  # read as a clock time, but no such hour ("25:00", "13pm")
+    MINUTE = "minute"  # no such minute ("22:75")
+    UNREADABLE = "unreadable"  # not a clock time at all ("soon")
+
+
+def time_problem(text: str) -> TimeProblem | None:
+    """What is wrong with ``text`` as a time of day, or None if parse_time_of_day reads it."""
+    if parse_time_of_day(text) is not None:
+        return None
+    cleaned = " ".join(text.split()).casefold()[:_MAX_TIME_TEXT]
+    if match := _CLOCK_12.fullmatch(cleaned):
+        hour, minute, last_hour = int(match["hour"]), int(match["minute"] or 0), 12
+    elif match := _CLOCK_24.fullmatch(cleaned):
+        hour = int(match["hour"] or match["hour_h"] or match["hour_c"])
+        minute = int(match["minute"] or match["minute_h"] or match["minute_c"] or "0")
+        last_hour = 24
+    else:
+        return TimeProblem.UNREADABLE
+    if hour > last_hour or (hour == 0 and last_hour == 12) or (hour == 24 and minute):
+        return TimeProblem.HOUR
+    return TimeProblem.MINUTE if minute > 59 else TimeProblem.UNREADABLE
 
 
 def _twelve_hour(hour: int, minute: int, pm: bool) -> time | None:

@@ -19,6 +19,9 @@ from tgbot.storage import ReminderRecord, ReminderRepository
 
 SNOOZE = timedelta(minutes=15)
 PAUSE = timedelta(days=7)
+# One test reminder a minute per person: enough to look at it again after a change, far
+# below Telegram's per-chat limit. Kept in memory: a restart costs at most one extra test.
+TEST_INTERVAL = timedelta(minutes=1)
 
 
 def to_unix(moment: datetime) -> int:
@@ -44,6 +47,10 @@ class ReminderState:
     schedule: DailySchedule
     next: Occurrence | None
 
+    def paused(self, now: datetime) -> bool:
+        """Paused and not yet over (a past ``paused_until`` is only history)."""
+        return self.enabled and self.paused_until is not None and self.paused_until > now
+
     @classmethod
     def of(cls, record: ReminderRecord, upcoming: Occurrence | None) -> ReminderState:
         paused = from_unix(record.paused_until) if record.paused_until else None
@@ -54,6 +61,7 @@ class ReminderService:
     def __init__(self, repository: ReminderRepository, clock: Clock) -> None:
         self._repo = repository
         self._clock = clock
+        self._tests: dict[int, datetime] = {}  # user -> when their last test reminder went
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -76,20 +84,26 @@ class ReminderService:
         zone: str,
         days: frozenset[int] | None = None,
     ) -> ReminderState:
-        """Create or replace the reminder; the next one is the first valid instant from now.
+        """Create or replace the reminder; the next one is the first valid instant from now,
+        or after the pause if one is running (changing a setting does not end a pause).
         ``days`` None keeps the current reminder's days (every day for a new one)."""
         current = await self._repo.get(user_id)
         if days is None:
             days = schedule_of(current).days if current else ALL_DAYS
+        now = self.now()
+        paused_until = _running_pause(current, now)
         record = ReminderRecord(
             user_id=user_id,
             local_time=f"{at.hour:02d}:{at.minute:02d}",
             time_zone=zone,
             days=days_to_mask(days),
             enabled=True,
+            paused_until=paused_until,
+            checkin_enabled=current.checkin_enabled if current else True,
         )
         last_sent = current.last_sent_date if current else None
-        return await self._save(record, self.now(), last_sent)
+        after = from_unix(paused_until) if paused_until else now
+        return await self._save(record, after, last_sent)
 
     async def change(
         self,
@@ -111,20 +125,40 @@ class ReminderService:
         )
 
     async def pause(self, user_id: int, length: timedelta = PAUSE) -> ReminderState | None:
+        """Nothing until ``length`` from now; None if there is no reminder on to pause."""
         current = await self._repo.get(user_id)
-        if current is None:
-            return None
+        if current is None or not current.enabled:
+            return None  # a stale Pause button must not turn a reminder back on
         until = self.now() + length
-        paused = replace(current, enabled=True, paused_until=to_unix(until))
+        paused = replace(current, paused_until=to_unix(until))
         return await self._save(paused, until, current.last_sent_date)
+
+    async def resume(self, user_id: int) -> ReminderState | None:
+        """End a pause: the next reminder is the next one from now. None if it is off."""
+        current = await self._repo.get(user_id)
+        if current is None or not current.enabled:
+            return None
+        resumed = replace(current, paused_until=None)
+        return await self._save(resumed, self.now(), current.last_sent_date)
+
+    def claim_test(self, user_id: int) -> timedelta | None:
+        """Allow one test reminder now (None), or say how long until the next is allowed."""
+        now = self.now()
+        last = self._tests.get(user_id)
+        if last is not None and now - last < TEST_INTERVAL:
+            return TEST_INTERVAL - (now - last)
+        if len(self._tests) > 1000:  # keep only the ones that still limit someone
+            self._tests = {u: t for u, t in self._tests.items() if now - t < TEST_INTERVAL}
+        self._tests[user_id] = now
+        return None
 
     async def turn_off(self, user_id: int) -> bool:
         return await self._repo.disable(user_id, to_unix(self.now()))
 
     async def snooze(self, user_id: int, length: timedelta = SNOOZE) -> datetime | None:
         current = await self._repo.get(user_id)
-        if current is None or not current.enabled:
-            return None
+        if current is None or not current.enabled or _running_pause(current, self.now()):
+            return None  # off or paused: an old reminder's Snooze must not bring one back
         at = self.now() + length
         await self._repo.set_snooze(user_id, to_unix(at), to_unix(self.now()))
         return at
@@ -159,3 +193,10 @@ class ReminderService:
         )
         await self._repo.save(saved, to_unix(self.now()))
         return ReminderState.of(saved, upcoming)
+
+
+def _running_pause(record: ReminderRecord | None, now: datetime) -> int | None:
+    """The end of the record's pause (unix seconds) if it is on and the pause still runs."""
+    if record is None or not record.enabled or record.paused_until is None:
+        return None
+    return record.paused_until if record.paused_until > to_unix(now) else None

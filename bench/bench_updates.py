@@ -39,13 +39,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import aiohttp
 import telegram
 from machine_facts import cpu_model, usable_cpus
 from telegram import Update
+from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.request import BaseRequest, RequestData
 
 from tgbot import telegram_html
 from tgbot.app import ALLOWED_UPDATES, STANDIN_TOKEN, build_application
+from tgbot.bot_api_compat import normalise_payload
 from tgbot.config import MAX_REPLY_RATE, Settings
 from tgbot_devtools.standin import checks as standin_checks
 from tgbot_devtools.standin.api import FakeBotAPI, Latency
@@ -55,6 +59,9 @@ from tgbot_devtools.standin.users import FakeUser
 
 BotKind = Literal["echo", "ours"]
 BOTS: tuple[BotKind, ...] = ("echo", "ours")
+Client = Literal["httpx", "aiohttp"]
+CLIENTS: tuple[Client, ...] = ("httpx", "aiohttp")
+TELEGRAM_ROOT = "https://api.telegram.org/"  # where a Bot without a base_url sends its calls
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 # One simulated user's cycle: /start, then three presses on the message the bot sent.
@@ -127,39 +134,60 @@ class BenchError(RuntimeError):
 
 
 def serve(
-    kind: BotKind, base_url: str, db_path: Path, reply_rate: float, cpu: int | None, max_s: float
+    kind: BotKind,
+    base_url: str,
+    db_path: Path,
+    reply_rate: float,
+    client: Client,
+    cpu: int | None,
+    max_s: float,
 ) -> int:
     """Child process: run one bot against the stand-in until SIGTERM."""
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})  # before any thread starts: they inherit it
     logging.basicConfig(level=logging.WARNING, format="[bot %(name)s] %(levelname)s %(message)s")
     _exit_when_orphaned(max_s)
-    app = build_ours(base_url, db_path, reply_rate) if kind == "ours" else build_echo(base_url)
+    if kind == "ours":
+        app = build_ours(base_url, db_path, reply_rate, client)
+    else:
+        app = build_echo(base_url, client)
     app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
 
 
-def build_ours(base_url: str, db_path: Path, reply_rate: float) -> AnyApplication:
+def build_ours(base_url: str, db_path: Path, reply_rate: float, client: Client) -> AnyApplication:
     """The production application; ``reply_rate`` is its send budget (TGBOT_REPLY_RATE)."""
     settings = Settings(
         token=STANDIN_TOKEN, api_base_url=base_url, db_path=db_path, reply_rate=reply_rate
     )
-    return build_application(settings)
+    if client == "httpx":
+        return build_application(settings)
+    # With requests given, build_application sets no base URL: the requests redirect.
+    return build_application(
+        settings,
+        request=AiohttpRequest(base_url),
+        updates_request=AiohttpRequest(base_url),
+        reminder_request=AiohttpRequest(base_url),
+    )
 
 
-def build_echo(base_url: str) -> AnyApplication:
+def build_echo(base_url: str, client: Client) -> AnyApplication:
     """Bare PTB: the same API calls per update as ours, no database, no content, no limiter.
 
     Updates are handled concurrently (PTB's ``concurrent_updates(True)``): one at a time,
     every update would wait out the round trips of the one before it."""
-    app = (
+    builder = (
         Application.builder()
         .token(STANDIN_TOKEN)
         .base_url(f"{base_url}/bot")
         .base_file_url(f"{base_url}/file/bot")
         .concurrent_updates(True)
-        .build()
     )
+    if client == "aiohttp":
+        builder = builder.request(AiohttpRequest(base_url)).get_updates_request(
+            AiohttpRequest(base_url)
+        )
+    app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT, _echo_text))
     app.add_handler(CallbackQueryHandler(_echo_button))
     return app
@@ -191,6 +219,64 @@ def _exit_when_orphaned(max_s: float) -> None:
 
     threading.Thread(target=on_eof, daemon=True).start()
     threading.Thread(target=on_deadline, daemon=True).start()
+
+
+class AiohttpRequest(BaseRequest):
+    """PTB's HTTP hook on aiohttp instead of httpx (``--client aiohttp``, an experiment):
+    httpcore 1.0.9's connection pool scans every connection for every waiting request, which
+    grows with the calls in flight at a distance (see bench/README.md). Calls addressed to
+    api.telegram.org go to the stand-in at ``base_url``."""
+
+    def __init__(self, base_url: str, read_timeout: float = 5.0) -> None:
+        self._base_url = base_url.rstrip("/") + "/"
+        self._read_timeout = read_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
+
+    async def shutdown(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        if url.startswith(TELEGRAM_ROOT):
+            url = self._base_url + url.removeprefix(TELEGRAM_ROOT)
+        read = read_timeout if isinstance(read_timeout, (int, float)) else self._read_timeout
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=5.0, sock_read=read)
+        body: aiohttp.FormData | dict[str, str] | None = None
+        if request_data is not None and request_data.contains_files:
+            body = aiohttp.FormData(request_data.json_parameters)
+            for name, (filename, content, mime) in request_data.multipart_data.items():
+                body.add_field(name, content, filename=filename, content_type=mime)
+        elif request_data is not None:
+            body = request_data.json_parameters
+        try:
+            async with self._session.request(method, url, data=body, timeout=timeout) as answer:
+                payload = await answer.read()
+                status = answer.status
+        except TimeoutError as err:
+            raise TimedOut from err
+        except aiohttp.ClientError as err:
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+        return status, normalise_payload(url.rsplit("/", 1)[-1], payload)
 
 
 # ---------------------------------------------------------------------------- stand-in hook
@@ -541,10 +627,17 @@ class Subject:
     """One bot under test: its stand-in, its child process and its simulated users."""
 
     def __init__(
-        self, kind: BotKind, plan: Plan, latency: Latency, workdir: Path, cpu: int | None
+        self,
+        kind: BotKind,
+        plan: Plan,
+        latency: Latency,
+        workdir: Path,
+        cpu: int | None,
+        client: Client,
     ) -> None:
         self.kind = kind
         self.plan = plan
+        self.client = client
         self.api = BenchAPI(latency)
         self.workdir = workdir
         self.cpu = cpu
@@ -586,7 +679,13 @@ class Subject:
         assert self.server is not None
         db_path = self.workdir / f"{self.kind}.sqlite3"
         self.bot = BotProcess(
-            self.kind, self.server.base_url, db_path, reply_rate, self.cpu, self.plan.hard_limit_s
+            self.kind,
+            self.server.base_url,
+            db_path,
+            reply_rate,
+            self.client,
+            self.cpu,
+            self.plan.hard_limit_s,
         )
         await self.bot.start(self.api)
 
@@ -725,13 +824,14 @@ class BotProcess:
         base_url: str,
         db_path: Path,
         reply_rate: float,
+        client: Client,
         cpu: int | None,
         max_s: float,
     ) -> None:
         self.kind = kind
         self.args = [sys.executable, str(Path(__file__).resolve()), "--serve", kind]
         self.args += ["--base-url", base_url, "--db", str(db_path), "--max-seconds", f"{max_s:g}"]
-        self.args += ["--reply-rate", f"{reply_rate:g}"]
+        self.args += ["--reply-rate", f"{reply_rate:g}", "--client", client]
         if cpu is not None:
             self.args += ["--cpu", str(cpu)]
         self.proc: asyncio.subprocess.Process | None = None
@@ -821,7 +921,7 @@ async def run_plan(subjects: list[Subject], plan: Plan, near: bool) -> None:
 
 
 async def bench_distance(
-    plan: Plan, kinds: tuple[BotKind, ...], pin: bool, latency: Latency
+    plan: Plan, kinds: tuple[BotKind, ...], pin: bool, latency: Latency, client: Client
 ) -> DistanceRun:
     cpus = CpuSplit.choose() if pin else None
     saved = os.sched_getaffinity(0) if cpus else None
@@ -831,9 +931,8 @@ async def bench_distance(
         if cpus:
             os.sched_setaffinity(0, {cpus.generator})
         with tempfile.TemporaryDirectory(prefix="tgbot-bench-") as tmp:
-            subjects = [
-                Subject(k, plan, latency, Path(tmp), cpus.bot if cpus else None) for k in kinds
-            ]
+            cpu = cpus.bot if cpus else None
+            subjects = [Subject(k, plan, latency, Path(tmp), cpu, client) for k in kinds]
             async with asyncio.timeout(plan.hard_limit_s), contextlib.AsyncExitStack() as stack:
                 await asyncio.gather(*(s.start(stack) for s in subjects))
                 await run_plan(subjects, plan, near=latency.ms == 0)
@@ -845,10 +944,14 @@ async def bench_distance(
 
 
 async def bench(
-    plan: Plan, kinds: tuple[BotKind, ...], pin: bool, latencies: Sequence[Latency]
+    plan: Plan,
+    kinds: tuple[BotKind, ...],
+    pin: bool,
+    latencies: Sequence[Latency],
+    client: Client = "httpx",
 ) -> list[DistanceRun]:
     memoize_standin_html()
-    return [await bench_distance(plan, kinds, pin, latency) for latency in latencies]
+    return [await bench_distance(plan, kinds, pin, latency, client) for latency in latencies]
 
 
 # ---------------------------------------------------------------------------- report
@@ -910,10 +1013,18 @@ def _distance(latency: Latency) -> str:
     return f"{latency.ms:g} ms" + (f" ±{latency.jitter_ms:g}" if latency.jitter_ms else "")
 
 
-def header(plan: Plan, command: str, pin: bool, latencies: Sequence[Latency]) -> list[str]:
+def header(
+    plan: Plan, command: str, pin: bool, latencies: Sequence[Latency], client: Client
+) -> list[str]:
+    http = (
+        "bots' HTTP client: PTB's HTTPXRequest (production)"
+        if client == "httpx"
+        else "bots' HTTP client: aiohttp (--client aiohttp, an experiment; not production)"
+    )
     return [
         f"command: {command}",
         *machine_info(pin),
+        http,
         f"distances (Bot API round trip, ± uniform jitter): "
         f"{', '.join(_distance(x) for x in latencies)}",
         f"workload: {plan.pool} simulated users, each cycling {' > '.join(SCRIPT)} (real callback "
@@ -1061,9 +1172,14 @@ def _budget_verdicts(ours: Subject, plan: Plan, tag: str, far: bool, where: str)
 
 
 def report(
-    runs: list[DistanceRun], plan: Plan, command: str, pin: bool, latencies: Sequence[Latency]
+    runs: list[DistanceRun],
+    plan: Plan,
+    command: str,
+    pin: bool,
+    latencies: Sequence[Latency],
+    client: Client,
 ) -> list[str]:
-    lines = header(plan, command, pin, latencies)
+    lines = header(plan, command, pin, latencies, client)
     for run in runs:
         lines += distance_lines(run)
     lines.append("")
@@ -1097,6 +1213,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--no-pin", action="store_true", help="do not pin the bot and the generator to own CPUs"
+    )
+    parser.add_argument(
+        "--client",
+        choices=CLIENTS,
+        default="httpx",
+        help="the bots' HTTP client: httpx (PTB's default and production's) or aiohttp"
+        " (an experiment, see bench/README.md)",
     )
     # Internal: the child process serving one bot.
     parser.add_argument("--serve", choices=BOTS, help=argparse.SUPPRESS)
@@ -1140,21 +1263,27 @@ def main(argv: list[str] | None = None) -> int:
         if not args.base_url or args.db is None:
             raise SystemExit("--serve needs --base-url and --db")
         return serve(
-            args.serve, args.base_url, args.db, args.reply_rate, args.cpu, args.max_seconds
+            args.serve,
+            args.base_url,
+            args.db,
+            args.reply_rate,
+            args.client,
+            args.cpu,
+            args.max_seconds,
         )
     plan, pin = (QUICK if args.quick else FULL), not args.no_pin
     latencies = latencies_from(args)
     command = shlex.join([sys.executable, *sys.argv])
     started = time.perf_counter()
     try:
-        runs = asyncio.run(bench(plan, _kinds(args.bots), pin, latencies))
+        runs = asyncio.run(bench(plan, _kinds(args.bots), pin, latencies, args.client))
     except (BenchError, TimeoutError) as exc:
         print(f"bench_updates: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("bench_updates: interrupted", file=sys.stderr)
         return 130
-    print("\n".join(report(runs, plan, command, pin, latencies)))
+    print("\n".join(report(runs, plan, command, pin, latencies, args.client)))
     print(f"\ntotal time {time.perf_counter() - started:.1f} s")
     return 0
 

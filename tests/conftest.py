@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tgbot.app import STANDIN_TOKEN, build_application
+from tgbot.app import STANDIN_TOKEN
 from tgbot.config import Settings
 from tgbot.content import Content, load_content
 from tgbot.handlers.context import SERVICES_KEY, BotApplication, BotServices
 from tgbot.services.clock import ManualClock
-from tgbot_devtools.standin import BotDriver, FakeBotAPI, StandinRequest
+from tgbot_devtools.standin import BotDriver, FakeBotAPI
+from tgbot_devtools.terminal import local_driver
 
 
 @pytest.fixture(scope="session")
@@ -62,15 +63,5 @@ async def running_bot(
     settings: Settings, content: Content, clock: ManualClock
 ) -> AsyncIterator[Harness]:
     """The real application on an in-process stand-in, polling until the caller is done."""
-    api = FakeBotAPI(token=STANDIN_TOKEN)
-    app = build_application(
-        settings,
-        content=content,
-        request=StandinRequest(api),
-        updates_request=StandinRequest(api),
-        reminder_request=StandinRequest(api),
-        rate_limited=False,
-        clock=clock,
-    )
-    async with BotDriver(api, app) as driver:
-        yield Harness(api, app, driver, settings, clock)
+    async with local_driver(settings, content, clock) as driver:
+        yield Harness(driver.api, driver.application, driver, settings, clock)

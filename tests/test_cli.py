@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
+import re
 import sqlite3
 import stat
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from tgbot.app import STANDIN_TOKEN
+from tgbot.config import Settings
+from tgbot.content import load_content
+from tgbot.services.clock import ManualClock
+from tgbot.telegram_html import html_to_plain
+from tgbot_devtools.standin import FakeBotAPI
+from tgbot_devtools.standin.records import Upload
+from tgbot_devtools.terminal import CHAT_USER_ID, Transcript, chat
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,6 +74,128 @@ def test_chat_explains_a_button_number_that_is_not_there(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     assert "no button 42" in result.stdout
     assert "not read" not in result.stdout
+
+
+class Terminal(io.StringIO):
+    """What the chat printed; each write wakes whoever waits for a line to appear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        self.changed.set()
+        return super().write(text)
+
+
+class ChatSession:
+    """``tgbot chat`` in this process: lines go in through a pipe, as when piped from a shell,
+    and the test reads what the terminal printed."""
+
+    # Generous: the bot answers in milliseconds, a reminder within its one-second tick.
+    WAIT_S = 30.0
+
+    def __init__(self, tmp_path: Path, clock: ManualClock) -> None:
+        read_end, write_end = os.pipe()
+        self._stdin = os.fdopen(read_end, "r", encoding="utf-8")
+        self._typing = os.fdopen(write_end, "w", encoding="utf-8")
+        self.out = Terminal()
+        self.files = tmp_path / "chat-files"
+        settings = Settings(token=None, db_path=tmp_path / "data" / "bot.sqlite3")
+        self.task = asyncio.create_task(
+            chat(settings, "en", self._stdin, self.out, clock=clock, files_dir=self.files)
+        )
+
+    def type(self, line: str) -> None:
+        self._typing.write(line + "\n")
+        self._typing.flush()
+
+    async def printed(self, pattern: str, after: int = 0) -> re.Match[str]:
+        """The first match of ``pattern`` in what was printed from ``after`` on, once there."""
+        async with asyncio.timeout(self.WAIT_S):
+            while not (found := re.compile(pattern).search(self.out.getvalue(), after)):
+                self.out.changed.clear()
+                await self.out.changed.wait()
+        return found
+
+    async def close(self) -> None:
+        self._typing.close()  # end of input: the chat says goodbye and stops
+        async with asyncio.timeout(self.WAIT_S):
+            await self.task
+        self._stdin.close()
+
+
+@pytest.fixture
+async def chat_session(tmp_path: Path) -> AsyncIterator[tuple[ChatSession, ManualClock]]:
+    # Saturday 2026-11-21, 19:00 in Berlin.
+    clock = ManualClock(datetime(2026, 11, 21, 18, 0, tzinfo=UTC))
+    session = ChatSession(tmp_path, clock)
+    yield session, clock
+    if not session.task.done():
+        await session.close()
+
+
+async def test_chat_prints_a_reminder_that_fires_while_nobody_types(chat_session) -> None:
+    session, clock = chat_session
+    session.type("/remind 22:15 Europe/Berlin")
+    confirmed = await session.printed(r"tonight at 22:15")
+    clock.set(datetime(2026, 11, 21, 21, 15, tzinfo=UTC))  # 22:15 in Berlin; nothing typed
+    reminders = load_content().catalog("en").reminders
+    title = html_to_plain(reminders.texts["reminder_title"]).strip()
+    reminder = await session.printed(f"bot › {re.escape(title)}", confirmed.end())
+    done = re.escape(reminders.buttons["done"])
+    await session.printed(rf"\[\d+\] {done}", reminder.end())  # its buttons can be pressed
+    await session.close()
+    assert "you ›" not in session.out.getvalue()[confirmed.end() :].split("Bye!")[0]
+
+
+async def test_chat_saves_the_files_the_bot_sends_and_prints_their_paths(chat_session) -> None:
+    session, _clock = chat_session
+    session.type("/diary")
+    log = await session.printed(r"\[(\d+)\] 📝 Log a cramp")
+    session.type(log[1])
+    calf = await session.printed(r"\[(\d+)\] Calf", log.end())
+    session.type(calf[1])
+    logged = await session.printed(r"Logged: Calf", calf.end())
+    session.type("/diary")
+    summary = await session.printed(r"\[(\d+)\] 🩺 Summary for my doctor", logged.end())
+    session.type(summary[1])
+    pdf = await session.printed(r"bot › \[document saved: (\S+\.pdf)\]", summary.end())
+    csv = await session.printed(r"bot › \[document saved: (\S+\.csv)\]", summary.end())
+    await session.close()
+    assert (await asyncio.to_thread(Path(pdf[1]).read_bytes)).startswith(b"%PDF")
+    assert "calf" in (await asyncio.to_thread(Path(csv[1]).read_text)).lower()
+    assert Path(pdf[1]).parent == session.files
+
+
+async def test_a_number_presses_a_button_of_an_earlier_message_too(chat_session) -> None:
+    session, _clock = chat_session
+    session.type("/start")
+    cramp = await session.printed(r"\[(\d+)\] ⚡ Cramp right now")
+    session.type("/diary")
+    diary = await session.printed(r"\[(\d+)\] 📝 Log a cramp", cramp.end())
+    assert int(diary[1]) > int(cramp[1])  # numbered after the menu's buttons, not over them
+    session.type(cramp[1])  # a button of the welcome, one message up
+    await session.printed(r"bot \(updated\) › ⚡ Cramp right now", diary.end())
+    await session.close()
+
+
+async def test_chat_saves_a_photo_with_the_extension_its_bytes_have(tmp_path: Path) -> None:
+    api = FakeBotAPI(token=STANDIN_TOKEN)
+    api.user(CHAT_USER_ID, "You", "en", None)
+    printed: list[str] = []
+    transcript = Transcript(api, CHAT_USER_ID, printed.append, tmp_path / "chat-files")
+    png = b"\x89PNG\r\n\x1a\n" + b"chart" * 10
+    photo = Upload(png, "cramps.png", "image/png")
+    await api.handle("sendPhoto", {"chat_id": CHAT_USER_ID, "photo": photo, "caption": "30 days"})
+    transcript.print_new()
+    [shown] = printed
+    saved = re.search(r"^bot › \[photo saved: (\S+)\]\n30 days$", shown.strip())
+    assert saved is not None, shown
+    assert saved[1].endswith(".png")
+    assert (await asyncio.to_thread(Path(saved[1]).read_bytes)) == png
+    transcript.print_new()
+    assert len(printed) == 1  # printed once
 
 
 def test_run_without_a_token_names_the_variable(tmp_path: Path) -> None:

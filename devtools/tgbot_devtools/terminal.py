@@ -7,17 +7,20 @@ Bot API stand-in, so what you see here is what a Telegram user would get.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
 from tgbot.app import STANDIN_TOKEN, build_application
 from tgbot.config import Settings
 from tgbot.content import Catalog, Content, load_content
+from tgbot.services.clock import Clock
 from tgbot.services.understanding.understander import understander_for
 from tgbot.storage.database import MEMORY
 from tgbot.telegram_html import html_to_plain
@@ -27,12 +30,21 @@ from tgbot_devtools.standin import BotDriver, BotMessage, DriverUser, FakeBotAPI
 CHAT_USER_ID = 100_001
 EVAL_FIRST_USER_ID = 200_001
 QUIT_WORDS = ("/quit", "/exit")
-BANNER = "Local chat with the bot: type a message, a number to press a button, /quit to leave."
+BANNER = (
+    "Local chat with the bot: type a message, a number to press a button (on any of the last "
+    "few messages), /quit to leave."
+)
+# Photos and documents the bot sends are saved here (relative to the working directory).
+CHAT_FILES_DIR = Path("chat-files")
+# How many of the latest messages with buttons keep their numbers.
+PRESSABLE_MESSAGES = 4
+# How often the chat looks for messages the bot sent on its own (reminders, check-ins).
+WATCH_INTERVAL_S = 0.2
 
 
 @asynccontextmanager
 async def local_driver(
-    settings: Settings, content: Content | None = None
+    settings: Settings, content: Content | None = None, clock: Clock | None = None
 ) -> AsyncIterator[BotDriver]:
     """The real bot, polling a fresh in-process Bot API stand-in."""
     api = FakeBotAPI(token=STANDIN_TOKEN)
@@ -43,15 +55,18 @@ async def local_driver(
         updates_request=StandinRequest(api),
         reminder_request=StandinRequest(api),
         rate_limited=False,
+        clock=clock,
     )
     async with BotDriver(api, app) as driver:
         yield driver
 
 
 @asynccontextmanager
-async def local_bot(settings: Settings, language: str) -> AsyncIterator[DriverUser]:
+async def local_bot(
+    settings: Settings, language: str, clock: Clock | None = None
+) -> AsyncIterator[DriverUser]:
     """The local bot and one user to talk to it."""
-    async with local_driver(settings) as driver:
+    async with local_driver(settings, clock=clock) as driver:
         yield driver.user(user_id=CHAT_USER_ID, first_name="You", language_code=language)
 
 
@@ -147,45 +162,168 @@ def answer_body(catalog: Catalog, text: str) -> str:
 
 
 async def chat(
-    settings: Settings, language: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+    settings: Settings,
+    language: str,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    *,
+    clock: Clock | None = None,
+    files_dir: Path = CHAT_FILES_DIR,
 ) -> None:
+    """Talk to the bot: every bot message is printed as it arrives, also the ones nobody
+    typed anything for (a reminder, a morning check-in), while the next line is read."""
     echo = not stdin.isatty()  # piped input: show what was "typed" so the transcript reads well
 
     def show(text: str) -> None:
         print(text, file=stdout, flush=True)
 
-    async with local_bot(settings, language) as user:
+    async with local_bot(settings, language, clock) as user:
         show(BANNER)
-        last_with_buttons: BotMessage | None = None
-        while True:
-            line = await asyncio.to_thread(stdin.readline)
-            if not line:
-                break
-            line = line.strip()
-            if not line:
-                continue
-            if echo:
-                show(f"\nyou › {line}")
-            if line.lower() in QUIT_WORDS:
-                break
-            replies = await _act(user, line, last_with_buttons, show)
-            if replies:
-                show("\n" + format_replies(replies))
-                with_buttons = [m for m in replies if m.buttons]
-                if with_buttons:
-                    last_with_buttons = with_buttons[-1]
+        transcript = Transcript(user.driver.api, user.id, show, files_dir)
+        watcher = asyncio.create_task(transcript.watch())
+        try:
+            while True:
+                line = await asyncio.to_thread(stdin.readline)
+                transcript.print_new()  # what arrived while the person was typing, first
+                if not line:
+                    break
+                line = line.strip()
+                if not line:
+                    continue
+                if echo:
+                    show(f"\nyou › {line}")
+                if line.lower() in QUIT_WORDS:
+                    break
+                await _act(user, line, transcript, show)
+                transcript.print_new()
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         show("Bye! Take care.")
 
 
+@dataclass(frozen=True)
+class Pressable:
+    message_id: int
+    callback_data: str
+
+
+class Transcript:
+    """Prints the bot's messages in the chat as they come (sent or edited), saves the files
+    they carry, and numbers the buttons of the last few so a number presses one of them."""
+
+    def __init__(
+        self, api: FakeBotAPI, chat_id: int, show: Callable[[str], None], files_dir: Path
+    ) -> None:
+        self._api = api
+        self._chat_id = chat_id
+        self._show = show
+        self._files_dir = files_dir
+        self._marker = self._api.marker()
+        # message id -> its buttons' numbers; the newest last, at most PRESSABLE_MESSAGES
+        self._numbered: OrderedDict[int, dict[int, Pressable]] = OrderedDict()
+
+    async def watch(self) -> None:
+        """Print what the bot sends on its own, without waiting for the next line typed."""
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL_S)
+            self.print_new()
+
+    def print_new(self) -> None:
+        """Everything the bot sent or edited in the chat since the last call, once each."""
+        changes = self._api.changes_since(self._chat_id, self._marker)
+        self._marker = self._api.marker()
+        for change in changes:
+            self._numbered.pop(change.message_id, None)
+            if change.message is not None:
+                self._show("\n" + self._format(BotMessage.from_change(change)))
+
+    def pressable(self, number: int) -> Pressable | None:
+        for buttons in self._numbered.values():
+            if number in buttons:
+                return buttons[number]
+        return None
+
+    @property
+    def numbers(self) -> list[int]:
+        return sorted(n for buttons in self._numbered.values() for n in buttons)
+
+    def _format(self, message: BotMessage) -> str:
+        saved = self._save_file(message)
+        marker = "bot (updated) ›" if message.is_edit else "bot ›"
+        if saved is None:
+            lines = [f"{marker} {message.text}"]
+        else:  # the file, then its caption
+            lines = [f"{marker} [{saved.kind} saved: {saved.path}]"]
+            lines += [message.text] if message.text else []
+        with_data = [b for row in message.buttons for b in row if b.callback_data]
+        first = self._first_free_number(len(with_data))
+        numbers: dict[int, Pressable] = {}
+        for row in message.buttons:
+            cells = []
+            for button in row:
+                if button.callback_data is None:
+                    cells.append(f"[link] {button.label}: {button.url}")
+                    continue
+                number = first + len(numbers)
+                numbers[number] = Pressable(message.message_id, button.callback_data)
+                cells.append(f"[{number}] {button.label}")
+            lines.append("   " + "   ".join(cells))
+        if numbers:
+            self._numbered[message.message_id] = numbers
+            while len(self._numbered) > PRESSABLE_MESSAGES:
+                self._numbered.popitem(last=False)
+        return "\n".join(lines)
+
+    def _first_free_number(self, count: int) -> int:
+        """The lowest run of ``count`` numbers no pressable message uses: numbers stay small,
+        and a screen edited in place keeps the numbers it had."""
+        used = set(self.numbers)
+        first = 1
+        while any(n in used for n in range(first, first + count)):
+            first += 1
+        return first
+
+    def _save_file(self, message: BotMessage) -> SavedFile | None:
+        stored = self._api.file_of(message.raw)
+        if stored is None or stored.data is None:
+            return None
+        kind = "photo" if message.raw.get("photo") else "document"
+        name = stored.file_name or PurePosixPath(stored.file_path).name
+        if kind == "photo":  # the stand-in files every photo as .jpg; the bytes know better
+            name = PurePosixPath(name).stem + _image_extension(stored.data)
+        path = self._files_dir / f"{message.message_id}-{name}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(stored.data)
+        return SavedFile(kind, path)
+
+
+@dataclass(frozen=True)
+class SavedFile:
+    kind: str  # "photo" or "document"
+    path: Path
+
+
+def _image_extension(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return ".png"
+    if data.startswith(b"%PDF"):
+        return ".pdf"
+    return ".jpg"
+
+
 async def _act(
-    user: DriverUser, line: str, last: BotMessage | None, show: Callable[[str], None]
-) -> list[BotMessage]:
-    if line.isdigit() and last is not None:
-        buttons = [b for row in last.buttons for b in row]
-        index = int(line) - 1
-        data = buttons[index].callback_data if 0 <= index < len(buttons) else None
-        if data:
-            return await user.press_data(last.message_id, data)
-        show(f"(there is no button {line} on the last message; 1-{len(buttons)})")
-        return []
-    return await user.send(line)
+    user: DriverUser, line: str, transcript: Transcript, show: Callable[[str], None]
+) -> None:
+    """Press the numbered button, or send the line as a message."""
+    if line.isdigit() and transcript.numbers:
+        pressable = transcript.pressable(int(line))
+        if pressable is not None:
+            await user.press_data(pressable.message_id, pressable.callback_data)
+            return
+        numbers = transcript.numbers
+        shown = f"{numbers[0]}-{numbers[-1]}" if numbers else "none yet"
+        show(f"(there is no button {line} on the last few messages; buttons: {shown})")
+        return
+    await user.send(line)

@@ -14,13 +14,19 @@ from pathlib import Path
 
 from tgbot.content.checks import (
     EMERGENCY_PLACEHOLDER,
+    PLACEHOLDER_RE,
     ContentError,
     check_label,
     check_text,
     fill_sample,
     read_yaml,
 )
-from tgbot.content.contracts import CONCEPTS_THE_CODE_READS, check_screens_the_code_opens
+from tgbot.content.contracts import (
+    CONCEPTS_THE_CODE_READS,
+    SETTINGS_LABELS,
+    SETTINGS_TEXTS,
+    check_screens_the_code_opens,
+)
 from tgbot.content.diary_texts import load_diary_texts
 from tgbot.content.emergency import load_emergency
 from tgbot.content.languages import check_translations
@@ -94,6 +100,8 @@ REQUIRED_UI_KEYS = (
     "forget_item_reminder",
     "forget_item_settings",
     "forget_export",
+    *SETTINGS_TEXTS,
+    *SETTINGS_LABELS,
 )
 # Shown on buttons or as popups: plain text, short.
 BUTTON_UI_KEYS = (
@@ -213,6 +221,13 @@ def _ui_text(key: str, value: object, where: str) -> str:
         return check_text(value, where, placeholders=(HOLD_PLACEHOLDER,))
     if key in BUTTON_UI_KEYS:
         return check_label(value, where)
+    if key in SETTINGS_LABELS:
+        label = check_label(value, where)
+        names = SETTINGS_LABELS[key]
+        if set(PLACEHOLDER_RE.findall(label)) - set(names) or "<" in label:
+            listed = ", ".join("{" + name + "}" for name in names) or "none"
+            raise ContentError(f"{where}: plain text with only these placeholders: {listed}")
+        return label
     if key in POPUP_UI_KEYS:
         text = str(value).strip()
         if not text or len(text) > POPUP_UI_KEYS[key] or "<" in text:
@@ -225,6 +240,8 @@ def _ui_text(key: str, value: object, where: str) -> str:
         allowed = ADMIN_STATS_PLACEHOLDERS
     elif key in FORGET_UI_PLACEHOLDERS:
         allowed = FORGET_UI_PLACEHOLDERS[key]
+    elif key in SETTINGS_TEXTS:
+        allowed = SETTINGS_TEXTS[key]
     return check_text(value, where, placeholders=allowed)
 
 

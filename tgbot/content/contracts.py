@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final
 
 from tgbot.content.checks import ContentError
@@ -47,6 +48,36 @@ REPORTED_PAST_CONCEPT: Final = "reported_past"  # "had a cramp": offer to log it
 REPORTED_LAST_NIGHT_CONCEPT: Final = "reported_last_night"  # ...logged as last night
 CONCEPTS_THE_CODE_READS: Final = frozenset(
     {NOW_CUE_CONCEPT, PROBLEM_CONCEPT, REPORTED_PAST_CONCEPT, REPORTED_LAST_NIGHT_CONCEPT}
+)
+
+# ui.yaml keys of /settings (handlers/settings.py), each with the placeholders it may use.
+SETTINGS_TEXTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "settings_title": ("emergency",),
+        "settings_language_prompt": (),
+        "settings_zone_offer": (),
+        "settings_zone_prompt": ("zone",),
+        "settings_zone_saved": ("zone", "local_now"),
+    }
+)
+# ...and those that are button labels (or words put into one), plain text.
+SETTINGS_LABELS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "settings_country": ("country",),
+        "settings_country_unset": (),
+        "settings_zone": ("zone",),
+        "settings_zone_unset": (),
+        "settings_reminders": ("state",),
+        "settings_checkin": ("state",),
+        "settings_on": (),
+        "settings_off": (),
+        "settings_retention": ("days",),
+        "settings_language": ("language",),
+        "language_name": (),
+        "settings_use_zone": ("zone", "offset"),
+        "settings_other_zone": (),
+        "settings_open": (),
+    }
 )
 
 

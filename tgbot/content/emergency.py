@@ -1,8 +1,9 @@
-"""emergency.yaml: the emergency line per country, and a safe fallback."""
+"""emergency.yaml: the emergency line per country (kept in name order), and a safe fallback."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 from tgbot.content.checks import (
@@ -39,4 +40,16 @@ def load_emergency(path: Path) -> EmergencyNumbers:
         if len(line) > SAMPLE_FILL_LENGTH:
             raise ContentError(f"{where}.line: at most {SAMPLE_FILL_LENGTH} characters")
         countries[code] = Country(code, name, line)
-    return EmergencyNumbers(fallback, countries)
+    by_name = sorted(countries.values(), key=lambda country: name_sort_key(country.name))
+    return EmergencyNumbers(fallback, {country.code: country for country in by_name})
+
+
+def name_sort_key(name: str) -> tuple[str, str]:
+    """Dictionary order of a country's name in its catalogue's language: the flag emoji in
+    front is skipped (regional-indicator letters would sort by ISO code), accents and case
+    count only to break ties ("Österreich" among the O's, not after "Zypern")."""
+    start = next((i for i, ch in enumerate(name) if ch.isalnum()), 0)
+    words = name[start:]
+    decomposed = unicodedata.normalize("NFKD", words)
+    base = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return base, words

@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from tgbot.handlers import admin, commands, fallbacks, members, menu
+from tgbot.handlers import admin, commands, fallbacks, members, menu, settings
 from tgbot.handlers.context import BotApplication
 from tgbot.handlers.diary import flow as diary
 from tgbot.handlers.diary import your_data
@@ -25,6 +25,7 @@ from tgbot.services.diary.actions import DIARY_BUTTONS
 from tgbot.services.diary.data_actions import DATA_BUTTONS
 from tgbot.services.navigation import MENU_BUTTONS
 from tgbot.services.reminders.actions import REMINDER_BUTTONS
+from tgbot.services.settings import SETTINGS_BUTTONS
 
 # Group -1 runs before the handlers of group 0 for every update.
 TRACKING_GROUP = -1
@@ -49,6 +50,7 @@ def register_handlers(app: BotApplication) -> None:
         ("remind", reminders.remind_command),
         ("diary", diary.diary_command),
         ("export", your_data.export_command),
+        ("settings", settings.settings_command),
         # Operators only, and not in the published command menu.
         ("stats", admin.stats_command),
         ("broadcast_test", admin.broadcast_test_command),
@@ -61,6 +63,8 @@ def register_handlers(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(diary_buttons, pattern=DIARY_BUTTONS.pattern))
     data_buttons = logged(on_buttons(DATA_BUTTONS, your_data.act))
     app.add_handler(CallbackQueryHandler(data_buttons, pattern=DATA_BUTTONS.pattern))
+    settings_buttons = logged(on_buttons(SETTINGS_BUTTONS, settings.act, settings.known))
+    app.add_handler(CallbackQueryHandler(settings_buttons, pattern=SETTINGS_BUTTONS.pattern))
     # The menu's buttons have no prefix: last, it takes every other press (stale ones too).
     app.add_handler(CallbackQueryHandler(logged(on_buttons(MENU_BUTTONS, menu.act, menu.known))))
     app.add_handler(ChatMemberHandler(logged(members.on_my_chat_member)))

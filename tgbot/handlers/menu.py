@@ -4,7 +4,6 @@ time a stretch hold, and refresh stale menus."""
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from telegram import Update
 
@@ -14,14 +13,8 @@ from tgbot.handlers.diary import flow as diary
 from tgbot.handlers.hold_timer import start_hold
 from tgbot.handlers.reminders.flow import reminder_settings
 from tgbot.handlers.replies import show_in_place
-from tgbot.handlers.screens import (
-    Rendered,
-    View,
-    country_picker,
-    country_saved,
-    main_menu,
-    render_screen,
-)
+from tgbot.handlers.screens import Rendered, View, main_menu, render_screen
+from tgbot.handlers.settings import choose_country
 from tgbot.services.navigation import (
     ChooseCountry,
     ConfirmAnswer,
@@ -74,7 +67,7 @@ async def act(update: Update, context: BotContext, action: MenuButton) -> None:
         case ForgetAnswer(confirmed=confirmed):
             await _forget_answer(update, context, confirmed)
         case ChooseCountry(country=country):
-            await _country_choice(update, context, country)
+            await choose_country(update, context, country)
         case ConfirmAnswer():
             await show_in_place(update, context, _confirmed(view, action))
         case HoldStretch(screen_id=screen_id):
@@ -97,12 +90,3 @@ def _confirmed(view: View, answer: ConfirmAnswer) -> Rendered:
     if screen is None:
         return main_menu(view, "confirm_no_menu")
     return render_screen(view, screen)
-
-
-async def _country_choice(update: Update, context: BotContext, code: str | None) -> None:
-    if code is None:
-        await show_in_place(update, context, country_picker(context.view))
-        return
-    await context.services.users.set_country(context.user.user_id, code)
-    context.profile = replace(context.user, country=code)
-    await show_in_place(update, context, country_saved(context.view))

@@ -27,8 +27,6 @@ from tgbot.services.navigation import (
 )
 from tgbot.telegram_html import html_to_plain
 
-COUNTRY_COLUMNS = 2
-
 
 @dataclass(frozen=True)
 class Rendered:
@@ -125,19 +123,6 @@ def screen_title(screen: Screen) -> str:
         return screen.title
     first_line = html_to_plain(screen.text).strip().splitlines()[0]
     return first_line[:40]
-
-
-def country_picker(view: View) -> Rendered:
-    countries = sorted(view.catalog.emergency.countries.values(), key=lambda c: c.name)
-    buttons = [button(c.name, ChooseCountry(c.code).data) for c in countries]
-    rows = grid(buttons, COUNTRY_COLUMNS)
-    rows.append(navigation_row(view, EMERGENCY_NUMBERS_SCREEN))
-    return Rendered(view.say("country_prompt"), InlineKeyboardMarkup(rows))
-
-
-def country_saved(view: View) -> Rendered:
-    markup = InlineKeyboardMarkup([navigation_row(view, EMERGENCY_NUMBERS_SCREEN)])
-    return Rendered(view.say("country_saved"), markup)
 
 
 def forget_keyboard(view: View) -> InlineKeyboardMarkup:

@@ -116,6 +116,9 @@ class UserService:
     async def set_country(self, user_id: int, code: str) -> None:
         await self._users.update_settings(user_id, country=code)
 
+    async def set_language(self, user_id: int, language: str) -> None:
+        await self._users.set_language(user_id, language)
+
     async def set_time_zone(self, user_id: int, zone: str) -> None:
         await self._users.set_time_zone(user_id, zone)
 

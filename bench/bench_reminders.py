@@ -54,6 +54,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 import telegram
+from distances import add_distance_options, latencies_from
 from machine_facts import cpu_model, usable_cpus
 
 import tgbot
@@ -80,9 +81,6 @@ TARGET_SUSTAINED = 0.95  # of the configured rate, with a backlog
 BURST_SLACK_S = 5.0  # a burst of N finishes within N/rate + this
 TARGET_TAP_P99_S = {0.0: 0.250, 80.0: 0.300}  # by round trip (ms); none set further away
 DEFAULT_BUDGET = 30.0  # Settings.reply_rate: all messages together, replies and reminders
-FULL_DISTANCES_MS = (0.0, 80.0, 200.0)
-QUICK_DISTANCES_MS = (0.0, 80.0)
-JITTER_SHARE = 0.20  # default jitter: ± this share of the round trip
 
 # Seeded population: (value, weight).
 ZONES = (
@@ -1369,40 +1367,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k users, 5 kills, 0 and 80 ms")
     parser.add_argument("--no-pin", action="store_true", help="let the OS place the processes")
-    parser.add_argument(
-        "--latency-ms",
-        action="append",
-        type=_distances,
-        help="round trip(s) to measure at, e.g. 80 or 0,80,200; repeatable"
-        f" (default: {', '.join(f'{x:g}' for x in FULL_DISTANCES_MS)};"
-        f" --quick: {', '.join(f'{x:g}' for x in QUICK_DISTANCES_MS)})",
-    )
-    parser.add_argument(
-        "--jitter",
-        type=float,
-        default=JITTER_SHARE,
-        help=f"± share of the round trip, uniform (default {JITTER_SHARE:g})",
-    )
+    add_distance_options(parser)
     return parser.parse_args(argv)
-
-
-def _distances(value: str) -> list[float]:
-    try:
-        found = [float(part) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected milliseconds like 80 or 0,80,200") from None
-    if not found or any(x < 0 for x in found):
-        raise argparse.ArgumentTypeError("expected milliseconds >= 0")
-    return found
-
-
-def latencies_from(args: argparse.Namespace) -> list[Latency]:
-    chosen = [x for group in args.latency_ms or [] for x in group]
-    if not chosen:
-        chosen = list(QUICK_DISTANCES_MS if args.quick else FULL_DISTANCES_MS)
-    if not 0 <= args.jitter <= 1:
-        raise SystemExit("--jitter: expected a share between 0 and 1")
-    return [Latency(ms, ms * args.jitter) for ms in dict.fromkeys(chosen)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 import aiohttp
 import telegram
+from distances import add_distance_options, latencies_from
 from machine_facts import cpu_model, usable_cpus
 from telegram import Update
 from telegram.error import NetworkError, TimedOut
@@ -71,9 +72,6 @@ WATCHED_METHODS = MESSAGE_METHODS | {"answercallbackquery"}
 FIRST_USER_ID = 10_001
 HOST = "127.0.0.1"  # loopback only
 
-FULL_DISTANCES_MS = (0.0, 80.0, 200.0)
-QUICK_DISTANCES_MS = (0.0, 80.0)
-JITTER_SHARE = 0.20  # default jitter: ± this share of the round trip
 
 # Targets (issue 12). "Capacity" = ours with its send budget raised (TGBOT_REPLY_RATE).
 FAR_MS = 80.0  # the distance the issue's figures are given for
@@ -1194,20 +1192,7 @@ def report(
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short phases, 0 and 80 ms only")
-    parser.add_argument(
-        "--latency-ms",
-        action="append",
-        type=_distances,
-        help="round trip(s) to measure at, e.g. 80 or 0,80,200; repeatable"
-        f" (default: {', '.join(f'{x:g}' for x in FULL_DISTANCES_MS)};"
-        f" --quick: {', '.join(f'{x:g}' for x in QUICK_DISTANCES_MS)})",
-    )
-    parser.add_argument(
-        "--jitter",
-        type=float,
-        default=JITTER_SHARE,
-        help=f"± share of the round trip, uniform (default {JITTER_SHARE:g})",
-    )
+    add_distance_options(parser)
     parser.add_argument(
         "--bots", default="echo,ours", help="echo, ours or both (default; the ratio needs both)"
     )
@@ -1229,25 +1214,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--max-seconds", type=float, default=200.0, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
-
-
-def _distances(value: str) -> list[float]:
-    try:
-        found = [float(part) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected milliseconds like 80 or 0,80,200") from None
-    if not found or any(x < 0 for x in found):
-        raise argparse.ArgumentTypeError("expected milliseconds >= 0")
-    return found
-
-
-def latencies_from(args: argparse.Namespace) -> list[Latency]:
-    chosen = [x for group in args.latency_ms or [] for x in group]
-    if not chosen:
-        chosen = list(QUICK_DISTANCES_MS if args.quick else FULL_DISTANCES_MS)
-    if not 0 <= args.jitter <= 1:
-        raise SystemExit("--jitter: expected a share between 0 and 1")
-    return [Latency(ms, ms * args.jitter) for ms in dict.fromkeys(chosen)]
 
 
 def _kinds(value: str) -> tuple[BotKind, ...]:

@@ -7,6 +7,7 @@ and run the job by hand, as the scheduler would.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from tests.conftest import Harness
 from tgbot.content import Content
 from tgbot.content.checks import ContentError
 from tgbot.content.routines import load_routines
+from tgbot.handlers.hold_timer import stop_countdown
 from tgbot.services.hold_timer import job_name, step_seconds
 from tgbot.telegram_html import html_to_plain
 from tgbot_devtools.standin.driver import BotMessage, DriverUser
@@ -192,3 +194,19 @@ def test_the_loader_refuses_a_wrong_hold_time(tmp_path: Path, step: str, error: 
     )
     with pytest.raises(ContentError, match=error):
         load_routines(tmp_path, UI)
+
+
+async def test_a_press_during_a_ticks_edit_ends_the_countdown_once(
+    bot: Harness, content: Content, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The tick's edit is a round trip; a press can end the countdown meanwhile, and the tick
+    that then ends it too must not fail (the fuzz through `tgbot run` found this)."""
+    user, step = await open_step(bot, 809, "hand", 2)
+    await user.press(hold_label(content, 30), step)
+    [job] = countdown_jobs(bot, user.id)
+    assert bot.app.job_queue is not None
+    stop_countdown(bot.app.job_queue, user.id)  # the press
+    bot.clock.advance(timedelta(seconds=30))  # the hold is over: the tick ends it as well
+    await job.run(bot.app)
+    assert job.removed and countdown_jobs(bot, user.id) == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -7,10 +7,12 @@ does a message that can no longer be edited.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, cast
 
+from apscheduler.jobstores.base import JobLookupError  # type: ignore[import-untyped]
 from telegram import Message, Update
-from telegram.ext import JobQueue
+from telegram.ext import Job, JobQueue
 
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.replies import edit_shown, show_in_place
@@ -22,7 +24,15 @@ def stop_countdown(job_queue: JobQueue[Any] | None, chat_id: int) -> None:
     if job_queue is None:
         return
     for job in job_queue.get_jobs_by_name(job_name(chat_id)):
-        job.schedule_removal()
+        _end(job)
+
+
+def _end(job: Job[Any]) -> None:
+    """Remove a countdown once: a press can end it while its own tick is editing the message,
+    and the tick then ends it again (APScheduler refuses a second removal)."""
+    if not job.removed:
+        with contextlib.suppress(JobLookupError):
+            job.schedule_removal()
 
 
 async def stop_on_press(update: Update, context: BotContext) -> None:
@@ -77,9 +87,9 @@ async def _tick(context: BotContext) -> None:
     view = View(context.services.content.catalog(countdown.language), countdown.country)
     screen = view.catalog.screen(countdown.screen_id)
     if screen is None:  # gone from the content since
-        job.schedule_removal()
+        _end(job)
         return
     rendered = render_countdown(view, screen, left)
     shown = await edit_shown(context, countdown.chat_id, countdown.message_id, rendered)
     if not shown or left == 0:
-        job.schedule_removal()
+        _end(job)

@@ -42,6 +42,7 @@ from typing import Any, Literal
 import aiohttp
 import telegram
 from distances import add_distance_options, latencies_from
+from lag_monitor import LagMonitor
 from machine_facts import cpu_model, usable_cpus
 from telegram import Update
 from telegram.error import NetworkError, TimedOut
@@ -557,34 +558,6 @@ def _proc_cpu_s(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class LagMonitor:
-    """How late this process's event loop wakes a 5 ms timer: the stand-in's own stalls.
-
-    The stand-in timestamps a call when it carries it out; if this loop stalled, calls would
-    queue and look bunched. A small worst lag means the timestamps are the bot's."""
-
-    def __init__(self, period_s: float = 0.005) -> None:
-        self.period_s = period_s
-        self.worst = 0.0
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> LagMonitor:
-        self._task = asyncio.ensure_future(self._watch())
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _watch(self) -> None:
-        while True:
-            before = time.perf_counter()
-            await asyncio.sleep(self.period_s)
-            self.worst = max(self.worst, time.perf_counter() - before - self.period_s)
 
 
 class Meter:

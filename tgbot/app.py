@@ -99,16 +99,13 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .concurrent_updates(PerUserOrder())
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(updates_request or request)
-    else:
-        lenient = bool(settings.api_base_url)
-        builder = builder.request(AiohttpRequest(256, lenient=lenient)).get_updates_request(
-            AiohttpRequest(1, lenient=lenient)
-        )
-        if settings.api_base_url:
-            root = settings.api_base_url
-            builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+    lenient = bool(settings.api_base_url)  # a stand-in or emulator, not Telegram itself
+    updates_request = updates_request or request or AiohttpRequest(1, lenient=lenient)
+    request = request or AiohttpRequest(256, lenient=lenient)
+    builder = builder.request(request).get_updates_request(updates_request)
+    if settings.api_base_url:
+        root = settings.api_base_url
+        builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     # One budget toward Telegram (~30 messages/s) for replies and reminders together.
     budget = SendBudget(settings.reply_rate) if rate_limited else None
     if budget is not None:
@@ -128,18 +125,18 @@ def _reminder_bot(
     """A second Bot without PTB's rate limiter hook: reminders are paced by their engine (on
     the shared budget), one connection per sender in flight."""
     token = settings.token or STANDIN_TOKEN
-    if request is not None:
-        return ExtBot(token, request=request, defaults=defaults)
+    lenient = bool(settings.api_base_url)
+    request = request or AiohttpRequest(MAX_SENDERS, lenient=lenient)
     if settings.api_base_url:
         root = settings.api_base_url
         return ExtBot(
             token,
             base_url=f"{root}/bot",
             base_file_url=f"{root}/file/bot",
-            request=AiohttpRequest(MAX_SENDERS, lenient=True),
+            request=request,
             defaults=defaults,
         )
-    return ExtBot(token, request=AiohttpRequest(MAX_SENDERS), defaults=defaults)
+    return ExtBot(token, request=request, defaults=defaults)
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,7 @@ from tgbot.services.operations import OperationsService
 from tgbot.services.reminders.engine import MAX_SENDERS, ReminderEngine
 from tgbot.services.reminders.service import ReminderService
 from tgbot.services.send_budget import SendBudget
-from tgbot.services.understanding.understander import understander_for
+from tgbot.services.understanding.languages import WarmUp
 from tgbot.services.users import UserService
 from tgbot.storage import (
     Database,
@@ -59,6 +60,7 @@ DIARY_CLEAN_UP_SECONDS = 24 * 3600
 BACKUP_JOB = "nightly-backup"
 
 _SETUP_KEY = "setup"
+_COMMANDS_TASK_KEY = "set-commands"  # a reference, so the task is not collected mid-way
 _DATABASE_KEY = "database"  # only app.py opens and closes it
 
 
@@ -154,6 +156,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         rate=setup.settings.reminder_rate,
         pacer=setup.budget.for_reminders(setup.settings.reminder_rate) if setup.budget else None,
     )
+    warm_up = WarmUp(setup.content, setup.settings.encoder)
     app.bot_data[SERVICES_KEY] = BotServices(
         settings=setup.settings,
         content=setup.content,
@@ -163,10 +166,11 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         diary=DiaryService(DiaryRepository(database), repository, user_rows, setup.clock),
         operations=OperationsService(user_rows, repository, engine, setup.clock),
         clock=setup.clock,
+        understanding=warm_up,
     )
-    for catalog in setup.content.catalogs.values():
-        # Load the encoder and embed the exemplars now, not on someone's first message.
-        understander_for(catalog, setup.settings.encoder)
+    # The encoder and the exemplars load beside the running bot, not on someone's first
+    # message and not before the first update is fetched.
+    warm_up.start()
     engine.start()
     attach_engine(engine)  # /metrics reads its counters
     if app.job_queue is not None:
@@ -197,7 +201,10 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             app.job_queue.run_daily(
                 lambda _: backup.run(), time=settings.backup_time, name=BACKUP_JOB
             )
-    await _set_commands(app, setup.content)
+    # Published beside the running bot: one call per language, each a round trip.
+    app.bot_data[_COMMANDS_TASK_KEY] = asyncio.create_task(
+        _set_commands(app, setup.content), name="set-commands"
+    )
     log.info("bot @%s ready; languages: %s", app.bot.username, ", ".join(setup.content.languages))
 
 

@@ -24,6 +24,7 @@ from tgbot.services.diary.render import (
     render_in_worker,
     render_summary_pdf,
 )
+from tgbot.services.diary.render.labels import format_date
 
 MEDICINES_PROMPT = "medicines"
 
@@ -155,4 +156,6 @@ async def answer_medicines(update: Update, context: BotContext, text: str) -> bo
 
 
 def _period(labels: dict[str, str], start: date, end: date) -> str:
-    return labels["period"].format(start=start.isoformat(), end=end.isoformat())
+    return labels["period"].format(
+        start=format_date(labels, start, year=True), end=format_date(labels, end, year=True)
+    )

@@ -21,8 +21,9 @@ from tgbot.handlers.screens import (
     suggestions,
 )
 from tgbot.handlers.user_state import FREE_TEXT_PROMPTS, breaks_prompt, close_question
+from tgbot.services.understanding.languages import understand
 from tgbot.services.understanding.matching import MatchKind, MatchResult
-from tgbot.services.understanding.understander import Kind, Understanding, understander_for
+from tgbot.services.understanding.understander import Kind, Understanding
 from tgbot.services.users import OpenPrompt
 
 SHOWN_KINDS = (MatchKind.RED_FLAG, MatchKind.ANSWER)
@@ -39,17 +40,19 @@ async def on_text(update: Update, context: BotContext) -> None:
         await send(update, context, main_menu(view, "text_pointer"))
         return
     text = message.text
-    understander = understander_for(view.catalog, context.services.settings.encoder)
-    understood = understander.understand(text) if understander is not None else None
-    if understood is None:
+    services = context.services
+    reading = understand(services.content, view.catalog.language, text, services.settings.encoder)
+    if reading is None:
         await send(update, context, main_menu(view, "text_pointer"))
         return
+    understood = reading.understood
     log.info(
-        "typed message: kind=%s level=%s screen=%s reason=%s",
+        "typed message: kind=%s level=%s screen=%s reason=%s read_as=%s",
         understood.kind.value,
         understood.level.label,
         understood.screen,
         understood.reason,
+        reading.language if reading.read else "-",
     )
     prompt = context.user.prompt
     if prompt is not None and not breaks_prompt(prompt, understood, text):

@@ -11,9 +11,8 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, Defaults, ExtBot
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
-from tgbot.bot_api_compat import LenientHTTPXRequest
 from tgbot.config import Settings
 from tgbot.content import Content, load_content
 from tgbot.content.catalog import DEFAULT_LANGUAGE
@@ -23,6 +22,7 @@ from tgbot.handlers.ordering import PerUserOrder
 from tgbot.handlers.reminders.delivery import TelegramReminderSender
 from tgbot.handlers.send_limits import BudgetRateLimiter
 from tgbot.health import HEARTBEAT_INTERVAL_S, write_heartbeat
+from tgbot.http_client import AiohttpRequest
 from tgbot.metrics import attach_engine
 from tgbot.services.backups import NightlyBackup
 from tgbot.services.clock import Clock, SystemClock
@@ -101,14 +101,14 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)
-    elif settings.api_base_url:
-        root = settings.api_base_url
-        builder = (
-            builder.base_url(f"{root}/bot")
-            .base_file_url(f"{root}/file/bot")
-            .request(LenientHTTPXRequest(connection_pool_size=256))
-            .get_updates_request(LenientHTTPXRequest(connection_pool_size=1))
+    else:
+        lenient = bool(settings.api_base_url)
+        builder = builder.request(AiohttpRequest(256, lenient=lenient)).get_updates_request(
+            AiohttpRequest(1, lenient=lenient)
         )
+        if settings.api_base_url:
+            root = settings.api_base_url
+            builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     # One budget toward Telegram (~30 messages/s) for replies and reminders together.
     budget = SendBudget(settings.reply_rate) if rate_limited else None
     if budget is not None:
@@ -136,10 +136,10 @@ def _reminder_bot(
             token,
             base_url=f"{root}/bot",
             base_file_url=f"{root}/file/bot",
-            request=LenientHTTPXRequest(connection_pool_size=MAX_SENDERS),
+            request=AiohttpRequest(MAX_SENDERS, lenient=True),
             defaults=defaults,
         )
-    return ExtBot(token, request=HTTPXRequest(connection_pool_size=MAX_SENDERS), defaults=defaults)
+    return ExtBot(token, request=AiohttpRequest(MAX_SENDERS), defaults=defaults)
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

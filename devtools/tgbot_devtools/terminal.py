@@ -142,6 +142,9 @@ async def _reply(
     started = time.perf_counter()
     messages = await user.send(text)
     seconds = time.perf_counter() - started
+    # The apology for a language the bot does not speak comes first; the answer is after it.
+    apology = content.not_spoken_line(language)
+    messages = [m for m in messages if m.text != apology] or messages
     catalog = content.catalog(language)
     body = answer_body(catalog, messages[0].text if messages else "")
     reading = understand(content, catalog.language, text, settings.encoder)

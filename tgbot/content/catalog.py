@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from tgbot.content.emergency import load_emergency
 from tgbot.content.languages import check_translations
 from tgbot.content.matching_rules import load_matcher
 from tgbot.content.model import Catalog, Command, Screen
+from tgbot.content.not_spoken import load_not_spoken
 from tgbot.content.plurals import PluralText, load_plural
 from tgbot.content.reminder_texts import load_reminder_texts
 from tgbot.content.routines import load_routines
@@ -141,6 +142,7 @@ PLURAL_UI_KEYS = {"forget_item_diary": "count"}
 @dataclass(frozen=True)
 class Content:
     catalogs: Mapping[str, Catalog]
+    not_spoken: Mapping[str, str] = field(default_factory=dict)  # code -> apology line
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -154,6 +156,13 @@ class Content:
                 if candidate in self.catalogs:
                     return candidate
         return DEFAULT_LANGUAGE
+
+    def not_spoken_line(self, code: str | None) -> str | None:
+        """The apology for a Telegram language we do not speak ("fr-CA" -> French's)."""
+        if not code:
+            return None
+        base = code.lower().replace("_", "-").split("-")[0]
+        return None if base in self.catalogs else self.not_spoken.get(base)
 
     def catalog(self, code: str | None) -> Catalog:
         return self.catalogs[self.resolve_language(code)]
@@ -178,7 +187,7 @@ def load_content(root: Path | None = None) -> Content:
     # Before the catalogues: "key missing (en has it)" says more than what it breaks.
     check_translations(default, [d for d in folders if d != default])
     catalogs = {d.name: load_catalog(d) for d in folders}
-    return Content(_with_default_exemplars(catalogs))
+    return Content(_with_default_exemplars(catalogs), load_not_spoken(root, catalogs))
 
 
 def _with_default_exemplars(catalogs: dict[str, Catalog]) -> dict[str, Catalog]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 
 from telegram import Update
@@ -63,6 +64,8 @@ async def on_text(update: Update, context: BotContext) -> None:
             return
         if await answer_medicines(update, context, text):
             return
+    if not reading.read:
+        await say_not_spoken(update, context)
     if understood.screen == REMINDERS_SCREEN and understood.kind is Kind.ANSWER:
         await send(update, context, await reminder_settings(context))
     else:
@@ -87,6 +90,14 @@ async def _say_prompt_state(
     if still_open:
         await close_question(context)
     await send(update, context, Rendered(view.say("prompt_closed"), None))
+
+
+async def say_not_spoken(update: Update, context: BotContext) -> None:
+    """One line in the user's own language when the bot does not speak it yet."""
+    user = update.effective_user
+    line = context.services.content.not_spoken_line(user.language_code if user else None)
+    if line is not None:
+        await send(update, context, Rendered(html.escape(line), None))
 
 
 def reply_for(view: View, understood: Understanding) -> Rendered:

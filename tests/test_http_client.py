@@ -64,7 +64,8 @@ async def test_telegram_errors_keep_their_meaning(
         api.inject_fault("sendMessage", kind="retry_after", retry_after=3)
         with pytest.raises(RetryAfter) as retry:
             await bot.send_message(42, "hi")
-        assert retry.value.retry_after in (3, 3.0) or retry.value.retry_after.total_seconds() == 3
+        wait = retry.value.retry_after
+        assert (wait if isinstance(wait, int) else wait.total_seconds()) == 3
         api.inject_fault("sendMessage", kind="forbidden", chat_id=42)
         with pytest.raises(Forbidden):
             await bot.send_message(42, "hi")
@@ -98,4 +99,4 @@ async def test_connections_are_capped_and_calls_wait_for_one(
     api.user(user_id=42, first_name="Ann")
     async with bot_for(http, AiohttpRequest(2, lenient=True)) as bot:
         sent = await asyncio.gather(*(bot.send_message(42, f"n{i}") for i in range(20)))
-    assert sorted(m.text for m in sent) == sorted(f"n{i}" for i in range(20))
+    assert sorted(str(m.text) for m in sent) == sorted(f"n{i}" for i in range(20))

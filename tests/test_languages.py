@@ -144,3 +144,29 @@ async def test_a_russian_reminder_chart_and_pdf(bot: Harness, content: Content) 
     text = pdf_text(pdf)
     assert diary.extra["pdf_title"] in text
     assert any("а" <= ch <= "я" for ch in text.lower())  # Cyrillic, extracted as text
+
+
+async def test_the_summary_can_be_printed_in_the_doctors_language(
+    bot: Harness, content: Content
+) -> None:
+    """A Ukrainian patient abroad: the chat stays Ukrainian, the page is in Spanish."""
+    ukrainian, spanish = content.catalog("uk"), content.catalog("es")
+    user = bot.driver.user(user_id=1340, language_code="uk")
+    bot.clock.set(BERLIN_2215)
+    await user.send("/menu")
+    [sites] = await user.press(ukrainian.diary.buttons["log"])
+    await user.press(ukrainian.diary.sites["calf"], sites)
+    [overview, *_] = await user.send("/diary")
+    replies = await user.press(ukrainian.diary.buttons["doctor"], overview)
+    [intro] = [
+        m for m in replies if m.text.startswith(plain(ukrainian.diary.text("doctor_intro"))[:30])
+    ]
+    assert "📄 " + spanish.text("language_name") in intro.button_labels()
+    first = pdf_text(next(d for n, d in documents(bot, 1340).items() if n.endswith(".pdf")))
+    assert ukrainian.diary.extra["pdf_title"] in first
+
+    await user.press("📄 " + spanish.text("language_name"), intro)
+    second = pdf_text(next(d for n, d in documents(bot, 1340).items() if n.endswith(".pdf")))
+    assert spanish.diary.extra["pdf_title"] in second
+    assert ukrainian.diary.extra["pdf_title"] not in second
+    assert user.messages[-1].text.startswith(plain(ukrainian.diary.text("medicines_offer"))[:20])

@@ -113,6 +113,7 @@ SITE_KEYS, SIDE_KEYS, DURATION_KEYS = SITES, SIDES, DURATIONS
 TEXT_PLACEHOLDERS.update(
     {
         "export_csv_caption": (),
+        "summary_other_language": (),
         "summary_empty": (),
         "medicines_offer": (),
         "medicines_current": ("medicines",),

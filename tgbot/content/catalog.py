@@ -32,6 +32,7 @@ from tgbot.content.emergency import load_emergency
 from tgbot.content.languages import check_translations
 from tgbot.content.matching_rules import load_matcher
 from tgbot.content.model import Catalog, Command, Screen
+from tgbot.content.plurals import PluralText, load_plural
 from tgbot.content.reminder_texts import load_reminder_texts
 from tgbot.content.routines import load_routines
 from tgbot.content.screens import link_screens, load_screen_files
@@ -95,8 +96,6 @@ REQUIRED_UI_KEYS = (
     "prompt_left_open_note",
     "prompt_left_open_when",
     # /forget's list of what it deletes, and its export button
-    "forget_item_diary_one",
-    "forget_item_diary_many",
     "forget_item_reminder",
     "forget_item_settings",
     "forget_export",
@@ -134,7 +133,9 @@ ADMIN_STATS_PLACEHOLDERS = (
 )  # fmt: skip
 
 # /forget's confirmation: the lines listing what it deletes, and the count of entries.
-FORGET_UI_PLACEHOLDERS = {"forget_confirm": ("items",), "forget_item_diary_many": ("count",)}
+FORGET_UI_PLACEHOLDERS = {"forget_confirm": ("items",)}
+# ui.yaml texts in CLDR plural forms: key -> the placeholder holding the number.
+PLURAL_UI_KEYS = {"forget_item_diary": "count"}
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def load_content(root: Path | None = None) -> Content:
 
 
 def load_catalog(folder: Path) -> Catalog:
-    ui = _load_ui(folder / "ui.yaml")
+    ui, ui_plurals = _load_ui(folder / "ui.yaml")
     commands = _load_commands(folder / "commands.yaml")
     emergency = load_emergency(folder / "emergency.yaml")
     screens = link_screens(
@@ -198,18 +199,37 @@ def load_catalog(folder: Path) -> Catalog:
     diary = load_diary_texts(folder / "diary.yaml", concepts, screens.keys())
     semantic = load_semantic(folder / SEMANTIC_FILE, screens.keys())
     return Catalog(
-        folder.name, ui, commands, screens, emergency, reminders, diary, matcher, semantic
+        folder.name,
+        ui,
+        commands,
+        screens,
+        emergency,
+        reminders,
+        diary,
+        matcher,
+        semantic,
+        ui_plurals,
     )
 
 
-def _load_ui(path: Path) -> dict[str, str]:
+def _load_ui(path: Path) -> tuple[dict[str, str], dict[str, PluralText]]:
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise ContentError(f"{path}: expected a mapping of key: text")
-    for key in REQUIRED_UI_KEYS:
+    for key in (*REQUIRED_UI_KEYS, *PLURAL_UI_KEYS):
         if key not in data:
             raise ContentError(f"{path}: {key}: required text is missing")
-    return {str(key): _ui_text(str(key), value, f"{path}: {key}") for key, value in data.items()}
+    language = path.parent.name
+    plurals = {
+        key: load_plural(data[key], language, f"{path}: {key}", count)
+        for key, count in PLURAL_UI_KEYS.items()
+    }
+    texts = {
+        str(key): _ui_text(str(key), value, f"{path}: {key}")
+        for key, value in data.items()
+        if key not in PLURAL_UI_KEYS
+    }
+    return texts, plurals
 
 
 def _ui_text(key: str, value: object, where: str) -> str:

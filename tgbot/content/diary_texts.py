@@ -14,6 +14,7 @@ from tgbot.content.checks import (
     check_texts,
     read_yaml,
 )
+from tgbot.content.plurals import PluralText, load_plural
 from tgbot.content.routines import done_id
 from tgbot.services.diary.export import EXPORT_TEXT_KEYS
 from tgbot.services.diary.model import DURATIONS, SIDES, SITES
@@ -54,10 +55,6 @@ TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "when_last_night": (),
     "when_earlier_today": (),
     "unset": (),
-    "count_cramps_one": (),
-    "count_cramps_many": ("n",),
-    "count_nights_one": (),
-    "count_nights_many": ("n",),
     "log_offer": ("site", "when", "severity"),
     "log_offer_severity": ("severity",),
     "offer_declined": (),
@@ -106,6 +103,8 @@ ENTRY_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "chosen": ("label",),
     "no_zone": (),
 }
+# Texts with a count in them, in the language's CLDR plural forms ({n}: the count).
+COUNT_NOUNS = ("cramps", "nights")
 WEEKDAYS_KEY = "weekdays"  # 7 short day names, Monday first, comma-separated
 LAST_NIGHT_WORDS_KEY = "last_night_words"  # typed phrases meaning "last night"
 # Every site, side and duration the diary knows needs a label.
@@ -159,6 +158,7 @@ class DiaryTexts:
     typed_severity: Mapping[str, int]  # matcher concept -> severity 1-10
     last_night_words: tuple[str, ...] = ()  # typed times: the phrases meaning "last night"
     routine_sites: Mapping[str, str] | None = None  # routine name -> the site it treats
+    counts: Mapping[str, PluralText] | None = None  # "cramps" -> "1 cramp" / "3 cramps"
 
     def text(self, key: str, **values: object) -> str:
         template = self.texts[key]
@@ -180,8 +180,9 @@ class DiaryTexts:
         return [item.strip() for item in self.texts[key].split(",")]
 
     def count(self, noun: str, n: int) -> str:
-        """'1 cramp' / '3 cramps' (the plural rule lives with the words)."""
-        return self.text(f"count_{noun}_one") if n == 1 else self.text(f"count_{noun}_many", n=n)
+        """'1 cramp' / '3 cramps' / '5 судорог': the language's own plural forms."""
+        assert self.counts is not None
+        return self.counts[noun].format(n)
 
 
 def load_diary_texts(
@@ -196,11 +197,19 @@ def load_diary_texts(
     if not isinstance(data, dict):
         raise ContentError(f"{path}: expected texts, buttons, sites, sides and durations")
     texts = check_texts(data.get("texts"), TEXT_PLACEHOLDERS, f"{path}: texts")
+    language = path.parent.name
+    counts = {
+        noun: load_plural(
+            data["texts"].get(f"count_{noun}"), language, f"{path}: texts.count_{noun}", "n"
+        )
+        for noun in COUNT_NOUNS
+    }
     entry = _entry(data.get("entry"), path, screen_ids)
     return DiaryTexts(
         texts={**texts, **entry["texts"]},
         last_night_words=entry["last_night_words"],
         routine_sites=entry["routine_sites"],
+        counts=counts,
         buttons=check_labels(data.get("buttons"), BUTTON_KEYS, f"{path}: buttons"),
         sites=check_labels(data.get("sites"), SITE_KEYS, f"{path}: sites"),
         sides=check_labels(data.get("sides"), SIDE_KEYS, f"{path}: sides"),

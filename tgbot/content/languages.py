@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tgbot.content.checks import PLACEHOLDER_RE, ContentError, read_yaml
+from tgbot.content.plurals import is_plural
 
 # Each language writes its own words in these (vocabulary, synonyms, worked cases), so they
 # differ in keys and length; what the code needs from them is checked when they load.
@@ -63,6 +64,8 @@ def _translated_files(folder: Path) -> list[str]:
 def _keys(data: Any, prefix: str = "") -> Keys:
     """Mappings and lists of mappings are walked; a text, or a list of texts (examples, tips,
     day names, whose number may differ), is one key."""
+    if is_plural(data):  # its CLDR categories differ by language (checked when it loads)
+        return {prefix: frozenset(PLACEHOLDER_RE.findall(" ".join(map(str, data.values()))))}
     if isinstance(data, dict):
         keys: Keys = {}
         for key, value in data.items():

@@ -8,11 +8,12 @@ engine needs is built here, once.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from tgbot.content.checks import FieldChecks, read_yaml
+from tgbot.content.stemmers import stemmer
 from tgbot.services.understanding.lexicon import Fuzzy, Lexicon
 from tgbot.services.understanding.matching import Matcher
 from tgbot.services.understanding.negation import Negation
@@ -114,7 +115,7 @@ class _Builder(FieldChecks):
         self.only(
             raw,
             "suffixes min_stem keep_endings double_suffixes keep_double clause_words "
-            "replacements lemmas",
+            "replacements lemmas stemmer",
             "language",
         )
         lemmas = raw.get("lemmas", {})
@@ -133,7 +134,16 @@ class _Builder(FieldChecks):
             lemmas=lemmas,
             clause_words=self.words(raw.get("clause_words", []), "language.clause_words"),
             replacements=replacements,
+            reduce=self.stemmer(raw.get("stemmer")),
         )
+
+    def stemmer(self, name: Any) -> Callable[[str], str] | None:
+        if name is None:
+            return None
+        try:
+            return stemmer(str(name))
+        except ValueError as exc:
+            raise self.fail("language.stemmer", str(exc)) from None
 
     def fuzzy(self, raw: Mapping[str, Any]) -> Fuzzy:
         self.only(

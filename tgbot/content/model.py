@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tgbot.content.diary_texts import DiaryTexts
+    from tgbot.content.plurals import PluralText
     from tgbot.content.reminder_texts import ReminderTexts
     from tgbot.content.semantic import SemanticExemplars
     from tgbot.services.understanding.matching import Matcher
@@ -67,9 +68,14 @@ class Catalog:
     diary: DiaryTexts
     matcher: Matcher | None = None
     semantic: SemanticExemplars | None = None
+    plurals: Mapping[str, PluralText] = field(default_factory=dict)  # ui.yaml's, by key
 
     def text(self, key: str) -> str:
         return self.ui[key]
+
+    def count(self, key: str, number: int) -> str:
+        """A ui.yaml text in the language's plural form for ``number``."""
+        return self.plurals[key].format(number)
 
     def screen(self, screen_id: str) -> Screen | None:
         return self.screens.get(screen_id)

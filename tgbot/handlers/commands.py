@@ -38,11 +38,7 @@ async def forget(update: Update, context: BotContext) -> None:
     view = context.view
     stored = await context.services.diary.stored(context.user.user_id)
     entries = stored.diary_entries
-    items = [
-        view.say("forget_item_diary_one")
-        if entries == 1
-        else view.say("forget_item_diary_many").format(count=entries)
-    ]
+    items = [view.catalog.count("forget_item_diary", entries)]
     if stored.reminder:
         items.append(view.say("forget_item_reminder"))
     items.append(view.say("forget_item_settings"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 # Letters of any script, or a number with an optional decimal part ("39.8"). Everything else
@@ -34,6 +34,9 @@ class LanguageRules:
     lemmas: Mapping[str, str]  # irregular forms: "calves" -> "calf"
     clause_words: frozenset[str]  # words that end a clause like a comma ("but")
     replacements: tuple[tuple[str, str], ...]  # raw substrings replaced before tokenising
+    # A maintained stemmer or lemmatiser for inflected languages (language.stemmer); when set,
+    # it replaces the suffix list.
+    reduce: Callable[[str], str] | None = None
 
     @classmethod
     def build(
@@ -47,6 +50,7 @@ class LanguageRules:
         lemmas: Mapping[str, str],
         clause_words: Iterable[str],
         replacements: Mapping[str, str],
+        reduce: Callable[[str], str] | None = None,
     ) -> LanguageRules:
         return cls(
             suffixes=tuple(sorted(set(suffixes), key=len, reverse=True)),
@@ -57,6 +61,7 @@ class LanguageRules:
             lemmas=dict(lemmas),
             clause_words=frozenset(clause_words),
             replacements=tuple(replacements.items()),
+            reduce=reduce,
         )
 
     def stem(self, word: str) -> str:
@@ -65,6 +70,8 @@ class LanguageRules:
             return lemma
         if word.isdigit() or len(word) <= self.min_stem:
             return word
+        if self.reduce is not None:
+            return self.reduce(word)
         for suffix in self.suffixes:
             if not word.endswith(suffix) or len(word) - len(suffix) < self.min_stem:
                 continue

@@ -21,7 +21,7 @@ from tgbot.app import STANDIN_TOKEN, build_application
 from tgbot.config import Settings
 from tgbot.content import Catalog, Content, load_content
 from tgbot.services.clock import Clock
-from tgbot.services.understanding.understander import understander_for
+from tgbot.services.understanding.languages import understand
 from tgbot.storage.database import MEMORY
 from tgbot.telegram_html import html_to_plain
 from tgbot_devtools.evaluation import EvalItem, EvalReport, Reply, evaluate, load_questions
@@ -142,12 +142,15 @@ async def _reply(
     started = time.perf_counter()
     messages = await user.send(text)
     seconds = time.perf_counter() - started
+    # The apology for a language the bot does not speak comes first; the answer is after it.
+    apology = content.not_spoken_line(language)
+    messages = [m for m in messages if m.text != apology] or messages
     catalog = content.catalog(language)
     body = answer_body(catalog, messages[0].text if messages else "")
-    understander = understander_for(catalog, settings.encoder)
-    if text.startswith("/") or understander is None:
+    reading = understand(content, catalog.language, text, settings.encoder)
+    if text.startswith("/") or reading is None:
         return Reply(body, "greeting", "none", None, seconds), messages
-    understood = understander.understand(text)
+    understood = reading.understood
     reply = Reply(body, understood.kind.value, understood.level.label, understood.screen, seconds)
     return reply, messages
 

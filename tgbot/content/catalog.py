@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -32,11 +32,12 @@ from tgbot.content.emergency import load_emergency
 from tgbot.content.languages import check_translations
 from tgbot.content.matching_rules import load_matcher
 from tgbot.content.model import Catalog, Command, Screen
+from tgbot.content.not_spoken import load_not_spoken
 from tgbot.content.plurals import PluralText, load_plural
 from tgbot.content.reminder_texts import load_reminder_texts
 from tgbot.content.routines import load_routines
 from tgbot.content.screens import link_screens, load_screen_files
-from tgbot.content.semantic import SEMANTIC_FILE, load_semantic
+from tgbot.content.semantic import SEMANTIC_FILE, load_semantic, with_default_language
 from tgbot.content.triage import load_triage
 from tgbot.services.understanding.matching import Matcher
 from tgbot.telegram_html import parse_html, utf16_len
@@ -141,6 +142,7 @@ PLURAL_UI_KEYS = {"forget_item_diary": "count"}
 @dataclass(frozen=True)
 class Content:
     catalogs: Mapping[str, Catalog]
+    not_spoken: Mapping[str, str] = field(default_factory=dict)  # code -> apology line
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -154,6 +156,13 @@ class Content:
                 if candidate in self.catalogs:
                     return candidate
         return DEFAULT_LANGUAGE
+
+    def not_spoken_line(self, code: str | None) -> str | None:
+        """The apology for a Telegram language we do not speak ("fr-CA" -> French's)."""
+        if not code:
+            return None
+        base = code.lower().replace("_", "-").split("-")[0]
+        return None if base in self.catalogs else self.not_spoken.get(base)
 
     def catalog(self, code: str | None) -> Catalog:
         return self.catalogs[self.resolve_language(code)]
@@ -177,7 +186,21 @@ def load_content(root: Path | None = None) -> Content:
         raise ContentError(f"{root}: no '{DEFAULT_LANGUAGE}' folder (the default language)")
     # Before the catalogues: "key missing (en has it)" says more than what it breaks.
     check_translations(default, [d for d in folders if d != default])
-    return Content({d.name: load_catalog(d) for d in folders})
+    catalogs = {d.name: load_catalog(d) for d in folders}
+    return Content(_with_default_exemplars(catalogs), load_not_spoken(root, catalogs))
+
+
+def _with_default_exemplars(catalogs: dict[str, Catalog]) -> dict[str, Catalog]:
+    """Every language's semantic tier also holds the default language's exemplars."""
+    default = catalogs[DEFAULT_LANGUAGE].semantic
+    if default is None:
+        return catalogs
+    return {
+        code: catalog
+        if code == DEFAULT_LANGUAGE or catalog.semantic is None
+        else replace(catalog, semantic=with_default_language(catalog.semantic, default))
+        for code, catalog in catalogs.items()
+    }
 
 
 def load_catalog(folder: Path) -> Catalog:

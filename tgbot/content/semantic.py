@@ -145,3 +145,34 @@ def _examples(raw: Any, where: str, minimum: int = MIN_EXAMPLES) -> tuple[str, .
     if len(set(examples)) != len(examples):
         raise ContentError(f"{where}: the same example twice")
     return tuple(examples)
+
+
+def with_default_language(own: SemanticExemplars, default: SemanticExemplars) -> SemanticExemplars:
+    """A language's exemplars with the default language's added under the same screens: the
+    encoder is multilingual, so the larger, longer-tuned English set also catches what a
+    newer language's own examples do not foresee. The confirming questions stay the
+    language's own; a level that differs from the default's is the default's (safety)."""
+    red_flags = {
+        screen: RedFlagExemplars(
+            screen,
+            default.red_flags[screen].level if screen in default.red_flags else flag.level,
+            flag.confirm,
+            _unique(flag.examples + _flag_examples(default, screen)),
+        )
+        for screen, flag in own.red_flags.items()
+    }
+    answers = {
+        screen: _unique(examples + default.answers.get(screen, ()))
+        for screen, examples in own.answers.items()
+    }
+    digest = hashlib.sha256((own.digest + default.digest).encode()).hexdigest()
+    return SemanticExemplars(red_flags, answers, digest)
+
+
+def _flag_examples(exemplars: SemanticExemplars, screen: str) -> tuple[str, ...]:
+    flag = exemplars.red_flags.get(screen)
+    return flag.examples if flag is not None else ()
+
+
+def _unique(examples: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(examples))

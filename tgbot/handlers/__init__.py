@@ -51,6 +51,7 @@ def register_handlers(app: BotApplication) -> None:
         ("diary", diary.diary_command),
         ("export", your_data.export_command),
         ("settings", settings.settings_command),
+        ("language", settings.language_command),
         # Operators only, and not in the published command menu.
         ("stats", admin.stats_command),
         ("broadcast_test", admin.broadcast_test_command),

@@ -6,6 +6,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from tgbot.content.contracts import DISCLAIMER_SCREEN
 from tgbot.handlers.context import BotContext
+from tgbot.handlers.fallbacks import say_not_spoken
 from tgbot.handlers.replies import send
 from tgbot.handlers.screens import Rendered, button, forget_keyboard, main_menu, render_screen
 from tgbot.services.diary.data_actions import SendExport
@@ -13,6 +14,7 @@ from tgbot.services.diary.data_actions import SendExport
 
 async def start(update: Update, context: BotContext) -> None:
     """Welcome: what the bot can and cannot do, with the main menu right under it."""
+    await say_not_spoken(update, context)
     await send(update, context, main_menu(context.view, "welcome"))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 
 from telegram import Update
@@ -21,8 +22,9 @@ from tgbot.handlers.screens import (
     suggestions,
 )
 from tgbot.handlers.user_state import FREE_TEXT_PROMPTS, breaks_prompt, close_question
+from tgbot.services.understanding.languages import understand
 from tgbot.services.understanding.matching import MatchKind, MatchResult
-from tgbot.services.understanding.understander import Kind, Understanding, understander_for
+from tgbot.services.understanding.understander import Kind, Understanding
 from tgbot.services.users import OpenPrompt
 
 SHOWN_KINDS = (MatchKind.RED_FLAG, MatchKind.ANSWER)
@@ -39,17 +41,19 @@ async def on_text(update: Update, context: BotContext) -> None:
         await send(update, context, main_menu(view, "text_pointer"))
         return
     text = message.text
-    understander = understander_for(view.catalog, context.services.settings.encoder)
-    understood = understander.understand(text) if understander is not None else None
-    if understood is None:
+    services = context.services
+    reading = understand(services.content, view.catalog.language, text, services.settings.encoder)
+    if reading is None:
         await send(update, context, main_menu(view, "text_pointer"))
         return
+    understood = reading.understood
     log.info(
-        "typed message: kind=%s level=%s screen=%s reason=%s",
+        "typed message: kind=%s level=%s screen=%s reason=%s read_as=%s",
         understood.kind.value,
         understood.level.label,
         understood.screen,
         understood.reason,
+        reading.language if reading.read else "-",
     )
     prompt = context.user.prompt
     if prompt is not None and not breaks_prompt(prompt, understood, text):
@@ -60,6 +64,8 @@ async def on_text(update: Update, context: BotContext) -> None:
             return
         if await answer_medicines(update, context, text):
             return
+    if not reading.read:
+        await say_not_spoken(update, context)
     if understood.screen == REMINDERS_SCREEN and understood.kind is Kind.ANSWER:
         await send(update, context, await reminder_settings(context))
     else:
@@ -84,6 +90,14 @@ async def _say_prompt_state(
     if still_open:
         await close_question(context)
     await send(update, context, Rendered(view.say("prompt_closed"), None))
+
+
+async def say_not_spoken(update: Update, context: BotContext) -> None:
+    """One line in the user's own language when the bot does not speak it yet."""
+    user = update.effective_user
+    line = context.services.content.not_spoken_line(user.language_code if user else None)
+    if line is not None:
+        await send(update, context, Rendered(html.escape(line), None))
 
 
 def reply_for(view: View, understood: Understanding) -> Rendered:

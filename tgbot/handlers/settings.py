@@ -41,6 +41,10 @@ async def settings_command(update: Update, context: BotContext) -> None:
     await send(update, context, await hub(context))
 
 
+async def language_command(update: Update, context: BotContext) -> None:
+    await send(update, context, language_list(context))
+
+
 def known(context: BotContext, action: SettingsButton) -> bool:
     """A language the bot no longer has (a stale button) gets the expired menu."""
     if isinstance(action, ChooseLanguage) and action.language is not None:

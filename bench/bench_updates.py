@@ -7,9 +7,10 @@
 This process serves the Bot API stand-in over loopback HTTP and generates the load (one
 event loop). The stand-in takes the round trip given by ``--latency-ms`` (± ``--jitter``) for
 every call, half before answering and half after, as api.telegram.org would from afar. Each
-bot under test runs in a child process (``--serve ours|echo``) with PTB's default HTTPXRequest
-pointed at the stand-in, polling as ``run_polling`` does. An update is done when its last
-expected call reaches the stand-in; latency = that moment - the moment the update was queued.
+bot under test runs in a child process (``--serve ours|echo``) with production's HTTP client
+(aiohttp, ``tgbot/http_client.py``; ``--client httpx`` for PTB's default) pointed at the
+stand-in, polling as ``run_polling`` does. An update is done when its last expected call
+reaches the stand-in; latency = that moment - the moment the update was queued.
 Ours runs twice per distance: with its send budget raised (capacity) and with the default
 budget of 30 messages/s. See bench/README.md.
 """
@@ -39,20 +40,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import aiohttp
 import telegram
 from distances import add_distance_options, latencies_from
 from lag_monitor import LagMonitor
 from machine_facts import cpu_model, usable_cpus
 from telegram import Update
-from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
-from telegram.request import BaseRequest, RequestData
+from telegram.request import HTTPXRequest
 
 from tgbot import telegram_html
 from tgbot.app import ALLOWED_UPDATES, STANDIN_TOKEN, build_application
-from tgbot.bot_api_compat import normalise_payload
 from tgbot.config import MAX_REPLY_RATE, Settings
+from tgbot.http_client import AiohttpRequest
+from tgbot.services.reminders.engine import MAX_SENDERS
 from tgbot_devtools.standin import checks as standin_checks
 from tgbot_devtools.standin.api import FakeBotAPI, Latency
 from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
@@ -63,7 +63,6 @@ BotKind = Literal["echo", "ours"]
 BOTS: tuple[BotKind, ...] = ("echo", "ours")
 Client = Literal["httpx", "aiohttp"]
 CLIENTS: tuple[Client, ...] = ("httpx", "aiohttp")
-TELEGRAM_ROOT = "https://api.telegram.org/"  # where a Bot without a base_url sends its calls
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 # One simulated user's cycle: /start, then three presses on the message the bot sent.
@@ -159,19 +158,19 @@ def build_ours(base_url: str, db_path: Path, reply_rate: float, client: Client) 
     settings = Settings(
         token=STANDIN_TOKEN, api_base_url=base_url, db_path=db_path, reply_rate=reply_rate
     )
-    if client == "httpx":
-        return build_application(settings)
-    # With requests given, build_application sets no base URL: the requests redirect.
+    if client == "aiohttp":
+        return build_application(settings)  # production's own client
     return build_application(
         settings,
-        request=AiohttpRequest(base_url),
-        updates_request=AiohttpRequest(base_url),
-        reminder_request=AiohttpRequest(base_url),
+        request=HTTPXRequest(connection_pool_size=256),
+        updates_request=HTTPXRequest(connection_pool_size=1),
+        reminder_request=HTTPXRequest(connection_pool_size=MAX_SENDERS),
     )
 
 
 def build_echo(base_url: str, client: Client) -> AnyApplication:
-    """Bare PTB: the same API calls per update as ours, no database, no content, no limiter.
+    """Bare PTB: the same API calls per update as ours, no database, no content, no limiter,
+    on the same HTTP client as ours.
 
     Updates are handled concurrently (PTB's ``concurrent_updates(True)``): one at a time,
     every update would wait out the round trips of the one before it."""
@@ -183,9 +182,7 @@ def build_echo(base_url: str, client: Client) -> AnyApplication:
         .concurrent_updates(True)
     )
     if client == "aiohttp":
-        builder = builder.request(AiohttpRequest(base_url)).get_updates_request(
-            AiohttpRequest(base_url)
-        )
+        builder = builder.request(AiohttpRequest(256)).get_updates_request(AiohttpRequest(1))
     app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT, _echo_text))
     app.add_handler(CallbackQueryHandler(_echo_button))
@@ -218,64 +215,6 @@ def _exit_when_orphaned(max_s: float) -> None:
 
     threading.Thread(target=on_eof, daemon=True).start()
     threading.Thread(target=on_deadline, daemon=True).start()
-
-
-class AiohttpRequest(BaseRequest):
-    """PTB's HTTP hook on aiohttp instead of httpx (``--client aiohttp``, an experiment):
-    httpcore 1.0.9's connection pool scans every connection for every waiting request, which
-    grows with the calls in flight at a distance (see bench/README.md). Calls addressed to
-    api.telegram.org go to the stand-in at ``base_url``."""
-
-    def __init__(self, base_url: str, read_timeout: float = 5.0) -> None:
-        self._base_url = base_url.rstrip("/") + "/"
-        self._read_timeout = read_timeout
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def read_timeout(self) -> float:
-        return self._read_timeout
-
-    async def initialize(self) -> None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
-
-    async def shutdown(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        if self._session is None:
-            raise RuntimeError("AiohttpRequest is not initialized")
-        if url.startswith(TELEGRAM_ROOT):
-            url = self._base_url + url.removeprefix(TELEGRAM_ROOT)
-        read = read_timeout if isinstance(read_timeout, (int, float)) else self._read_timeout
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=5.0, sock_read=read)
-        body: aiohttp.FormData | dict[str, str] | None = None
-        if request_data is not None and request_data.contains_files:
-            body = aiohttp.FormData(request_data.json_parameters)
-            for name, (filename, content, mime) in request_data.multipart_data.items():
-                body.add_field(name, content, filename=filename, content_type=mime)
-        elif request_data is not None:
-            body = request_data.json_parameters
-        try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as answer:
-                payload = await answer.read()
-                status = answer.status
-        except TimeoutError as err:
-            raise TimedOut from err
-        except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
-        return status, normalise_payload(url.rsplit("/", 1)[-1], payload)
 
 
 # ---------------------------------------------------------------------------- stand-in hook
@@ -919,7 +858,7 @@ async def bench(
     kinds: tuple[BotKind, ...],
     pin: bool,
     latencies: Sequence[Latency],
-    client: Client = "httpx",
+    client: Client = "aiohttp",
 ) -> list[DistanceRun]:
     memoize_standin_html()
     return [await bench_distance(plan, kinds, pin, latency, client) for latency in latencies]
@@ -988,9 +927,9 @@ def header(
     plan: Plan, command: str, pin: bool, latencies: Sequence[Latency], client: Client
 ) -> list[str]:
     http = (
-        "bots' HTTP client: PTB's HTTPXRequest (production)"
-        if client == "httpx"
-        else "bots' HTTP client: aiohttp (--client aiohttp, an experiment; not production)"
+        "bots' HTTP client: aiohttp (tgbot/http_client.py, production)"
+        if client == "aiohttp"
+        else "bots' HTTP client: PTB's HTTPXRequest (--client httpx, for comparison)"
     )
     return [
         f"command: {command}",
@@ -1175,9 +1114,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--client",
         choices=CLIENTS,
-        default="httpx",
-        help="the bots' HTTP client: httpx (PTB's default and production's) or aiohttp"
-        " (an experiment, see bench/README.md)",
+        default="aiohttp",
+        help="the bots' HTTP client: aiohttp (production's, tgbot/http_client.py) or httpx"
+        " (PTB's default HTTPXRequest, for comparison)",
     )
     # Internal: the child process serving one bot.
     parser.add_argument("--serve", choices=BOTS, help=argparse.SUPPRESS)

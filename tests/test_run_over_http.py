@@ -78,8 +78,9 @@ async def test_run_serves_a_user_over_http_and_stops_on_sigterm(
 
         user.press_button(welcome["message_id"], "Cramp right now")
         await wait_for(lambda: "Where is the cramp" in api.chat_messages(901)[0]["text"])
-        assert api.unanswered_callback_queries() == []
-        assert any(c.method == "setMyCommands" for c in api.calls)
+        # The answer to the press and the command menu go out beside the screen, not before.
+        await wait_for(lambda: api.unanswered_callback_queries() == [])
+        await wait_for(lambda: any(c.method == "setMyCommands" for c in api.calls))
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(process.communicate(), timeout=20)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +12,8 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, Defaults, ExtBot
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
-from tgbot.bot_api_compat import LenientHTTPXRequest
 from tgbot.config import Settings
 from tgbot.content import Content, load_content
 from tgbot.content.catalog import DEFAULT_LANGUAGE
@@ -23,6 +23,7 @@ from tgbot.handlers.ordering import PerUserOrder
 from tgbot.handlers.reminders.delivery import TelegramReminderSender
 from tgbot.handlers.send_limits import BudgetRateLimiter
 from tgbot.health import HEARTBEAT_INTERVAL_S, write_heartbeat
+from tgbot.http_client import AiohttpRequest
 from tgbot.metrics import attach_engine
 from tgbot.services.backups import NightlyBackup
 from tgbot.services.clock import Clock, SystemClock
@@ -32,7 +33,7 @@ from tgbot.services.operations import OperationsService
 from tgbot.services.reminders.engine import MAX_SENDERS, ReminderEngine
 from tgbot.services.reminders.service import ReminderService
 from tgbot.services.send_budget import SendBudget
-from tgbot.services.understanding.understander import understander_for
+from tgbot.services.understanding.languages import WarmUp
 from tgbot.services.users import UserService
 from tgbot.storage import (
     Database,
@@ -59,6 +60,7 @@ DIARY_CLEAN_UP_SECONDS = 24 * 3600
 BACKUP_JOB = "nightly-backup"
 
 _SETUP_KEY = "setup"
+_COMMANDS_TASK_KEY = "set-commands"  # a reference, so the task is not collected mid-way
 _DATABASE_KEY = "database"  # only app.py opens and closes it
 
 
@@ -99,16 +101,13 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .concurrent_updates(PerUserOrder())
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(updates_request or request)
-    elif settings.api_base_url:
+    lenient = bool(settings.api_base_url)  # a stand-in or emulator, not Telegram itself
+    updates_request = updates_request or request or AiohttpRequest(1, lenient=lenient)
+    request = request or AiohttpRequest(256, lenient=lenient)
+    builder = builder.request(request).get_updates_request(updates_request)
+    if settings.api_base_url:
         root = settings.api_base_url
-        builder = (
-            builder.base_url(f"{root}/bot")
-            .base_file_url(f"{root}/file/bot")
-            .request(LenientHTTPXRequest(connection_pool_size=256))
-            .get_updates_request(LenientHTTPXRequest(connection_pool_size=1))
-        )
+        builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     # One budget toward Telegram (~30 messages/s) for replies and reminders together.
     budget = SendBudget(settings.reply_rate) if rate_limited else None
     if budget is not None:
@@ -128,18 +127,18 @@ def _reminder_bot(
     """A second Bot without PTB's rate limiter hook: reminders are paced by their engine (on
     the shared budget), one connection per sender in flight."""
     token = settings.token or STANDIN_TOKEN
-    if request is not None:
-        return ExtBot(token, request=request, defaults=defaults)
+    lenient = bool(settings.api_base_url)
+    request = request or AiohttpRequest(MAX_SENDERS, lenient=lenient)
     if settings.api_base_url:
         root = settings.api_base_url
         return ExtBot(
             token,
             base_url=f"{root}/bot",
             base_file_url=f"{root}/file/bot",
-            request=LenientHTTPXRequest(connection_pool_size=MAX_SENDERS),
+            request=request,
             defaults=defaults,
         )
-    return ExtBot(token, request=HTTPXRequest(connection_pool_size=MAX_SENDERS), defaults=defaults)
+    return ExtBot(token, request=request, defaults=defaults)
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -157,6 +156,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         rate=setup.settings.reminder_rate,
         pacer=setup.budget.for_reminders(setup.settings.reminder_rate) if setup.budget else None,
     )
+    warm_up = WarmUp(setup.content, setup.settings.encoder)
     app.bot_data[SERVICES_KEY] = BotServices(
         settings=setup.settings,
         content=setup.content,
@@ -166,10 +166,11 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         diary=DiaryService(DiaryRepository(database), repository, user_rows, setup.clock),
         operations=OperationsService(user_rows, repository, engine, setup.clock),
         clock=setup.clock,
+        understanding=warm_up,
     )
-    for catalog in setup.content.catalogs.values():
-        # Load the encoder and embed the exemplars now, not on someone's first message.
-        understander_for(catalog, setup.settings.encoder)
+    # The encoder and the exemplars load beside the running bot, not on someone's first
+    # message and not before the first update is fetched.
+    warm_up.start()
     engine.start()
     attach_engine(engine)  # /metrics reads its counters
     if app.job_queue is not None:
@@ -200,7 +201,10 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             app.job_queue.run_daily(
                 lambda _: backup.run(), time=settings.backup_time, name=BACKUP_JOB
             )
-    await _set_commands(app, setup.content)
+    # Published beside the running bot: one call per language, each a round trip.
+    app.bot_data[_COMMANDS_TASK_KEY] = asyncio.create_task(
+        _set_commands(app, setup.content), name="set-commands"
+    )
     log.info("bot @%s ready; languages: %s", app.bot.username, ", ".join(setup.content.languages))
 
 

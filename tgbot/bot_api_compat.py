@@ -3,7 +3,8 @@
 Telegram always sends ``is_bot`` in ``getMe``, returns the edited ``Message`` from edits and
 returns objects (not JSON strings) inside a ``Message``. Some local emulators don't, and
 python-telegram-bot would then refuse to start or fail after a message was already delivered.
-Used only when ``TELEGRAM_API_BASE_URL`` points somewhere other than Telegram.
+Used only when ``TELEGRAM_API_BASE_URL`` points somewhere other than Telegram
+(``tgbot.http_client.AiohttpRequest(lenient=True)``).
 """
 
 from __future__ import annotations
@@ -12,38 +13,13 @@ import json
 import time
 from typing import Any
 
-from telegram._utils.defaultvalue import DEFAULT_NONE
-from telegram._utils.types import JSONDict, ODVInput
-from telegram.request import HTTPXRequest, RequestData
+from telegram._utils.types import JSONDict
 
 _GET_ME_DEFAULTS: JSONDict = {"is_bot": True, "first_name": "Bot"}
 # Message fields that are objects in Telegram's replies but may come back as JSON text.
 # Far in the future as seconds, but only 1973 as milliseconds.
 _LATEST_UNIX_SECONDS = 100_000_000_000
 _OBJECT_FIELDS = ("reply_markup", "link_preview_options", "entities", "caption_entities")
-
-
-class LenientHTTPXRequest(HTTPXRequest):
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = DEFAULT_NONE,
-        write_timeout: ODVInput[float] = DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        code, payload = await super().do_request(
-            url,
-            method,
-            request_data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-        )
-        return code, normalise_payload(url.rsplit("/", 1)[-1], payload)
 
 
 def normalise_payload(api_method: str, payload: bytes) -> bytes:

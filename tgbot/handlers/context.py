@@ -15,6 +15,7 @@ from tgbot.services.diary.service import DiaryService
 from tgbot.services.operations import OperationsService
 from tgbot.services.reminders.engine import ReminderEngine
 from tgbot.services.reminders.service import ReminderService
+from tgbot.services.understanding.languages import WarmUp
 from tgbot.services.users import UserProfile, UserService
 
 SERVICES_KEY = "services"
@@ -30,6 +31,7 @@ class BotServices:
     diary: DiaryService
     operations: OperationsService
     clock: Clock
+    understanding: WarmUp
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

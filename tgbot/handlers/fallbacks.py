@@ -42,6 +42,7 @@ async def on_text(update: Update, context: BotContext) -> None:
         return
     text = message.text
     services = context.services
+    await services.understanding.ready()
     reading = understand(services.content, view.catalog.language, text, services.settings.encoder)
     if reading is None:
         await send(update, context, main_menu(view, "text_pointer"))

@@ -10,6 +10,8 @@ multilingual (the rules' "unread" path).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass, replace
 
 from tgbot.content import Content
@@ -22,6 +24,8 @@ from tgbot.services.understanding.understander import (
 )
 
 _UNREAD = (MatchKind.UNSURE, MatchKind.OFF_TOPIC)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,3 +59,34 @@ def _asked_in(own: Understander, understood: Understanding) -> Understanding:
         return understood
     flag = own.tier.exemplars.red_flags.get(understood.screen or "")
     return understood if flag is None else replace(understood, question=flag.confirm)
+
+
+class WarmUp:
+    """Loads the encoder and embeds every language's exemplars in a worker thread at
+    start-up, so buttons are answered from the first second; a typed message waits for it
+    (once, a few seconds at most) rather than being read without the semantic tier."""
+
+    def __init__(self, content: Content, encoder: str) -> None:
+        self._content = content
+        self._encoder = encoder
+        self._task: asyncio.Future[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.ensure_future(asyncio.to_thread(self._load))
+
+    async def ready(self) -> None:
+        if self._task is None:
+            return
+        try:
+            await asyncio.shield(self._task)
+        except Exception:  # logged once below; understand() then builds what is missing itself
+            return
+
+    def _load(self) -> None:
+        try:
+            for catalog in self._content.catalogs.values():
+                understander_for(catalog, self._encoder)
+        except Exception:
+            log.exception("loading the understanding of typed messages failed")
+            raise

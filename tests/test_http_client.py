@@ -1,0 +1,102 @@
+"""The bot's Bot API client (PTB's BaseRequest on aiohttp) against the HTTP stand-in: plain
+calls, an uploaded file, a third-party server's loose replies, and failures as PTB's errors."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+
+from tgbot.http_client import AiohttpRequest
+from tgbot_devtools.standin import FakeBotAPI
+from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
+
+TOKEN = "123456:TEST"
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[tuple[FakeBotAPI, StandinHttpServer]]:
+    api = FakeBotAPI(token=TOKEN)
+    http = await start_http_server(api, "127.0.0.1", 0)
+    try:
+        yield api, http
+    finally:
+        api.close()
+        await http.close()
+
+
+def bot_for(http: StandinHttpServer, request: AiohttpRequest) -> Bot:
+    return Bot(
+        TOKEN,
+        base_url=f"{http.base_url}/bot",
+        base_file_url=f"{http.base_url}/file/bot",
+        request=request,
+        get_updates_request=AiohttpRequest(1, lenient=True),
+    )
+
+
+async def test_messages_and_files_go_through(
+    standin: tuple[FakeBotAPI, StandinHttpServer],
+) -> None:
+    api, http = standin
+    user = api.user(user_id=42, first_name="Ann")
+    user.send_text("/start")
+    async with bot_for(http, AiohttpRequest(8, lenient=True)) as bot:
+        me = await bot.get_me()
+        assert me.is_bot
+        await bot.send_message(42, "<b>Calf cramp</b>: straighten the leg", parse_mode="HTML")
+        await bot.send_document(42, b"%PDF-1.4 fake", filename="summary.pdf", caption="For you")
+    texts = [m.get("text") or m.get("caption") for m in user.messages]
+    assert texts == ["Calf cramp: straighten the leg", "For you"]
+    assert user.messages[1]["document"]["file_name"] == "summary.pdf"
+
+
+async def test_telegram_errors_keep_their_meaning(
+    standin: tuple[FakeBotAPI, StandinHttpServer],
+) -> None:
+    api, http = standin
+    api.user(user_id=42, first_name="Ann")
+    async with bot_for(http, AiohttpRequest(8, lenient=True)) as bot:
+        api.inject_fault("sendMessage", kind="retry_after", retry_after=3)
+        with pytest.raises(RetryAfter) as retry:
+            await bot.send_message(42, "hi")
+        wait = retry.value.retry_after
+        assert (wait if isinstance(wait, int) else wait.total_seconds()) == 3
+        api.inject_fault("sendMessage", kind="forbidden", chat_id=42)
+        with pytest.raises(Forbidden):
+            await bot.send_message(42, "hi")
+        api.inject_fault("sendMessage", kind="slow", delay=2.0)
+        with pytest.raises(TimedOut):
+            await bot.send_message(42, "hi", read_timeout=0.3)
+        api.inject_fault("sendMessage", kind="network")
+        with pytest.raises(NetworkError):
+            await bot.send_message(42, "hi")
+        assert (await bot.send_message(42, "still here")).text == "still here"
+
+
+async def test_a_closed_port_is_a_network_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    request = AiohttpRequest(2)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError):
+            await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
+    finally:
+        await request.shutdown()
+
+
+async def test_connections_are_capped_and_calls_wait_for_one(
+    standin: tuple[FakeBotAPI, StandinHttpServer],
+) -> None:
+    """Twenty calls through two connections all complete (they queue, none fails)."""
+    api, http = standin
+    api.user(user_id=42, first_name="Ann")
+    async with bot_for(http, AiohttpRequest(2, lenient=True)) as bot:
+        sent = await asyncio.gather(*(bot.send_message(42, f"n{i}") for i in range(20)))
+    assert sorted(str(m.text) for m in sent) == sorted(f"n{i}" for i in range(20))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ import pytest
 
 from tgbot.app import STANDIN_TOKEN
 from tgbot.config import Settings
-from tgbot.content import Content, load_content
+from tgbot.content import Content, load_content, messages_dir
 from tgbot.handlers.context import SERVICES_KEY, BotApplication, BotServices
 from tgbot.services.clock import ManualClock
 from tgbot_devtools.standin import BotDriver, FakeBotAPI
@@ -65,3 +66,20 @@ async def running_bot(
     """The real application on an in-process stand-in, polling until the caller is done."""
     async with local_driver(settings, content, clock) as driver:
         yield Harness(driver.api, driver.application, driver, settings, clock)
+
+
+def english_catalogue_copy(target: Path) -> Path:
+    """A writable copy of messages/ with English as its only language (and the files beside
+    the language folders): quick to load, and a test that breaks English on purpose is not
+    refused first by another language that still has what it removed."""
+    source = messages_dir()
+    shutil.copytree(
+        source,
+        target,
+        ignore=lambda folder, names: (
+            [n for n in names if (Path(folder) / n).is_dir() and n != "en"]
+            if Path(folder) == source
+            else []
+        ),
+    )
+    return target

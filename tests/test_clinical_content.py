@@ -9,13 +9,13 @@ escalation from the back and neck routines.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tgbot.content import Catalog, ContentError, Screen, load_content, messages_dir
+from tests.conftest import english_catalogue_copy
+from tgbot.content import Catalog, ContentError, Screen, load_content
 from tgbot.content.checks import MAX_LABEL_LENGTH
 from tgbot.content.contracts import STILL_HURTING_SCREEN
 from tgbot.telegram_html import html_to_plain
@@ -451,8 +451,7 @@ def test_back_and_neck_escalation_screens_name_their_red_flags() -> None:
 @pytest.fixture
 def broken_copy(tmp_path: Path) -> Path:
     target = tmp_path / "messages"
-    shutil.copytree(messages_dir(), target)
-    return target
+    return english_catalogue_copy(target)
 
 
 def _set_still_hurting(root: Path, value: object) -> Path:

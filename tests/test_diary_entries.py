@@ -73,7 +73,7 @@ TYPED = [
     ("3 days ago at 3am", "Wed 18 Nov, 03:00", "2026-11-18T03:00"),
     ("an hour ago", "Sat 21 Nov, 17:00", "2026-11-21T17:00"),
     # dotted dates are day first; 28 Nov this year is still ahead, so last year's is meant
-    ("28.11. 03:00", "Fri 28 Nov 2025, 03:00", "2025-11-28T03:00"),
+    ("28.11. 03:00", "Fri, 28 Nov 2025, 03:00", "2025-11-28T03:00"),
     ("03.11. 23:30", "Tue 3 Nov, 23:30", "2026-11-03T23:30"),
     ("last night", "Sat 21 Nov, 02:00", "2026-11-21T02:00"),
     ("last night 11pm", "Fri 20 Nov, 23:00", "2026-11-20T23:00"),

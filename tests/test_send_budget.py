@@ -200,3 +200,26 @@ async def test_a_burst_of_replies_is_spaced_not_sent_all_at_once() -> None:
     await clock.run(*(reply(chat) for chat in range(30)))
     gaps = [b - a for a, b in itertools.pairwise(sorted(released))]
     assert min(gaps) >= 1 / 30 - 1e-9  # thirty at once would bunch at Telegram's end
+
+
+async def test_reminders_keep_their_own_rate_in_any_window_when_replies_hold_them_up() -> None:
+    """A reminder's own slot is counted when it leaves, not before it waited for the budget:
+    otherwise reminders held up by replies close up and exceed their own rate afterwards."""
+    clock = VirtualTime()
+    budget = clock.budget(30)
+    slots = budget.for_reminders(25)
+    reminders: list[float] = []
+
+    async def remind() -> None:
+        await slots.wait()
+        reminders.append(clock.now)
+
+    async def reply(chat: int, delay: float) -> None:
+        await clock.sleep(delay)
+        await budget.wait(chat, reply=True)
+
+    # Bursts of replies every 0.3 s take slots away from reminders now and then.
+    replies = [reply(chat, 0.3 * (chat // 4)) for chat in range(80)]
+    await clock.run(*(remind() for _ in range(150)), *replies)
+    assert len(reminders) == 150
+    assert most_in_any_second(reminders) <= 25

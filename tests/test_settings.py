@@ -4,22 +4,14 @@ chosen country, and the chosen country's number on every screen that names one."
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import Harness
-from tgbot.app import STANDIN_TOKEN
-from tgbot.config import Settings
 from tgbot.content import Content, load_content
 from tgbot.content.emergency import name_sort_key
-from tgbot.services.clock import ManualClock
 from tgbot.services.countries import country_zones
 from tgbot.telegram_html import html_to_plain
-from tgbot_devtools.standin import BotDriver, BotMessage, DriverUser
-from tgbot_devtools.terminal import local_driver
+from tgbot_devtools.standin import BotMessage, DriverUser
 
 ROOT = Path(__file__).resolve().parents[1]
 EN = load_content().catalog("en")
@@ -68,8 +60,9 @@ async def test_hub_rows_show_the_settings_and_open_their_screens(bot: Harness) -
         label("settings_reminders", state="off"),
         label("settings_checkin", state="off"),
         label("settings_retention", days=EN.diary.text("retention_forever")),
+        label("settings_language", language="English"),
         EN.text("nav_home"),
-    ]  # one catalogue: no language row
+    ]
     assert "Call your local emergency number" in hub.text  # no country known yet
 
     [countries] = await user.press(0, hub)
@@ -203,33 +196,4 @@ async def test_the_chosen_countrys_number_is_on_every_emergency_line(bot: Harnes
     assert f"call {japan} now" in question.text  # the confirming question's call-now line
 
 
-# ------------------------------------------------------------------ several languages
-
-
-@pytest.fixture
-async def two_languages(tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotDriver]:
-    """The bot with a second catalogue (a copy of English named "xx", its own name changed)."""
-    messages = tmp_path / "messages"
-    shutil.copytree(ROOT / "messages", messages)
-    shutil.copytree(messages / "en", messages / "xx")
-    ui = messages / "xx" / "ui.yaml"
-    ui.write_text(ui.read_text().replace('language_name: "English"', 'language_name: "Xish"'))
-    content = load_content(messages)
-    settings = Settings(token=STANDIN_TOKEN, db_path=tmp_path / "bot.sqlite3")
-    async with local_driver(settings, content, clock) as driver:
-        yield driver
-
-
-async def test_the_language_row_appears_with_a_second_catalogue(
-    two_languages: BotDriver,
-) -> None:
-    user = two_languages.user(user_id=1208, language_code="en")
-    hub = await open_settings(user)
-    row = label("settings_language", language="English")
-    assert row in hub.button_labels()
-    [languages] = await user.press(row, hub)
-    assert languages.button_labels()[:2] == ["English", "Xish"]
-    [hub] = await user.press("Xish", languages)
-    assert label("settings_language", language="Xish") in hub.button_labels()
-    hub = await open_settings(user)  # stored: the next message is answered in it too
-    assert label("settings_language", language="Xish") in hub.button_labels()
+# Several languages: tests/test_languages.py

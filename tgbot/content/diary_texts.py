@@ -21,6 +21,7 @@ from tgbot.services.diary.model import DURATIONS, SIDES, SITES
 from tgbot.services.diary.render.labels import (
     CHART_LABEL_PLACEHOLDERS,
     CSV_COLUMN_KEYS,
+    LANGUAGE_LABEL,
     PDF_TEXT_PLACEHOLDERS,
 )
 
@@ -95,9 +96,8 @@ ENTRY_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "saved_for": ("when",),
     "when_future": (),
     "when_too_old": (),
-    "moment": ("weekday", "day", "month", "time"),
-    "moment_other_year": ("weekday", "day", "month", "year", "time"),
-    "weekdays": (),
+    "moment": ("date", "time"),  # {date}: "Fri 28 Nov" in the language's CLDR form
+    "moment_other_year": ("date", "time"),  # with the year
     "severity_low_end": ("n",),
     "severity_high_end": ("n",),
     "chosen": ("label",),
@@ -105,7 +105,6 @@ ENTRY_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
 }
 # Texts with a count in them, in the language's CLDR plural forms ({n}: the count).
 COUNT_NOUNS = ("cramps", "nights")
-WEEKDAYS_KEY = "weekdays"  # 7 short day names, Monday first, comma-separated
 LAST_NIGHT_WORDS_KEY = "last_night_words"  # typed phrases meaning "last night"
 # Every site, side and duration the diary knows needs a label.
 SITE_KEYS, SIDE_KEYS, DURATION_KEYS = SITES, SIDES, DURATIONS
@@ -114,6 +113,7 @@ SITE_KEYS, SIDE_KEYS, DURATION_KEYS = SITES, SIDES, DURATIONS
 TEXT_PLACEHOLDERS.update(
     {
         "export_csv_caption": (),
+        "summary_other_language": (),
         "summary_empty": (),
         "medicines_offer": (),
         "medicines_current": ("medicines",),
@@ -143,7 +143,6 @@ RENDER_LABEL_PLACEHOLDERS = _merged(
     {"period": ("start", "end")},
     {key: () for key in EXPORT_TEXT_KEYS},  # the /export file's field descriptions
 )
-MONTHS_KEY = "months"  # 12 short month names, comma-separated
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,9 +223,6 @@ def _entry(raw: Any, path: Path, screen_ids: Collection[str] | None) -> dict[str
     if not isinstance(raw, dict):
         raise ContentError(f"{where}: expected texts, last_night_words and routine_sites")
     texts = check_texts(raw.get("texts"), ENTRY_PLACEHOLDERS, f"{where}.texts")
-    weekdays = [day.strip() for day in texts[WEEKDAYS_KEY].split(",")]
-    if len(weekdays) != 7 or not all(weekdays):
-        raise ContentError(f"{where}.texts.{WEEKDAYS_KEY}: expected 7 comma-separated day names")
     words = raw.get(LAST_NIGHT_WORDS_KEY)
     if (
         not isinstance(words, list)
@@ -271,9 +267,7 @@ def _render_labels(raw: Any, path: Path) -> dict[str, str]:
                 listed = ", ".join("{" + p + "}" for p in allowed) or "none"
                 raise ContentError(f"{where}: unknown placeholder {{{name}}} (allowed: {listed})")
         labels[str(key)] = value.strip()
-    months = labels[MONTHS_KEY].split(",")
-    if len(months) != 12 or not all(name.strip() for name in months):
-        raise ContentError(f"{path}: render.{MONTHS_KEY}: expected 12 comma-separated month names")
+    labels[LANGUAGE_LABEL] = path.parent.name
     return labels
 
 

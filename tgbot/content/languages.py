@@ -15,6 +15,9 @@ from tgbot.content.plurals import is_plural
 # Each language writes its own words in these (vocabulary, synonyms, worked cases), so they
 # differ in keys and length; what the code needs from them is checked when they load.
 OWN_WORDS_FILES = frozenset({"matching.yaml", "semantic_cases.yaml"})
+# A language may come without its own understanding at first: the default language's rules
+# and exemplars then read its users' messages (the encoder is multilingual).
+OPTIONAL_FILES = frozenset({"semantic.yaml"})
 
 # key path ("main.buttons[0].label") -> the placeholders of the text there
 Keys = dict[str, frozenset[str]]
@@ -32,13 +35,15 @@ def check_translations(default: Path, others: Sequence[Path]) -> None:
 def _check_like(folder: Path, default: Path, expected: Mapping[str, Keys]) -> None:
     files = _translated_files(folder)
     for name in expected:
-        if name not in files:
+        if name not in files and name not in OPTIONAL_FILES:
             raise ContentError(f"{folder / name}: file is missing ({default.name} has it)")
     for name in files:
         if name not in expected:
             raise ContentError(f"{folder / name}: file: not in {default.name}")
     for name, default_keys in expected.items():
         where = folder / name
+        if name not in files:  # an optional file this language does without
+            continue
         found = _keys(read_yaml(where))
         for key in default_keys:
             if key not in found:

@@ -40,8 +40,8 @@ class SendBudget:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self._monotonic = monotonic
-        self._sleep = sleep
+        self._monotonic = self.monotonic = monotonic
+        self._sleep = self.sleep = sleep
         # Spaced slots in a strict window, as for reminders: thirty at once would leave over a
         # round trip's spread and bunch at Telegram's end.
         self._slots = Pacer(rate, monotonic=monotonic, sleep=sleep)
@@ -70,6 +70,15 @@ class SendBudget:
         finally:
             if competing:
                 self._replies_waiting -= 1
+
+    def take_for_reminder(self, now: float) -> float:
+        """A slot for a reminder at ``now`` if one is free and no reply waits: 0 when taken,
+        else how long to wait before looking again."""
+        earliest = self._slots.earliest()
+        if now >= earliest and self._replies_waiting == 0:
+            self._take(None, now)
+            return 0.0
+        return max(earliest - now, 1.0 / self.rate)
 
     async def unpaused(self) -> None:
         """Return once no 429 pause is running (calls that are not messages, e.g. answering a
@@ -124,8 +133,19 @@ class ReminderSlots:
         self._budget, self._own = budget, own
 
     async def wait(self) -> None:
-        await self._own.wait()
-        await self._budget.wait(None, reply=False)
+        """Both slots are taken at the same moment, the moment the send leaves: a reminder's
+        own slot counted before a wait for the budget would let the next ones close up."""
+        while True:
+            now = self._budget.monotonic()
+            own_at = self._own.earliest()
+            if now < own_at:
+                await self._budget.sleep(own_at - now)
+                continue
+            retry_in = self._budget.take_for_reminder(now)
+            if retry_in == 0:
+                self._own.take(now)
+                return
+            await self._budget.sleep(retry_in)
 
     def pause(self, seconds: float) -> None:
         self._budget.pause(seconds)

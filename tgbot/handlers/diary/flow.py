@@ -110,8 +110,8 @@ async def act(update: Update, context: BotContext, action: DiaryButton) -> None:
         case ShowRecent():
             entries = await diary.recent(user_id, zone=zone)
             await show_in_place(update, context, recent(view, entries, _today(context)))
-        case DoctorSummary():
-            await doctor_summary(update, context)
+        case DoctorSummary(language=language):
+            await doctor_summary(update, context, language)
         case KeepEntries(days=days):
             await _retention(update, context, days)
         case _:

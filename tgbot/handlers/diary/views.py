@@ -9,7 +9,7 @@ from datetime import date, datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from tgbot.content.contracts import DOCTOR_SCREEN, MAIN_SCREEN
-from tgbot.content.diary_texts import MONTHS_KEY, DiaryTexts
+from tgbot.content.diary_texts import DiaryTexts
 from tgbot.handlers.screens import Rendered, View, button, grid, with_footer
 from tgbot.services.diary.actions import (
     TYPE_THE_TIME,
@@ -42,6 +42,7 @@ from tgbot.services.diary.service import (
     WHEN_LAST_NIGHT,
     WHEN_NOW,
 )
+from tgbot.services.locale_format import day_label
 from tgbot.services.navigation import screen_callback
 
 
@@ -79,15 +80,9 @@ def ask_site(view: View, when: str = WHEN_NOW) -> Rendered:
 def moment_label(view: View, local: datetime, today: date) -> str:
     """'Fri 28 Nov, 03:00' in the user's words; the year only when it is not this one."""
     t = texts(view)
-    values = {
-        "weekday": t.list_of("weekdays")[local.weekday()],
-        "day": local.day,
-        "month": t.extra[MONTHS_KEY].split(",")[local.month - 1].strip(),
-        "time": f"{local:%H:%M}",
-    }
-    if local.year == today.year:
-        return t.text("moment", **values)
-    return t.text("moment_other_year", year=local.year, **values)
+    this_year = local.year == today.year
+    day = day_label(local.date(), view.catalog.language, year=not this_year)
+    return t.text("moment" if this_year else "moment_other_year", date=day, time=f"{local:%H:%M}")
 
 
 def local_time(view: View, entry: DiaryEntry, today: date) -> str:

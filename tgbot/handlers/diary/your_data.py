@@ -8,12 +8,12 @@ import io
 import json
 from datetime import date
 
-from telegram import InlineKeyboardButton, InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
 from tgbot.handlers.context import BotContext
 from tgbot.handlers.diary.views import simple, texts
 from tgbot.handlers.replies import send, show_in_place
-from tgbot.handlers.screens import Rendered, View, button, with_footer
+from tgbot.handlers.screens import Rendered, View, button, grid, with_footer
 from tgbot.handlers.user_state import ask, close_question
 from tgbot.services.diary.actions import DoctorSummary, ShowDiary
 from tgbot.services.diary.data_actions import ClearMedicines, DataButton, EditMedicines, SendExport
@@ -24,6 +24,7 @@ from tgbot.services.diary.render import (
     render_in_worker,
     render_summary_pdf,
 )
+from tgbot.services.diary.render.labels import format_date
 
 MEDICINES_PROMPT = "medicines"
 
@@ -55,10 +56,14 @@ async def export_command(update: Update, context: BotContext) -> None:
         )
 
 
-async def doctor_summary(update: Update, context: BotContext) -> None:
+async def doctor_summary(update: Update, context: BotContext, language: str | None = None) -> None:
     """The last 90 days on one page, with the entries as CSV; a short message instead when
-    nothing was logged (a page of zeros helps nobody)."""
+    nothing was logged (a page of zeros helps nobody). ``language``: the summary printed in
+    another of the bot's languages, for a doctor who reads that one (the chat stays in the
+    user's)."""
     view, user = context.view, context.user
+    catalogs = context.services.content.catalogs
+    printed = catalogs.get(language or "", view.catalog)
     t = texts(view)
     report = await context.services.diary.doctor_report(
         user.user_id, user.time_zone, user.medicines
@@ -68,7 +73,7 @@ async def doctor_summary(update: Update, context: BotContext) -> None:
         await send(update, context, simple(view, t.text("summary_empty")))
         return
     start, today = period.start, period.today
-    labels = dict(t.extra)
+    labels = dict(printed.diary.extra)
     chart = None
     if period.summary.size == "normal":
         chart = await render_in_worker(
@@ -86,7 +91,7 @@ async def doctor_summary(update: Update, context: BotContext) -> None:
     )
     current = [e for e in period.entries if start <= e.local_date <= today]
     csv_bytes = render_csv(current, labels, user.zone.key)
-    await send(update, context, simple(view, t.text("doctor_intro")))
+    await send(update, context, _summary_intro(context, printed.language))
     await context.bot.send_document(
         user.user_id, InputFile(io.BytesIO(pdf), filename=f"cramp-diary-{today}.pdf")
     )
@@ -94,6 +99,22 @@ async def doctor_summary(update: Update, context: BotContext) -> None:
         user.user_id, InputFile(io.BytesIO(csv_bytes), filename=f"cramp-diary-{today}.csv")
     )
     await send(update, context, medicines_screen(view, user.medicines))
+
+
+def _summary_intro(context: BotContext, printed: str) -> Rendered:
+    """The intro, with the bot's other languages as buttons for a copy in that one."""
+    view = context.view
+    t = texts(view)
+    catalogs = context.services.content.catalogs
+    others = [
+        button("📄 " + catalogs[code].text("language_name"), DoctorSummary(code).data)
+        for code in sorted(catalogs)
+        if code != printed
+    ]
+    if not others:
+        return simple(view, t.text("doctor_intro"))
+    text = t.text("doctor_intro") + "\n\n" + t.text("summary_other_language")
+    return Rendered(text, InlineKeyboardMarkup(grid(others, 3)))
 
 
 def medicines_screen(view: View, medicines: str | None, text: str | None = None) -> Rendered:
@@ -155,4 +176,6 @@ async def answer_medicines(update: Update, context: BotContext, text: str) -> bo
 
 
 def _period(labels: dict[str, str], start: date, end: date) -> str:
-    return labels["period"].format(start=start.isoformat(), end=end.isoformat())
+    return labels["period"].format(
+        start=format_date(labels, start, year=True), end=format_date(labels, end, year=True)
+    )

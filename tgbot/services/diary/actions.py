@@ -6,11 +6,14 @@ forged id can at most point at nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from tgbot.services.buttons import ButtonAction, ButtonCodec
 from tgbot.services.diary.model import DURATIONS, SEVERITY_MAX, SEVERITY_MIN, SIDES, SITES
 from tgbot.services.diary.service import RETENTION_CHOICES, WHEN_CODES
+
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 TYPE_THE_TIME = "tx"  # ChangeWhen: the person types when it happened
 
@@ -119,7 +122,14 @@ class ShowDiary(DiaryButton):
 
 @dataclass(frozen=True)
 class DoctorSummary(DiaryButton):
+    """The summary for the doctor; ``language``: printed in another of the bot's languages
+    (for a doctor who reads that one), None: the user's own."""
+
     code = "doc"
+    language: str | None = None
+
+    def valid(self) -> bool:
+        return self.language is None or bool(LANGUAGE_CODE.fullmatch(self.language))
 
 
 @dataclass(frozen=True)

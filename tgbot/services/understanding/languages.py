@@ -37,7 +37,9 @@ class Reading:
 
 def understand(content: Content, language: str, text: str, encoder: str) -> Reading | None:
     """``language``: the user's (a catalogue we have). None when that catalogue has no rules."""
-    own = understander_for(content.catalog(language), encoder)
+    own = understander_for(content.catalog(language), encoder) or understander_for(
+        content.catalog(None), encoder
+    )  # a language without rules of its own yet is read by the default language's
     if own is None:
         return None
     analysis = own.matcher.analyse(text)

@@ -114,7 +114,7 @@ def _ticks(bins: _Bins, labels: Mapping[str, str]) -> tuple[list[float], list[st
     chosen = sorted(range(bins.count - 1, -1, -step))
     positions = [float(bins.first_day(i)) for i in chosen]
     days = [bins.start + timedelta(days=bins.first_day(i)) for i in chosen]
-    return positions, [printable(format_date(labels, "date_short", day)) for day in days]
+    return positions, [printable(format_date(labels, day)) for day in days]
 
 
 def _style_axes(ax: Axes) -> None:

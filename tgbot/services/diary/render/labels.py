@@ -9,11 +9,10 @@ from datetime import date
 
 from tgbot.services.diary.model import DURATIONS, SEVERITY_BANDS, SIDES, SITES, UNRATED
 from tgbot.services.diary.patterns import PARTS_OF_DAY, SIDE_UNKNOWN
+from tgbot.services.locale_format import day_label
 
-_DATE_KEYS: dict[str, tuple[str, ...]] = {
-    "months": (),  # 12 short month names, comma-separated: "Jan,Feb,…"
-    "date_short": ("day", "month", "year"),
-}
+# Set by the code beside the labels: the catalogue's language, for dates in CLDR's words.
+LANGUAGE_LABEL = "language"
 CHART_LABEL_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "chart_title_nightly": (),
     "chart_title_weekly": (),
@@ -22,7 +21,6 @@ CHART_LABEL_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     f"severity_{UNRATED}": (),
     "routine_done": (),
     "chart_empty": (),
-    **_DATE_KEYS,
 }
 _ROUTINE_NUMBERS = (
     "done",
@@ -62,10 +60,8 @@ PDF_TEXT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "pdf_footer": (),
     "list_separator": (),
     "decimal_separator": (),
-    "date_long": ("day", "month", "year"),
     **{f"site_{site}": () for site in SITES},
     **{f"duration_{code}": () for code in (*DURATIONS, "unknown")},
-    **_DATE_KEYS,
     # The doctor details (tgbot/services/diary/patterns.py): side, part of the day,
     # reminders sent / done / skipped, the person's medicines line.
     "pdf_row_side": (),
@@ -93,8 +89,6 @@ def require_keys(texts: Mapping[str, str], keys: Iterable[str]) -> None:
         raise KeyError(f"diary texts are missing: {', '.join(missing)}")
 
 
-def format_date(texts: Mapping[str, str], key: str, day: date) -> str:
-    months = [name.strip() for name in texts["months"].split(",")]
-    if len(months) != 12:
-        raise ValueError("texts['months'] must list 12 comma-separated month names")
-    return texts[key].format(day=day.day, month=months[day.month - 1], year=day.year)
+def format_date(texts: Mapping[str, str], day: date, *, year: bool = False) -> str:
+    """'4 Feb' / '4 февр.' (CLDR, in the labels' language); with ``year``: '4 Feb 2026'."""
+    return day_label(day, texts.get(LANGUAGE_LABEL, "en"), weekday=False, year=year)

@@ -110,8 +110,8 @@ def _frequency_texts(texts: Mapping[str, str], summary: DiarySummary) -> list[st
     if summary.trend != "new":
         paragraphs.append(
             texts["pdf_previous"].format(
-                start=format_date(texts, "date_short", previous.start),
-                end=format_date(texts, "date_short", previous.end),
+                start=format_date(texts, previous.start),
+                end=format_date(texts, previous.end),
                 cramps=previous.cramps,
                 nights=previous.nights_with_cramps,
                 days=previous.days,
@@ -214,7 +214,7 @@ def _draw_notes(sheet: _Sheet, notes: list[DiaryEntry], texts: Mapping[str, str]
         if fit < 1:
             break
         item = texts["pdf_note_item"].format(
-            date=format_date(texts, "date_short", entry.local_date),
+            date=format_date(texts, entry.local_date),
             site=texts[f"site_{entry.site}"],
             note=(entry.note or "")[:_NOTE_MAX_CHARS],
         )
@@ -259,7 +259,7 @@ def _pdf_figure(
     sheet.lines(sheet.left, title, 20, bold=True)
     sheet.skip(2)
     sheet.lines(sheet.left, wrap(printable(period_label), 13, sheet.text_width, 2), 13)
-    made = texts["pdf_generated"].format(date=format_date(texts, "date_long", generated_on))
+    made = texts["pdf_generated"].format(date=format_date(texts, generated_on, year=True))
     sheet.lines(sheet.left, wrap(printable(made), 9, sheet.text_width, 1), 9, colour=GREY)
     sheet.skip(12)
     _draw_rows(sheet, _summary_rows(texts, summary, details))

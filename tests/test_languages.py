@@ -20,14 +20,14 @@ from tgbot.content import Content, ContentError, load_content, messages_dir
 from tgbot.services.clock import ManualClock
 from tgbot.telegram_html import html_to_plain
 
-NEW_LANGUAGES = ("es", "ru", "uk")  # pt and de join as they land
+NEW_LANGUAGES = ("es", "ru", "uk", "pt")  # de joins as it lands
 
 
 def plain(catalog_text: str) -> str:
     return html_to_plain(catalog_text).strip()
 
 
-@pytest.mark.parametrize("code", ["ru", "ru-RU", "uk", "es-MX"])
+@pytest.mark.parametrize("code", ["ru", "ru-RU", "uk", "es-MX", "pt-BR", "pt-PT"])
 async def test_a_user_gets_their_telegram_language_from_start_on(
     bot: Harness, content: Content, code: str
 ) -> None:
@@ -54,7 +54,7 @@ async def test_an_unknown_language_gets_english_and_one_line_in_its_own(
 def test_the_fallback_chain_goes_region_then_language_then_english(content: Content) -> None:
     assert content.resolve_language("es-MX") == "es"
     assert content.resolve_language("uk_UA") == "uk"
-    assert content.resolve_language("pt-BR") == ("pt" if "pt" in content.catalogs else "en")
+    assert content.resolve_language("pt-BR") == "pt"
     assert content.resolve_language("fr") == "en"
     assert content.resolve_language(None) == "en"
 

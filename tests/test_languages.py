@@ -170,3 +170,15 @@ async def test_the_summary_can_be_printed_in_the_doctors_language(
     assert spanish.diary.extra["pdf_title"] in second
     assert ukrainian.diary.extra["pdf_title"] not in second
     assert user.messages[-1].text.startswith(plain(ukrainian.diary.text("medicines_offer"))[:20])
+
+
+@pytest.mark.parametrize(("code", "country"), [("es-MX", "MX"), ("pt-BR", "BR"), ("uk-UA", "UA")])
+async def test_the_country_comes_from_the_language_region_until_chosen(
+    bot: Harness, content: Content, code: str, country: str
+) -> None:
+    catalog = content.catalog(code)
+    line = html_to_plain(catalog.emergency.line(country))
+    assert line != html_to_plain(catalog.emergency.line(None))
+    user = bot.driver.user(user_id=1350 + len(country), language_code=code)
+    [welcome] = await user.send("/start")
+    assert line in welcome.text

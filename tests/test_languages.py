@@ -182,3 +182,15 @@ async def test_the_country_comes_from_the_language_region_until_chosen(
     user = bot.driver.user(user_id=1350 + len(country), language_code=code)
     [welcome] = await user.send("/start")
     assert line in welcome.text
+
+
+def test_the_evaluation_tells_the_language_of_a_reply(content: Content) -> None:
+    """tgbot eval checks each reply is in the person's language, by its first line."""
+    from tgbot_devtools.terminal import spoken_in
+
+    russian_welcome = plain(content.catalog("ru").text("welcome"))
+    assert spoken_in(content, russian_welcome, "ru") is True
+    assert spoken_in(content, russian_welcome, "en") is False
+    english_screen = plain(content.catalog("en").screens["calf_now"].text)
+    assert spoken_in(content, english_screen, "uk") is False
+    assert spoken_in(content, "🦵", "es") is None  # no language's words: it cannot tell

@@ -20,14 +20,14 @@ from tgbot.content import Content, ContentError, load_content, messages_dir
 from tgbot.services.clock import ManualClock
 from tgbot.telegram_html import html_to_plain
 
-NEW_LANGUAGES = ("es", "ru", "uk")  # pt and de join as they land
+NEW_LANGUAGES = ("es", "ru", "uk", "pt")  # de joins as it lands
 
 
 def plain(catalog_text: str) -> str:
     return html_to_plain(catalog_text).strip()
 
 
-@pytest.mark.parametrize("code", ["ru", "ru-RU", "uk", "es-MX"])
+@pytest.mark.parametrize("code", ["ru", "ru-RU", "uk", "es-MX", "pt-BR", "pt-PT"])
 async def test_a_user_gets_their_telegram_language_from_start_on(
     bot: Harness, content: Content, code: str
 ) -> None:
@@ -54,7 +54,7 @@ async def test_an_unknown_language_gets_english_and_one_line_in_its_own(
 def test_the_fallback_chain_goes_region_then_language_then_english(content: Content) -> None:
     assert content.resolve_language("es-MX") == "es"
     assert content.resolve_language("uk_UA") == "uk"
-    assert content.resolve_language("pt-BR") == ("pt" if "pt" in content.catalogs else "en")
+    assert content.resolve_language("pt-BR") == "pt"
     assert content.resolve_language("fr") == "en"
     assert content.resolve_language(None) == "en"
 
@@ -170,3 +170,27 @@ async def test_the_summary_can_be_printed_in_the_doctors_language(
     assert spanish.diary.extra["pdf_title"] in second
     assert ukrainian.diary.extra["pdf_title"] not in second
     assert user.messages[-1].text.startswith(plain(ukrainian.diary.text("medicines_offer"))[:20])
+
+
+@pytest.mark.parametrize(("code", "country"), [("es-MX", "MX"), ("pt-BR", "BR"), ("uk-UA", "UA")])
+async def test_the_country_comes_from_the_language_region_until_chosen(
+    bot: Harness, content: Content, code: str, country: str
+) -> None:
+    catalog = content.catalog(code)
+    line = html_to_plain(catalog.emergency.line(country))
+    assert line != html_to_plain(catalog.emergency.line(None))
+    user = bot.driver.user(user_id=1350 + len(country), language_code=code)
+    [welcome] = await user.send("/start")
+    assert line in welcome.text
+
+
+def test_the_evaluation_tells_the_language_of_a_reply(content: Content) -> None:
+    """tgbot eval checks each reply is in the person's language, by its first line."""
+    from tgbot_devtools.terminal import spoken_in
+
+    russian_welcome = plain(content.catalog("ru").text("welcome"))
+    assert spoken_in(content, russian_welcome, "ru") is True
+    assert spoken_in(content, russian_welcome, "en") is False
+    english_screen = plain(content.catalog("en").screens["calf_now"].text)
+    assert spoken_in(content, english_screen, "uk") is False
+    assert spoken_in(content, "🦵", "es") is None  # no language's words: it cannot tell

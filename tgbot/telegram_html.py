@@ -9,6 +9,7 @@ that is always a bug, so the stand-in surfaces it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 __all__ = ["TelegramHtmlError", "html_to_plain", "parse_html", "utf16_len"]
 
 _SPACES = frozenset(b" \t\r\n\f\v")
+_SPECIAL = re.compile(rb"[<&]")  # where a run of plain text ends
 _DIGITS = frozenset(b"0123456789")
 _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 _ALPHA = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -119,8 +121,11 @@ class _Scanner:
             c = self.data[self.pos]
             if c == ord("&") and self._try_entity(self.out):
                 continue
-            if c != ord("<"):
+            if c == ord("&"):  # a literal '&'
                 self._copy_byte(c)
+                continue
+            if c != ord("<"):
+                self._copy_run()
                 continue
             if self.peek(1) == ord("/"):
                 self._end_tag()
@@ -143,6 +148,16 @@ class _Scanner:
             key=lambda e: (e["offset"], -e["length"], _TYPE_PRIORITY.get(e["type"], 50))
         )
         return self.out.decode("utf-8"), self.entities
+
+    def _copy_run(self) -> None:
+        """Plain text up to the next tag or entity, at once (most of a text is plain)."""
+        found = _SPECIAL.search(self.data, self.pos)
+        end = found.start() if found else len(self.data)
+        run = self.data[self.pos : end]
+        # '<' and '&' are ASCII, so the run holds whole UTF-8 sequences.
+        self.utf16_offset += len(run.decode("utf-8").encode("utf-16-le")) // 2
+        self.out += run
+        self.pos = end
 
     def _copy_byte(self, c: int) -> None:
         if c & 0xC0 != 0x80:  # first byte of a code point

@@ -64,6 +64,9 @@ class Reply:
     level: str  # of what is shown; a confirming question carries the level it checks for
     screen: str | None
     seconds: float = 0.0
+    # The reply came from the catalogue of the language the person speaks (None: its first
+    # line is in several catalogues, e.g. a number or an emoji, so it cannot tell).
+    in_language: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,12 @@ class ItemResult:
 
     @property
     def passed(self) -> bool:
-        return not self.under and self.screen_ok is not False and self.keywords_ok is not False
+        return (
+            not self.under
+            and self.screen_ok is not False
+            and self.keywords_ok is not False
+            and self.reply.in_language is not False
+        )
 
 
 @dataclass(frozen=True)
@@ -148,6 +156,11 @@ class Tally:
     @property
     def keyword_accuracy(self) -> float | None:
         return _share(r.keywords_ok for r in self.results)
+
+    @property
+    def language_accuracy(self) -> float | None:
+        """Replies in the person's language, of those whose language could be told."""
+        return _share(r.reply.in_language for r in self.results)
 
     @property
     def pass_rate(self) -> float:
@@ -265,7 +278,8 @@ def format_report(report: EvalReport, title: str = "") -> str:
     lines = [f"Evaluated {len(report.results)} messages{f' from {title}' if title else ''}"]
     header = (
         f"{'group':<22} {'n':>5} {'flags':>5} {'under':>5} {'over':>5} "
-        f"{'emerg%':>6} {'urg%':>6} {'conf%':>6} {'screen':>7} {'keyw':>7} {'pass':>7}"
+        f"{'emerg%':>6} {'urg%':>6} {'conf%':>6} {'screen':>7} {'keyw':>7} {'lang':>7} "
+        f"{'pass':>7}"
     )
     sections = [
         ("by kind", report.groups(lambda r: r.item.kind)),
@@ -284,6 +298,7 @@ def format_report(report: EvalReport, title: str = "") -> str:
         f"on benign items: emergency shown {all_.shown_on_benign('emergency'):.1%} (target ≤ 2%), "
         f"urgent shown {all_.shown_on_benign('urgent'):.1%} (≤ 5%), "
         f"confirm asked {all_.shown_on_benign('confirm'):.1%} (≤ 10%)",
+        f"replies in the person's language: {_percent(all_.language_accuracy)} (target 100%)",
         f"latency per message: p50 {report.latency_ms(0.5):.1f} ms, "
         f"p99 {report.latency_ms(0.99):.1f} ms",
     ]
@@ -297,6 +312,10 @@ def format_report(report: EvalReport, title: str = "") -> str:
     return "\n".join(lines)
 
 
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
 def _row(group: str, t: Tally) -> str:
     def pct(value: float | None) -> str:
         return "-" if value is None else f"{value:.1%}"
@@ -305,7 +324,7 @@ def _row(group: str, t: Tally) -> str:
         f"{group[:22]:<22} {t.total:>5} {t.red_flags:>5} {t.under:>5} {t.over:>5} "
         f"{t.shown_on_benign('emergency'):>6.1%} {t.shown_on_benign('urgent'):>6.1%} "
         f"{t.shown_on_benign('confirm'):>6.1%} {pct(t.screen_accuracy):>7} "
-        f"{pct(t.keyword_accuracy):>7} {t.pass_rate:>7.1%}"
+        f"{pct(t.keyword_accuracy):>7} {pct(t.language_accuracy):>7} {t.pass_rate:>7.1%}"
     )
 
 
@@ -315,5 +334,8 @@ def _failure(r: ItemResult) -> str:
     got = f"got {reply.kind} {reply.level} {reply.screen or '-'}"
     preview = " ".join(reply.body.split())[:REPLY_PREVIEW]
     held = " [held back]" if item.holdout else ""
-    extra = f"\n    reply: {preview}" if r.keywords_ok is False else ""
+    shown = r.keywords_ok is False or reply.in_language is False
+    extra = f"\n    reply: {preview}" if shown else ""
+    if reply.in_language is False:
+        got += ", not in the person's language"
     return f"- [{item.kind}/{item.lang}]{held} {item.text!r}\n    {wanted}; {got}{extra}"

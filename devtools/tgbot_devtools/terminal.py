@@ -38,6 +38,8 @@ BANNER = (
 CHAT_FILES_DIR = Path("chat-files")
 # How many of the latest messages with buttons keep their numbers.
 PRESSABLE_MESSAGES = 4
+LINE_PREFIX = 30  # a reply's language: the first characters of its first line
+_LINES: dict[int, tuple[Content, dict[str, frozenset[str]]]] = {}
 # How often the chat looks for messages the bot sent on its own (reminders, check-ins).
 WATCH_INTERVAL_S = 0.2
 
@@ -147,12 +149,51 @@ async def _reply(
     messages = [m for m in messages if m.text != apology] or messages
     catalog = content.catalog(language)
     body = answer_body(catalog, messages[0].text if messages else "")
+    in_language = spoken_in(content, body, catalog.language)
     reading = understand(content, catalog.language, text, settings.encoder)
     if text.startswith("/") or reading is None:
-        return Reply(body, "greeting", "none", None, seconds), messages
+        return Reply(body, "greeting", "none", None, seconds, in_language), messages
     understood = reading.understood
-    reply = Reply(body, understood.kind.value, understood.level.label, understood.screen, seconds)
+    reply = Reply(
+        body, understood.kind.value, understood.level.label, understood.screen, seconds, in_language
+    )
     return reply, messages
+
+
+def spoken_in(content: Content, body: str, language: str) -> bool | None:
+    """Whether the reply's first line is one of ``language``'s texts: True, False (another
+    language's), or None (several catalogues have it, or none does)."""
+    line = _first_line(body)
+    speakers = [code for code, lines in _catalogue_lines(content).items() if line in lines]
+    if not speakers or len(speakers) == len(content.catalogs):
+        return None
+    return language in speakers
+
+
+def _catalogue_lines(content: Content) -> dict[str, frozenset[str]]:
+    """The opening of every line each catalogue can show (screens, texts, questions)."""
+    cached = _LINES.get(id(content))
+    if cached is not None and cached[0] is content:
+        return cached[1]
+    found: dict[str, frozenset[str]] = {}
+    for code, catalog in content.catalogs.items():
+        texts = [s.text for s in catalog.screens.values()] + list(catalog.ui.values())
+        texts += list(catalog.reminders.texts.values()) + list(catalog.diary.texts.values())
+        if catalog.semantic is not None:
+            texts += [flag.confirm for flag in catalog.semantic.red_flags.values()]
+        found[code] = frozenset(
+            _first_line(line)
+            for text in texts
+            for line in html_to_plain(catalog.personalise(text, None)).splitlines()
+            if line.strip()
+        )
+    _LINES[id(content)] = (content, found)
+    return found
+
+
+def _first_line(text: str) -> str:
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line[:LINE_PREFIX]
 
 
 def answer_body(catalog: Catalog, text: str) -> str:

@@ -19,6 +19,7 @@ from tgbot.content.checks import (
     check_label,
     check_text,
     fill_sample,
+    parse_each_file_once,
     read_yaml,
 )
 from tgbot.content.contracts import (
@@ -184,9 +185,10 @@ def load_content(root: Path | None = None) -> Content:
     default = root / DEFAULT_LANGUAGE
     if default not in folders:
         raise ContentError(f"{root}: no '{DEFAULT_LANGUAGE}' folder (the default language)")
-    # Before the catalogues: "key missing (en has it)" says more than what it breaks.
-    check_translations(default, [d for d in folders if d != default])
-    catalogs = {d.name: load_catalog(d) for d in folders}
+    with parse_each_file_once():
+        # Before the catalogues: "key missing (en has it)" says more than what it breaks.
+        check_translations(default, [d for d in folders if d != default])
+        catalogs = {d.name: load_catalog(d) for d in folders}
     return Content(_with_default_exemplars(catalogs), load_not_spoken(root, catalogs))
 
 

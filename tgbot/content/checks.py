@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +31,33 @@ class ContentError(ValueError):
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def read_yaml(path: Path) -> Any:
+# While a whole catalogue loads, each file is parsed once: the translation check and the
+# loaders read the same files (parsing is most of the load time).
+_parsed: dict[Path, Any] | None = None
+
+
+@contextmanager
+def parse_each_file_once() -> Iterator[None]:
+    global _parsed
+    _parsed = {}
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        yield
+    finally:
+        _parsed = None
+
+
+def read_yaml(path: Path) -> Any:
+    if _parsed is not None and path in _parsed:
+        return _parsed[path]
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except FileNotFoundError:
         raise ContentError(f"{path}: file is missing") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ContentError(f"{path}: not valid YAML: {exc}") from None
+    if _parsed is not None:
+        _parsed[path] = data
+    return data
 
 
 def read_entries(path: Path, what: str) -> Iterator[tuple[str, dict[str, Any], str]]:

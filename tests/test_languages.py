@@ -20,14 +20,14 @@ from tgbot.content import Content, ContentError, load_content, messages_dir
 from tgbot.services.clock import ManualClock
 from tgbot.telegram_html import html_to_plain
 
-NEW_LANGUAGES = ("es", "ru", "uk", "pt")  # de joins as it lands
+NEW_LANGUAGES = ("es", "ru", "uk", "pt", "de")
 
 
 def plain(catalog_text: str) -> str:
     return html_to_plain(catalog_text).strip()
 
 
-@pytest.mark.parametrize("code", ["ru", "ru-RU", "uk", "es-MX", "pt-BR", "pt-PT"])
+@pytest.mark.parametrize("code", ["ru", "ru-RU", "uk", "es-MX", "pt-BR", "pt-PT", "de-AT"])
 async def test_a_user_gets_their_telegram_language_from_start_on(
     bot: Harness, content: Content, code: str
 ) -> None:
@@ -149,8 +149,8 @@ async def test_a_russian_reminder_chart_and_pdf(bot: Harness, content: Content) 
 async def test_the_summary_can_be_printed_in_the_doctors_language(
     bot: Harness, content: Content
 ) -> None:
-    """A Ukrainian patient abroad: the chat stays Ukrainian, the page is in Spanish."""
-    ukrainian, spanish = content.catalog("uk"), content.catalog("es")
+    """A Ukrainian patient in Germany: the chat stays Ukrainian, the page is in German."""
+    ukrainian, spanish = content.catalog("uk"), content.catalog("de")
     user = bot.driver.user(user_id=1340, language_code="uk")
     bot.clock.set(BERLIN_2215)
     await user.send("/menu")
@@ -172,7 +172,9 @@ async def test_the_summary_can_be_printed_in_the_doctors_language(
     assert user.messages[-1].text.startswith(plain(ukrainian.diary.text("medicines_offer"))[:20])
 
 
-@pytest.mark.parametrize(("code", "country"), [("es-MX", "MX"), ("pt-BR", "BR"), ("uk-UA", "UA")])
+@pytest.mark.parametrize(
+    ("code", "country"), [("es-MX", "MX"), ("pt-BR", "BR"), ("uk-UA", "UA"), ("de-AT", "AT")]
+)
 async def test_the_country_comes_from_the_language_region_until_chosen(
     bot: Harness, content: Content, code: str, country: str
 ) -> None:

@@ -196,3 +196,33 @@ def test_the_evaluation_tells_the_language_of_a_reply(content: Content) -> None:
     english_screen = plain(content.catalog("en").screens["calf_now"].text)
     assert spoken_in(content, english_screen, "uk") is False
     assert spoken_in(content, "🦵", "es") is None  # no language's words: it cannot tell
+
+
+def test_every_language_compares_the_english_exemplars_without_a_copy(tmp_path: Path) -> None:
+    """A language's semantic tier: its own examples, then English's, whose embeddings are
+    the English tier's own array (six languages, one copy in memory)."""
+    from tests.conftest import english_catalogue_copy
+    from tgbot.services.understanding.semantic import semantic_tier
+
+    root = english_catalogue_copy(tmp_path / "messages")
+    shutil.copytree(root / "en", root / "eo")
+    semantic = root / "eo" / "semantic.yaml"
+    data = yaml.safe_load(semantic.read_text(encoding="utf-8"))
+    for flag in data["red_flags"].values():  # a small set of its own: quick to embed
+        flag["examples"] = flag["examples"][:3]
+    data["answers"] = {screen: examples[:3] for screen, examples in data["answers"].items()}
+    (root / "eo" / "semantic_cases.yaml").unlink()
+    data["red_flags"]["em_chest"]["confirm"] = "Ĉu vi havas doloron en la brusto nun?"
+    data["red_flags"]["em_chest"]["level"] = "see_doctor"  # a translator's slip
+    semantic.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    content = load_content(root)
+    english, esperanto = content.catalog("en").semantic, content.catalog("eo").semantic
+    assert english is not None and esperanto is not None
+    assert esperanto.base is english
+    assert esperanto.red_flags["em_chest"].level == "emergency"  # the safer, English level
+    assert esperanto.red_flags["em_chest"].confirm.startswith("Ĉu")
+    english_tier, own_tier = semantic_tier(english, "use"), semantic_tier(esperanto, "use")
+    assert own_tier._blocks[1] is english_tier._blocks[0]
+    assert len(own_tier._screens) == len(esperanto.own_sentences()) + len(english_tier._screens)
+    screen, score = own_tier.closest("my chest feels crushed and I can't breathe")
+    assert screen == "em_chest" and score > 0.5

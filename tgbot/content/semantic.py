@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +38,19 @@ class SemanticExemplars:
     red_flags: Mapping[str, RedFlagExemplars]  # by screen id
     answers: Mapping[str, tuple[str, ...]]  # screen id -> examples
     digest: str  # hash of the content: the key of the embedding cache
+    # The default language's exemplars, compared too (the encoder is multilingual): kept
+    # apart so every language shares their embeddings instead of holding a copy.
+    base: SemanticExemplars | None = None
 
-    def sentences(self) -> list[tuple[str, str]]:
-        """Every (screen id, example) pair, red flags first, in file order."""
+    def own_sentences(self) -> list[tuple[str, str]]:
+        """This language's (screen id, example) pairs, red flags first, in file order."""
         pairs = [(s, e) for s, flag in self.red_flags.items() for e in flag.examples]
         pairs += [(s, e) for s, examples in self.answers.items() for e in examples]
         return pairs
+
+    def sentences(self) -> list[tuple[str, str]]:
+        """Every pair compared: this language's, then the default language's."""
+        return self.own_sentences() + (self.base.sentences() if self.base else [])
 
 
 def load_semantic(path: Path, screen_ids: Collection[str]) -> SemanticExemplars | None:
@@ -148,31 +155,14 @@ def _examples(raw: Any, where: str, minimum: int = MIN_EXAMPLES) -> tuple[str, .
 
 
 def with_default_language(own: SemanticExemplars, default: SemanticExemplars) -> SemanticExemplars:
-    """A language's exemplars with the default language's added under the same screens: the
-    encoder is multilingual, so the larger, longer-tuned English set also catches what a
-    newer language's own examples do not foresee. The confirming questions stay the
-    language's own; a level that differs from the default's is the default's (safety)."""
+    """A language's exemplars with the default language's compared beside them: the larger,
+    longer-tuned English set also catches what a newer language's own examples do not
+    foresee. The confirming questions stay the language's own; a red flag's level is the
+    default's where they differ (the safer reading is the one tuned longest)."""
     red_flags = {
-        screen: RedFlagExemplars(
-            screen,
-            default.red_flags[screen].level if screen in default.red_flags else flag.level,
-            flag.confirm,
-            _unique(flag.examples + _flag_examples(default, screen)),
-        )
+        screen: replace(flag, level=default.red_flags[screen].level)
+        if screen in default.red_flags
+        else flag
         for screen, flag in own.red_flags.items()
     }
-    answers = {
-        screen: _unique(examples + default.answers.get(screen, ()))
-        for screen, examples in own.answers.items()
-    }
-    digest = hashlib.sha256((own.digest + default.digest).encode()).hexdigest()
-    return SemanticExemplars(red_flags, answers, digest)
-
-
-def _flag_examples(exemplars: SemanticExemplars, screen: str) -> tuple[str, ...]:
-    flag = exemplars.red_flags.get(screen)
-    return flag.examples if flag is not None else ()
-
-
-def _unique(examples: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(examples))
+    return SemanticExemplars(red_flags, own.answers, own.digest, base=default)

@@ -123,13 +123,15 @@ class SemanticTier:
     """Exemplars of one language, embedded; ``verdict`` is pure and fast (one batch encode)."""
 
     def __init__(
-        self, exemplars: SemanticExemplars, encoder: SentenceEncoder, vectors: Vectors
+        self, exemplars: SemanticExemplars, encoder: SentenceEncoder, vectors: Sequence[Vectors]
     ) -> None:
+        """``vectors``: one block per exemplar set, in ``exemplars.sentences()`` order (the
+        language's own, then the default language's, shared with that language's tier)."""
         pairs = exemplars.sentences()
         self.exemplars = exemplars
         self.encoder = encoder
         self.thresholds = THRESHOLDS[encoder.name]
-        self._vectors = vectors
+        self._blocks = tuple(vectors)
         self._screens = [screen for screen, _ in pairs]
         self._is_flag = np.array([s in exemplars.red_flags for s, _ in pairs], dtype=bool)
         self._level = {s: flag.level for s, flag in exemplars.red_flags.items()}
@@ -155,7 +157,7 @@ class SemanticTier:
         }
         if not segments:
             return None
-        similarity = self.encoder.encode(segments) @ self._vectors.T  # segments x exemplars
+        similarity = self._similarity(self.encoder.encode(segments))  # segments x exemplars
         candidates: list[Verdict] = []
         for row, segment in zip(similarity, segments, strict=True):
             answer_best = float(np.max(row[~self._is_flag], initial=-1.0))
@@ -173,30 +175,38 @@ class SemanticTier:
         close = [c for c in candidates if c.score >= top - t.severity_window]
         return max(close, key=lambda c: (-FLAG_LEVELS.index(c.level), c.score))
 
+    def _similarity(self, encoded: Vectors) -> Vectors:
+        if len(self._blocks) == 1:
+            return encoded @ self._blocks[0].T
+        return np.hstack([encoded @ block.T for block in self._blocks])
+
     def closest(self, text: str) -> tuple[str, float]:
         """The nearest exemplar's screen and similarity (for tuning and the eval report)."""
-        row = self.encoder.encode([text])[0] @ self._vectors.T
+        row = self._similarity(self.encoder.encode([text]))[0]
         at = int(np.argmax(row))
         return self._screens[at], float(row[at])
 
 
-_tiers: dict[tuple[str, str], SemanticTier] = {}
+_tiers: dict[tuple[str, str, str], SemanticTier] = {}
 _tiers_lock = threading.Lock()
 
 
 def semantic_tier(exemplars: SemanticExemplars, encoder_name: str) -> SemanticTier:
     """The tier for this content and encoder, built once per process."""
-    key = (exemplars.digest, encoder_name)
+    base = semantic_tier(exemplars.base, encoder_name) if exemplars.base is not None else None
+    key = (exemplars.digest, exemplars.base.digest if exemplars.base else "", encoder_name)
     with _tiers_lock:
         tier = _tiers.get(key)
         if tier is None:
             encoder = load_encoder(encoder_name)
-            tier = _tiers[key] = SemanticTier(exemplars, encoder, _embed(exemplars, encoder))
+            blocks = [_embed(exemplars, encoder), *(base._blocks if base is not None else ())]
+            tier = _tiers[key] = SemanticTier(exemplars, encoder, blocks)
         return tier
 
 
 def _embed(exemplars: SemanticExemplars, encoder: SentenceEncoder) -> Vectors:
-    sentences = [example for _, example in exemplars.sentences()]
+    """The language's own exemplars (not its base's), cached on disk by their content."""
+    sentences = [example for _, example in exemplars.own_sentences()]
     path = cache_dir() / f"semantic-{encoder.name}-{exemplars.digest[:24]}.npy"
     try:
         cached: NDArray[Any] = np.load(path, allow_pickle=False)

@@ -16,6 +16,7 @@ import pytest
 
 from tgbot.cli import main
 from tgbot.content import Catalog, Content
+from tgbot.services.understanding.languages import understand
 from tgbot.services.understanding.understander import (
     Kind,
     Understander,
@@ -33,8 +34,10 @@ from tgbot_devtools.evaluation import (
     format_report,
     load_questions,
 )
+from tgbot_devtools.terminal import spoken_in
 
 REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "tests" / "data"
 OWN_QUESTIONS = REPO / "tests" / "data" / "questions.yaml"
 RED_FLAGS = REPO / "tests" / "data" / "redflags.yaml"
 DEV2_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev2.yaml"
@@ -73,16 +76,26 @@ def answer_body(catalog: Catalog, understood: Understanding) -> str:
     return html_to_plain(catalog.personalise(catalog.text(key), None))
 
 
-async def run_local(catalog: Catalog, items: Sequence[EvalItem]) -> EvalReport:
-    understander = understander_for(catalog, "use")
-    assert understander is not None, "messages/en/matching.yaml did not load"
+async def run_local(content: Content, items: Sequence[EvalItem]) -> EvalReport:
+    """Each item understood as the bot does (``understand``: the person's language first, then
+    whichever of the bot's languages reads it), the reply in the person's language."""
 
     async def reply(item: EvalItem) -> Reply:
+        language = content.resolve_language(item.lang)
+        catalog = content.catalogs[language]
         if item.text.strip().split()[0] in START_COMMANDS:  # the command handlers answer
             return Reply(html_to_plain(catalog.text("welcome")), "greeting", "none", None)
-        understood = understander.understand(item.text)
+        reading = understand(content, language, item.text, "use")
+        assert reading is not None, "messages/en/matching.yaml did not load"
+        understood = reading.understood
         body = answer_body(catalog, understood)
-        return Reply(body, understood.kind.value, understood.level.label, understood.screen)
+        return Reply(
+            body,
+            understood.kind.value,
+            understood.level.label,
+            understood.screen,
+            in_language=spoken_in(content, body, language),
+        )
 
     return await evaluate(items, reply)
 
@@ -93,11 +106,11 @@ def catalog(content: Content) -> Catalog:
 
 
 async def measure(
-    catalog: Catalog, path: Path, record_property: RecordProperty, lang: str | None = "en"
+    content: Content, path: Path, record_property: RecordProperty, lang: str | None = "en"
 ) -> EvalReport:
     """Evaluate ``path``; the report goes to the captured output (shown with -rA, -s or on
     failure) and to the JUnit properties, so it is visible without -s."""
-    report = await run_local(catalog, load_questions(path, lang))
+    report = await run_local(content, load_questions(path, lang))
     text = format_report(report, path.name)
     print(text)
     record_property("report", text)
@@ -213,9 +226,9 @@ def test_format_report_lists_groups_and_latency() -> None:
 
 
 async def test_own_questions_meet_the_targets(
-    catalog: Catalog, record_property: RecordProperty
+    content: Content, record_property: RecordProperty
 ) -> None:
-    report = await measure(catalog, OWN_QUESTIONS, record_property)
+    report = await measure(content, OWN_QUESTIONS, record_property)
     assert len(report.results) >= 80
     text = format_report(report)
     assert report.all.under == 0, text
@@ -224,11 +237,11 @@ async def test_own_questions_meet_the_targets(
 
 
 async def test_shared_questions_meet_the_targets(
-    catalog: Catalog, record_property: RecordProperty
+    content: Content, record_property: RecordProperty
 ) -> None:
     if not SHARED_QUESTIONS.is_file():
         pytest.skip(f"{SHARED_QUESTIONS} not present")
-    report = await measure(catalog, SHARED_QUESTIONS, record_property)
+    report = await measure(content, SHARED_QUESTIONS, record_property)
     text = format_report(report)
     assert report.all.under == 0, text
     assert (report.all.keyword_accuracy or 0) >= TARGET_KEYWORDS, text
@@ -272,9 +285,9 @@ RED_FLAG_UNDER_CEILING = {
     ids=lambda p: p.stem,
 )
 async def test_red_flag_sets_are_no_worse_than_measured(
-    catalog: Catalog, record_property: RecordProperty, path: Path
+    content: Content, record_property: RecordProperty, path: Path
 ) -> None:
-    report = await measure(catalog, path, record_property, lang=None)
+    report = await measure(content, path, record_property, lang=None)
     assert len(report.results) >= 400
     text = format_report(report)
     by_part = report.groups(lambda r: "held back" if r.item.holdout else "tuned")
@@ -284,7 +297,7 @@ async def test_red_flag_sets_are_no_worse_than_measured(
 
 
 async def test_negated_red_flags_do_not_raise_an_alarm(
-    catalog: Catalog, record_property: RecordProperty
+    content: Content, record_property: RecordProperty
 ) -> None:
     items = [
         i
@@ -292,7 +305,7 @@ async def test_negated_red_flags_do_not_raise_an_alarm(
         for i in load_questions(path)
         if not i.is_red_flag
     ]
-    report = await run_local(catalog, items)
+    report = await run_local(content, items)
     text = format_report(report)
     assert report.all.shown_on_benign("emergency") <= TARGET_BENIGN_EMERGENCY, text
     assert report.all.shown_on_benign("urgent") <= TARGET_BENIGN_URGENT, text
@@ -313,3 +326,31 @@ def test_no_held_back_message_is_among_the_exemplars() -> None:
 def test_the_understander_uses_the_semantic_tier(catalog: Catalog) -> None:
     understander = understander_for(catalog, "use")
     assert isinstance(understander, Understander) and understander.tier is not None
+
+
+# ------------------------------------------------------------------------------ per language
+
+# Each language's own set (tests/data/questions_<lang>.yaml), written natively for it. The
+# tuned part must have no under-triaged red flag; the held-back quarter (never tuned on) is held
+# to today's measured figure. Every reply must be in the person's language.
+LANGUAGE_SETS = {code: DATA / f"questions_{code}.yaml" for code in ("es", "ru", "pt", "uk", "de")}
+LANGUAGE_HELD_BACK_UNDER_CEILING: dict[str, int] = {}
+TARGET_LANGUAGE_SCREENS = 0.90  # issue 13: screen accuracy per language
+
+
+@pytest.mark.parametrize("code", sorted(LANGUAGE_SETS))
+async def test_each_languages_red_flags_reach_their_level(
+    content: Content, record_property: RecordProperty, code: str
+) -> None:
+    path = LANGUAGE_SETS[code]
+    if not path.is_file():
+        pytest.skip(f"{path.name} not written yet")
+    report = await measure(content, path, record_property, lang=code)
+    text = format_report(report)
+    by_part = report.groups(lambda r: "held back" if r.item.holdout else "tuned")
+    assert by_part["tuned"].under == 0, text
+    held_back = by_part.get("held back")
+    if held_back is not None:
+        assert held_back.under <= LANGUAGE_HELD_BACK_UNDER_CEILING.get(code, 0), text
+    assert report.all.shown_on_benign("emergency") <= TARGET_BENIGN_EMERGENCY, text
+    assert report.all.language_accuracy == 1.0, text

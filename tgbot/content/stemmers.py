@@ -5,7 +5,7 @@ stemmer (Ukrainian). Each is built once per process and shared by every catalogu
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 
@@ -35,6 +35,7 @@ def _pymorphy_lemma(code: str) -> Callable[[str], str]:
 
     analyzer = pymorphy3.MorphAnalyzer(lang=code)
 
+    @lru_cache(maxsize=100_000)  # the vocabulary and people's messages reuse few words
     def lemma(word: str) -> str:
         return str(analyzer.parse(word)[0].normal_form)
 

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from tgbot.app import STANDIN_TOKEN, build_application
 from tgbot.config import Settings
 from tgbot.content import Catalog, Content, load_content
+from tgbot.handlers.context import SERVICES_KEY, BotServices
 from tgbot.services.clock import Clock
 from tgbot.services.understanding.languages import understand
 from tgbot.storage.database import MEMORY
@@ -60,6 +61,9 @@ async def local_driver(
         clock=clock,
     )
     async with BotDriver(api, app) as driver:
+        # Typed messages wait for the encoder and exemplars; a step's time limit should not.
+        services: BotServices = app.bot_data[SERVICES_KEY]
+        await services.understanding.ready()
         yield driver
 
 

@@ -31,12 +31,7 @@ def negated_positions(
     window = neg.window if window is None else window
     negated: set[int] = set()
     for i, token in enumerate(tokens):
-        if token.keys[1][1:] not in neg.words:
-            continue
-        following = tokens[i + 1] if i + 1 < len(tokens) else None
-        if following is not None and following.keys[1][1:] in neg.not_followed_by:
-            continue
-        if _negation_undone(tokens, i, neg):
+        if not _negates(tokens, i, neg):
             continue
         limit = i + 1 + window
         j = i + 1
@@ -60,9 +55,21 @@ def hidden_from_encoder(tokens: Sequence[Token], neg: Negation) -> frozenset[int
     hidden = set(negated_positions(tokens, neg, window=HIDE_WINDOW))
     denied_clauses = {t.clause for t in tokens if t.keys[1][1:] in neg.denial_words}
     for i, token in enumerate(tokens):
-        if token.keys[1][1:] in neg.words or token.clause in denied_clauses:
+        # A cancelled negation word stays: hiding the "não" of "não consigo respirar" (a
+        # sign the rules read as present) would tell the encoder "I can breathe".
+        if _negates(tokens, i, neg) or token.clause in denied_clauses:
             hidden.add(i)
     return frozenset(hidden)
+
+
+def _negates(tokens: Sequence[Token], at: int, neg: Negation) -> bool:
+    """The token at ``at`` is a negation word that negates what follows it here."""
+    if tokens[at].keys[1][1:] not in neg.words:
+        return False
+    following = tokens[at + 1] if at + 1 < len(tokens) else None
+    if following is not None and following.keys[1][1:] in neg.not_followed_by:
+        return False
+    return not _negation_undone(tokens, at, neg)
 
 
 def _negation_undone(tokens: Sequence[Token], at: int, neg: Negation) -> bool:

@@ -182,6 +182,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 def _backup(args: argparse.Namespace, settings: Settings) -> int:
     from tgbot.storage.database import backup_database
 
+    if settings.database_url is not None:
+        print("tgbot: backup copies SQLite; back up PostgreSQL with pg_dump", file=sys.stderr)
+        return 2
     try:
         pages = backup_database(settings.db_path, args.path)
     except StorageError as exc:

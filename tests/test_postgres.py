@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
 from tests.conftest import POSTGRES_URL, running_bot
 from tests.test_diary import log_calf
+from tests.test_reminder_engine import FakeSender
 from tgbot.app import STANDIN_TOKEN
 from tgbot.config import Settings
 from tgbot.content import Content
 from tgbot.services.clock import ManualClock
+from tgbot.services.reminders.engine import ReminderEngine
+from tgbot.services.reminders.service import ReminderService
 from tgbot.storage import (
     DiaryRepository,
     ReminderRepository,
@@ -130,3 +135,28 @@ async def test_the_bot_on_postgresql_keeps_everything_across_a_restart(
         assert (entry.site, entry.source) == ("calf", "menu")
     finally:
         await store.close()
+
+
+async def test_the_reminder_engine_on_postgresql_sends_one_a_night_across_dst(
+    postgres_url: str,
+) -> None:
+    start = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)  # Berlin moves its clocks on the 29th
+    clock, sender = ManualClock(start), FakeSender()
+    sender.clock = clock
+    store = await open_store(postgres_url)
+    try:
+        repo = ReminderRepository(store)
+        engine = ReminderEngine(repo, sender, clock, rate=1e6, retry_base=0.01)
+        engine.start()
+        await UserRepository(store).touch(1, "en", 0)
+        await ReminderService(repo, clock).turn_on(1, time(22, 0), "Europe/Berlin")
+        for hour in range(5 * 24):
+            clock.set(start + timedelta(hours=hour, minutes=1))
+            await engine.tick()
+            await engine.idle()
+        await engine.stop()
+    finally:
+        await store.close()
+    nights = [day.isoformat() for _, day, _, _ in sender.sent]
+    assert nights == [f"2026-03-{d}" for d in range(27, 32)]
+    assert {when.astimezone(ZoneInfo("Europe/Berlin")).hour for *_, when in sender.sent} == {22}

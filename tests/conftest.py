@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,3 +85,48 @@ def english_catalogue_copy(target: Path) -> Path:
         ),
     )
     return target
+
+
+# The server the PostgreSQL variants use; each test gets its own schema there, dropped after.
+POSTGRES_URL = os.environ.get(
+    "TGBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+_postgres_down: list[str] = []  # why the server did not answer, once per session
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL whose connections work in a new, empty schema of their own (random name):
+    runs never collide. Skips, saying so, when no server answers."""
+    import psycopg
+
+    from tgbot.storage.postgres import one_line, redacted
+
+    if _postgres_down:
+        pytest.skip(_postgres_down[0])
+    schema = f"test_{secrets.token_hex(6)}"
+    try:
+        with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3) as admin:
+            admin.execute(f"CREATE SCHEMA {schema}")
+    except psycopg.OperationalError as exc:
+        _postgres_down.append(
+            f"PostgreSQL not reachable at {redacted(POSTGRES_URL)} ({one_line(exc)}); "
+            "its tests are skipped (set TGBOT_TEST_POSTGRES_URL to use another server)"
+        )
+        pytest.skip(_postgres_down[0])
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        # application_name: a test can find its own connections in pg_stat_activity.
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}&application_name={schema}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a repository test's store lives: a SQLite file, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return tmp_path / "bot.sqlite3"
+    url: str = request.getfixturevalue("postgres_url")
+    return url

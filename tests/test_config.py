@@ -131,3 +131,46 @@ def test_a_bad_backup_time_is_named(value: str) -> None:
 def test_a_bad_backup_keep_is_named(value: str) -> None:
     with pytest.raises(ConfigError, match=r"^TGBOT_BACKUP_KEEP"):
         settings_from({"TGBOT_BACKUP_KEEP": value})
+
+
+def test_a_postgresql_url_selects_postgresql_and_stays_out_of_repr() -> None:
+    url = "postgresql://bot:s3cret@db.internal:5432/cramps"
+    settings = settings_from({"TGBOT_DATABASE_URL": url})
+    assert settings.database_url == url and settings.store == url
+    assert settings.db_path == DEFAULT_DB_PATH  # still the heartbeat's folder
+    assert "s3cret" not in repr(settings)
+    socket = "postgresql:///cramps?host=/var/run/postgresql"
+    assert settings_from({"TGBOT_DATABASE_URL": socket}).store == socket
+
+
+def test_a_sqlite_url_or_nothing_keeps_sqlite(tmp_path: Path) -> None:
+    assert settings_from({}).store == DEFAULT_DB_PATH
+    relative = settings_from({"TGBOT_DATABASE_URL": "sqlite:///data/other.sqlite3"})
+    assert relative.store == Path("data/other.sqlite3") and relative.database_url is None
+    absolute = settings_from({"TGBOT_DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3"})
+    assert absolute.db_path == tmp_path / "bot.sqlite3"
+    same = {"TGBOT_DB_PATH": "a.sqlite3", "TGBOT_DATABASE_URL": "sqlite:///a.sqlite3"}
+    assert settings_from(same).db_path == Path("a.sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("mysql://bot:s3cret@host/db", "not a 'mysql' URL"),
+        ("bot:s3cret@host/db", "no scheme"),
+        ("postgresql://bot:s3cret@host:99999/db", "port"),
+        ("postgresql://bot:s3cret@host:5432", "no database"),
+        ("postgresql://bot:s3cret@/db", "no host"),
+        ("sqlite://bot.sqlite3", "three slashes"),
+    ],
+)
+def test_a_bad_database_url_is_one_line_without_its_password(url: str, why: str) -> None:
+    with pytest.raises(ConfigError, match=r"^TGBOT_DATABASE_URL must be") as caught:
+        settings_from({"TGBOT_DATABASE_URL": url})
+    message = str(caught.value)
+    assert why in message and "\n" not in message and "s3cret" not in message
+
+
+def test_two_different_sqlite_files_are_refused() -> None:
+    with pytest.raises(ConfigError, match="two different SQLite files"):
+        settings_from({"TGBOT_DB_PATH": "a.sqlite3", "TGBOT_DATABASE_URL": "sqlite:///b.sqlite3"})

@@ -35,13 +35,7 @@ from tgbot.services.reminders.service import ReminderService
 from tgbot.services.send_budget import SendBudget
 from tgbot.services.understanding.languages import WarmUp
 from tgbot.services.users import UserService
-from tgbot.storage import (
-    Database,
-    DiaryRepository,
-    ReminderRepository,
-    UserRepository,
-    open_database,
-)
+from tgbot.storage import DiaryRepository, ReminderRepository, Store, UserRepository, open_store
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +137,7 @@ def _reminder_bot(
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     setup: _Setup = app.bot_data[_SETUP_KEY]
-    database = await open_database(setup.settings.db_path)
+    database = await open_store(setup.settings.store)
     app.bot_data[_DATABASE_KEY] = database
     user_rows = UserRepository(database)
     users = UserService(user_rows, setup.content, setup.clock)
@@ -194,7 +188,10 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             _clean_up_diaries, interval=DIARY_CLEAN_UP_SECONDS, first=60, name="diary-retention"
         )
         settings = setup.settings
-        if settings.backup_dir is not None:
+        if settings.backup_dir is not None and settings.database_url is not None:
+            # SQLite's online copy; a PostgreSQL server is backed up by its own tools.
+            log.warning("TGBOT_BACKUP_DIR is for SQLite: no nightly backup of PostgreSQL")
+        elif settings.backup_dir is not None:
             backup = NightlyBackup(
                 settings.db_path, settings.backup_dir, settings.backup_keep, setup.clock
             )
@@ -240,7 +237,7 @@ async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     if services is not None:
         await services.engine.stop()
         shutdown_workers()
-    database: Database | None = app.bot_data.get(_DATABASE_KEY)
+    database: Store | None = app.bot_data.get(_DATABASE_KEY)
     if database is not None:
         await database.close()
     await setup.reminder_bot.shutdown()

@@ -1,4 +1,5 @@
-"""``tgbot`` command line: run, backup, warm, health (and chat, ask, eval, standin: devtools)."""
+"""``tgbot`` command line: run, backup, migrate-store, warm, health (and chat, ask, eval,
+standin: devtools)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from telegram.error import InvalidToken
 
-from tgbot.config import ConfigError, Settings, load_settings
+from tgbot.config import ConfigError, Settings, load_settings, parse_database_url
 from tgbot.content import ContentError
 from tgbot.health import heartbeat_path, is_healthy
 from tgbot.logs import configure_logging
@@ -91,6 +92,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("path", type=Path, metavar="PATH")
     backup.set_defaults(handler=_backup)
+
+    move = sub.add_parser(
+        "migrate-store",
+        help="copy every row from one database into another, empty one (stop the bot first)",
+    )
+    move.add_argument("--from", dest="source", required=True, metavar="URL", help="sqlite:///path")
+    move.add_argument(
+        "--to", dest="target", required=True, metavar="URL", help="postgresql://user@host/db"
+    )
+    move.set_defaults(handler=_migrate_store)
 
     warm = sub.add_parser(
         "warm", help="embed the exemplar sentences now, so start-up reads them from the cache"
@@ -182,12 +193,31 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 def _backup(args: argparse.Namespace, settings: Settings) -> int:
     from tgbot.storage.database import backup_database
 
+    if settings.database_url is not None:
+        print("tgbot: backup copies SQLite; back up PostgreSQL with pg_dump", file=sys.stderr)
+        return 2
     try:
         pages = backup_database(settings.db_path, args.path)
     except StorageError as exc:
         print(f"tgbot: backup failed: {exc}", file=sys.stderr)
         return 2
     print(f"backed up {settings.db_path} to {args.path} ({pages} pages)")
+    return 0
+
+
+def _migrate_store(args: argparse.Namespace, settings: Settings) -> int:
+    from tgbot.storage.transfer import migrate_store
+
+    source = parse_database_url(args.source, "--from")
+    target = parse_database_url(args.target, "--to")
+    try:
+        copied = asyncio.run(migrate_store(source, target))
+    except StorageError as exc:
+        print(f"tgbot: migrate-store: {exc}", file=sys.stderr)
+        return 2
+    for table, rows in copied.items():
+        print(f"{table}: {rows} rows")
+    print(f"copied {sum(copied.values())} rows")
     return 0
 
 

@@ -39,6 +39,9 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     api_base_url: str | None = None
     db_path: Path = DEFAULT_DB_PATH
+    # TGBOT_DATABASE_URL=postgresql://…: PostgreSQL instead of the SQLite file at db_path.
+    # Not in repr: the URL may hold a password.
+    database_url: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one JSON object per line, for log collectors
     metrics_listen: str | None = None  # "host:port" of /metrics, /healthz, /readyz; None: off
@@ -51,6 +54,11 @@ class Settings:
     backup_dir: Path | None = None  # the nightly backup's folder; None: no nightly backup
     backup_time: time = time(3, 30, tzinfo=UTC)  # when it runs, UTC
     backup_keep: int = 7  # how many nightly backups stay; older ones are deleted
+
+    @property
+    def store(self) -> str | Path:
+        """Where the data lives: a PostgreSQL URL, or the SQLite file (storage.open_store)."""
+        return self.database_url or self.db_path
 
     @property
     def log_level_number(self) -> int:
@@ -68,11 +76,15 @@ def load_settings(
     if dotenv_path is not None and dotenv_path.is_file():
         merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
     merged.update(os.environ if env is None else env)
+    db_path, database_url = _store(
+        merged.get("TGBOT_DB_PATH", "").strip(), merged.get("TGBOT_DATABASE_URL", "").strip()
+    )
 
     return Settings(
         token=_token(merged.get("TELEGRAM_BOT_TOKEN", "").strip(), require_token),
         api_base_url=_base_url(merged.get("TELEGRAM_API_BASE_URL", "").strip()),
-        db_path=_db_path(merged.get("TGBOT_DB_PATH", "").strip()),
+        db_path=db_path,
+        database_url=database_url,
         log_level=_log_level(merged.get("TGBOT_LOG_LEVEL", "").strip()),
         log_format=_log_format(merged.get("TGBOT_LOG_FORMAT", "").strip().lower()),
         metrics_listen=_listen(merged.get("TGBOT_METRICS_LISTEN", "").strip()),
@@ -126,6 +138,50 @@ def _db_path(value: str) -> Path:
     if value and path.is_dir():
         raise ConfigError(f"TGBOT_DB_PATH points to a directory, not a file: {path}")
     return path
+
+
+def _store(path_value: str, url_value: str) -> tuple[Path, str | None]:
+    db_path = _db_path(path_value)
+    if not url_value:
+        return db_path, None
+    where = parse_database_url(url_value, "TGBOT_DATABASE_URL")
+    if isinstance(where, str):
+        return db_path, where
+    if path_value and where != db_path:
+        raise ConfigError(
+            "TGBOT_DATABASE_URL and TGBOT_DB_PATH name two different SQLite files: set one"
+        )
+    return where, None
+
+
+def parse_database_url(value: str, name: str) -> str | Path:
+    """``postgresql://user@host:port/database`` as given (libpq reads it), or
+    ``sqlite:///path`` as that path (``sqlite:////abs/path`` for an absolute one). The value
+    is never echoed in an error: it may hold a password."""
+    usage = f"{name} must be postgresql://user@host:port/database or sqlite:///path"
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        raise ConfigError(f"{usage} (it has no scheme)")
+    if scheme == "sqlite":
+        if not rest.startswith("/") or rest == "/":
+            raise ConfigError(f"{usage} (a SQLite URL has three slashes, then the file)")
+        path = Path(rest[1:]).expanduser()
+        if path.is_dir():
+            raise ConfigError(f"{name} names a directory, not a SQLite file: {path}")
+        return path
+    if scheme not in ("postgresql", "postgres"):
+        raise ConfigError(f"{usage}, not a {scheme!r} URL")
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise ConfigError(f"{usage} (its port is not a number from 1 to 65535)") from None
+    if not (parts.hostname or "host=" in parts.query):
+        raise ConfigError(f"{usage} (it names no host)")
+    database = parts.path.lstrip("/")
+    if not database or "/" in database:
+        raise ConfigError(f"{usage} (it names no database)")
+    return value
 
 
 def _log_level(value: str) -> str:

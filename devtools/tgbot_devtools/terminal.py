@@ -94,9 +94,14 @@ def format_replies(messages: Sequence[BotMessage]) -> str:
     return "\n\n".join(format_message(m) for m in messages)
 
 
+def in_memory(settings: Settings) -> Settings:
+    """An in-memory SQLite database, whatever TGBOT_DATABASE_URL says: nothing is kept."""
+    return replace(settings, db_path=Path(MEMORY), database_url=None)
+
+
 async def ask(settings: Settings, text: str, language: str) -> str:
     """The reply to one message; nothing is kept (in-memory database)."""
-    async with local_bot(replace(settings, db_path=Path(MEMORY)), language) as user:
+    async with local_bot(in_memory(settings), language) as user:
         return format_replies(await user.send(text))
 
 
@@ -104,7 +109,7 @@ async def ask_json(settings: Settings, text: str, language: str) -> dict[str, An
     """The reply to one message as data: what was understood (screen, level, kind) and what
     the person reads (the answer's text and button labels)."""
     content = load_content(settings.messages_dir)
-    async with local_driver(replace(settings, db_path=Path(MEMORY)), content) as driver:
+    async with local_driver(in_memory(settings), content) as driver:
         user = driver.user(user_id=CHAT_USER_ID, first_name="You", language_code=language)
         reply, messages = await _reply(driver, user, content, settings, text, language)
     catalog = content.catalog(language)
@@ -123,7 +128,7 @@ async def evaluate_file(settings: Settings, path: Path, language: str | None) ->
     """Send every question through the real bot (the path ``ask`` uses) and score the replies."""
     items = load_questions(path, language)
     content = load_content(settings.messages_dir)
-    async with local_driver(replace(settings, db_path=Path(MEMORY)), content) as driver:
+    async with local_driver(in_memory(settings), content) as driver:
         next_user = iter(range(EVAL_FIRST_USER_ID, EVAL_FIRST_USER_ID + len(items) + 1))
 
         async def reply(item: EvalItem) -> Reply:

@@ -1,4 +1,4 @@
-"""Connection set-up and versioned migrations (``PRAGMA user_version``)."""
+"""SQLite: connection set-up and versioned migrations (``PRAGMA user_version``)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,15 @@ import contextlib
 import logging
 import os
 import sqlite3
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import aiosqlite
+
+from tgbot.storage.store import Dialect, Params, Row, Session
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +28,12 @@ class Migration:
     sql: str
 
 
-def load_migrations() -> list[Migration]:
-    """Migrations are ``NNNN_name.sql`` files shipped inside the package."""
+def load_migrations(dialect: Dialect = "sqlite") -> list[Migration]:
+    """Migrations are ``NNNN_name.sql`` files shipped inside the package: SQLite's in
+    ``migrations/``, PostgreSQL's (the same versions) in ``migrations/postgresql/``."""
     folder = resources.files("tgbot.storage") / "migrations"
+    if dialect != "sqlite":
+        folder = folder / dialect
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
@@ -42,8 +49,41 @@ def load_migrations() -> list[Migration]:
 class Database:
     """Owns the single aiosqlite connection (one writer; WAL lets readers in)."""
 
+    dialect: Literal["sqlite"] = "sqlite"
+    # Locked past the busy timeout, read-only or a full disk: a write that cannot be done now.
+    unavailable: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
+
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self.connection = connection
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        # Not closed: that would be one more trip to aiosqlite's thread per write.
+        cursor = await self.connection.execute(sql, params)
+        return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self.connection.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        async with self.connection.execute(sql, params) as cursor:
+            row: Row | None = await cursor.fetchone()
+        return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self.connection.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Session]:
+        """For tools that own the database (migrate-store): on the bot's one shared
+        connection, another coroutine's statement meanwhile would join the transaction."""
+        await self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            await self.connection.execute("ROLLBACK")
+            raise
+        await self.connection.execute("COMMIT")
 
     async def schema_version(self) -> int:
         async with self.connection.execute("PRAGMA user_version") as cursor:

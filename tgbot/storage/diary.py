@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tgbot.storage.database import Database
+from tgbot.storage.store import PerDialect, Row, Store
 from tgbot.storage.users import RETENTION_JSON_PATH
 
 _COLUMNS = (
@@ -41,15 +41,24 @@ class DiaryRecord:
     time_zone: str | None = None  # the zone local_time is in; None: none was known yet
 
 
+# The users who chose this retention period: the same JSON path in both dialects.
+_RETENTION_CLEAN_UP = PerDialect(
+    sqlite="DELETE FROM diary_entries WHERE occurred_at < ? AND user_id IN (SELECT user_id "
+    "FROM users WHERE json_extract(settings, ?) = ?)",
+    postgresql="DELETE FROM diary_entries WHERE occurred_at < ? AND user_id IN (SELECT user_id "
+    "FROM users WHERE jsonb_path_query_first(settings, ?::jsonpath) = to_jsonb(?::bigint))",
+)
+
+
 class DiaryRepository:
-    def __init__(self, database: Database) -> None:
-        self._db = database.connection
+    def __init__(self, database: Store) -> None:
+        self._db = database
 
     async def add(self, record: DiaryRecord, now: int) -> int:
-        async with self._db.execute(
+        row = await self._db.fetchone(
             "INSERT INTO diary_entries (user_id, occurred_at, local_date, site, side, severity, "
             "duration, note, source, local_time, time_zone, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 record.user_id,
                 record.occurred_at,
@@ -64,17 +73,15 @@ class DiaryRepository:
                 record.time_zone,
                 now,
             ),
-        ) as cursor:
-            new_id = cursor.lastrowid
-        assert new_id is not None
-        return new_id
+        )
+        assert row is not None
+        return int(row["id"])
 
     async def get(self, user_id: int, entry_id: int) -> DiaryRecord | None:
-        async with self._db.execute(
+        row = await self._db.fetchone(
             f"SELECT {_COLUMNS} FROM diary_entries WHERE id = ? AND user_id = ?",
             (entry_id, user_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return _record(row) if row else None
 
     async def update(self, user_id: int, entry_id: int, **changes: Any) -> bool:
@@ -83,27 +90,24 @@ class DiaryRepository:
         if unknown or not changes:
             raise ValueError(f"cannot change {sorted(unknown) or 'nothing'}")
         assignments = ", ".join(f"{name} = ?" for name in changes)
-        async with self._db.execute(
+        changed = await self._db.execute(
             f"UPDATE diary_entries SET {assignments} WHERE id = ? AND user_id = ?",
             (*changes.values(), entry_id, user_id),
-        ) as cursor:
-            changed = cursor.rowcount
+        )
         return changed > 0
 
     async def delete(self, user_id: int, entry_id: int) -> bool:
-        async with self._db.execute(
+        deleted = await self._db.execute(
             "DELETE FROM diary_entries WHERE id = ? AND user_id = ?", (entry_id, user_id)
-        ) as cursor:
-            deleted = cursor.rowcount
+        )
         return deleted > 0
 
     async def between(self, user_id: int, since: int, until: int) -> list[DiaryRecord]:
-        async with self._db.execute(
+        rows = await self._db.fetchall(
             f"SELECT {_COLUMNS} FROM diary_entries WHERE user_id = ? "
             "AND occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at",
             (user_id, since, until),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [_record(row) for row in rows]
 
     async def all_for(self, user_id: int) -> list[DiaryRecord]:
@@ -111,26 +115,21 @@ class DiaryRepository:
 
     async def without_zone(self, user_id: int) -> list[DiaryRecord]:
         """The user's entries logged before any time zone was known."""
-        async with self._db.execute(
+        rows = await self._db.fetchall(
             f"SELECT {_COLUMNS} FROM diary_entries WHERE user_id = ? AND time_zone IS NULL "
             "AND local_time IS NOT NULL",
             (user_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [_record(row) for row in rows]
 
     async def delete_older_than(self, retention_days: int, cutoff: int) -> int:
         """Retention clean-up: remove entries before ``cutoff`` of users who chose this period."""
-        async with self._db.execute(
-            "DELETE FROM diary_entries WHERE occurred_at < ? AND user_id IN (SELECT user_id "
-            "FROM users WHERE json_extract(settings, ?) = ?)",
-            (cutoff, RETENTION_JSON_PATH, retention_days),
-        ) as cursor:
-            deleted = cursor.rowcount
-        return deleted
+        return await self._db.execute(
+            _RETENTION_CLEAN_UP[self._db.dialect], (cutoff, RETENTION_JSON_PATH, retention_days)
+        )
 
 
-def _record(row: Any) -> DiaryRecord:
+def _record(row: Row) -> DiaryRecord:
     return DiaryRecord(
         id=row["id"],
         user_id=row["user_id"],

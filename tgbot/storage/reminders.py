@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
-from tgbot.storage.database import Database
+from tgbot.storage.store import PerDialect, Row, Store
 
 _COLUMNS = (
     "user_id, local_time, time_zone, days, enabled, paused_until, next_fire_at, "
@@ -34,15 +33,27 @@ class ReminderRecord:
     created_at: int | None = None
 
 
+# One row per user and local night, whoever records it first.
+_RECORD_SEND = PerDialect(
+    sqlite="INSERT OR IGNORE INTO reminder_sends (user_id, local_date) VALUES (?, ?)",
+    postgresql="INSERT INTO reminder_sends (user_id, local_date) VALUES (?, ?) "
+    "ON CONFLICT DO NOTHING",
+)
+_RECORD_DONE = PerDialect(
+    sqlite="INSERT OR IGNORE INTO routine_done (user_id, local_date) VALUES (?, ?)",
+    postgresql="INSERT INTO routine_done (user_id, local_date) VALUES (?, ?) "
+    "ON CONFLICT DO NOTHING",
+)
+
+
 class ReminderRepository:
-    def __init__(self, database: Database) -> None:
-        self._db = database.connection
+    def __init__(self, database: Store) -> None:
+        self._db = database
 
     async def get(self, user_id: int) -> ReminderRecord | None:
-        async with self._db.execute(
+        row = await self._db.fetchone(
             f"SELECT {_COLUMNS} FROM reminders WHERE user_id = ?", (user_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return _record(row) if row else None
 
     async def save(self, record: ReminderRecord, now: int) -> None:
@@ -77,7 +88,7 @@ class ReminderRepository:
         self, now: int, limit: int, exclude: Collection[int] = ()
     ) -> list[ReminderRecord]:
         """Reminders (and snoozes) due by ``now``, oldest first, skipping those in flight."""
-        rows: list[Any] = []
+        rows: list[Row] = []
         for sql in (
             f"SELECT {_COLUMNS} FROM reminders WHERE enabled = 1 AND next_fire_at <= ? "
             "ORDER BY next_fire_at LIMIT ?",
@@ -86,8 +97,7 @@ class ReminderRepository:
             f"SELECT {_COLUMNS} FROM reminders WHERE checkin_at <= ? AND enabled = 1 "
             "AND checkin_enabled = 1 ORDER BY checkin_at LIMIT ?",
         ):
-            async with self._db.execute(sql, (now, limit + len(exclude))) as cursor:
-                rows.extend(await cursor.fetchall())
+            rows.extend(await self._db.fetchall(sql, (now, limit + len(exclude))))
         found: dict[int, ReminderRecord] = {}
         for row in rows:
             record = _record(row)
@@ -104,10 +114,7 @@ class ReminderRepository:
             "updated_at = ? WHERE user_id = ? AND enabled = 1",
             (local_date, next_fire_at, next_local_date, now, user_id),
         )
-        await self._db.execute(
-            "INSERT OR IGNORE INTO reminder_sends (user_id, local_date) VALUES (?, ?)",
-            (user_id, local_date),
-        )
+        await self._db.execute(_RECORD_SEND[self._db.dialect], (user_id, local_date))
 
     async def reschedule(
         self, user_id: int, next_fire_at: int, next_local_date: str, now: int
@@ -129,8 +136,8 @@ class ReminderRepository:
 
     async def set_checkin_enabled(self, user_id: int, enabled: bool, now: int) -> None:
         await self._db.execute(
-            "UPDATE reminders SET checkin_enabled = ?, checkin_at = CASE WHEN ? THEN checkin_at "
-            "END, updated_at = ? WHERE user_id = ?",
+            "UPDATE reminders SET checkin_enabled = ?, checkin_at = CASE WHEN ? = 1 THEN "
+            "checkin_at END, updated_at = ? WHERE user_id = ?",
             (int(enabled), int(enabled), now, user_id),
         )
 
@@ -146,46 +153,39 @@ class ReminderRepository:
             "WHERE user_id = ?",
             (local_date, now, user_id),
         )
-        await self._db.execute(
-            "INSERT OR IGNORE INTO routine_done (user_id, local_date) VALUES (?, ?)",
-            (user_id, local_date),
-        )
+        await self._db.execute(_RECORD_DONE[self._db.dialect], (user_id, local_date))
 
     async def done_dates(self, user_id: int) -> list[str]:
         """Every local day the user marked the bedtime routine Done, oldest first."""
-        async with self._db.execute(
+        rows = await self._db.fetchall(
             "SELECT local_date FROM routine_done WHERE user_id = ? ORDER BY local_date",
             (user_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [row[0] for row in rows]
+        )
+        return [row["local_date"] for row in rows]
 
     async def sent_dates(self, user_id: int) -> list[str]:
         """Every local day a bedtime reminder went out to the user, oldest first."""
-        async with self._db.execute(
+        rows = await self._db.fetchall(
             "SELECT local_date FROM reminder_sends WHERE user_id = ? ORDER BY local_date",
             (user_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [row[0] for row in rows]
+        )
+        return [row["local_date"] for row in rows]
 
     async def disable(self, user_id: int, now: int) -> bool:
         """Turn reminders off (kept, so they can be turned on again); True if they were on."""
-        async with self._db.execute(
+        changed = await self._db.execute(
             "UPDATE reminders SET enabled = 0, next_fire_at = NULL, next_local_date = NULL, "
             "snooze_at = NULL, checkin_at = NULL, updated_at = ? WHERE user_id = ? AND enabled = 1",
             (now, user_id),
-        ) as cursor:
-            changed = cursor.rowcount
+        )
         return changed > 0
 
     async def count_enabled(self) -> int:
-        async with self._db.execute("SELECT count(*) FROM reminders WHERE enabled = 1") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        row = await self._db.fetchone("SELECT count(*) AS n FROM reminders WHERE enabled = 1")
+        return int(row["n"]) if row else 0
 
 
-def _record(row: Any) -> ReminderRecord:
+def _record(row: Row) -> ReminderRecord:
     return ReminderRecord(
         user_id=row["user_id"],
         local_time=row["local_time"],

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from tgbot.storage.database import Database, StorageUnavailable
+from tgbot.storage.database import StorageUnavailable
+from tgbot.storage.store import PerDialect, Row, Store
 
 # Writing last_seen on every update would cost a commit per tap; once a minute is plenty.
 LAST_SEEN_RESOLUTION_S = 60
@@ -54,6 +54,12 @@ class UserSettings:
 SETTINGS_FIELDS = frozenset(f.name for f in fields(UserSettings))
 RETENTION_JSON_PATH = "$.diary_retention_days"
 
+# A JSON merge patch (RFC 7396: null removes a key); PostgreSQL's is in its migration 0001.
+_MERGE_SETTINGS = PerDialect(
+    sqlite="UPDATE users SET settings = json_patch(settings, ?) WHERE user_id = ?",
+    postgresql="UPDATE users SET settings = json_merge_patch(settings, ?::jsonb) WHERE user_id = ?",
+)
+
 
 @dataclass(frozen=True)
 class UserRecord:
@@ -68,8 +74,8 @@ class UserRecord:
 class UserRepository:
     """The only writer of the users table, so its cache of recent rows is always current."""
 
-    def __init__(self, database: Database, cache_size: int = CACHE_SIZE) -> None:
-        self._db = database.connection
+    def __init__(self, database: Store, cache_size: int = CACHE_SIZE) -> None:
+        self._db = database
         self._cache: OrderedDict[int, UserRecord] = OrderedDict()
         self._cache_size = cache_size
 
@@ -84,11 +90,11 @@ class UserRepository:
             return cached
         try:
             return self._remember(await self._upsert(user_id, language, now))
-        except sqlite3.OperationalError as exc:
+        except self._db.unavailable as exc:
             raise StorageUnavailable(str(exc)) from exc
 
     async def _upsert(self, user_id: int, language: str | None, now: int) -> UserRecord:
-        async with self._db.execute(
+        row = await self._db.fetchone(
             """
             INSERT INTO users (user_id, language, created_at, last_seen_at)
             VALUES (?, ?, ?, ?)
@@ -97,8 +103,7 @@ class UserRepository:
             RETURNING user_id, language, time_zone, settings, created_at, last_seen_at
             """,
             (user_id, language, now, now, LAST_SEEN_RESOLUTION_S),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None:  # recent enough: the conditional update touched nothing
             record = await self._select(user_id)
             assert record is not None
@@ -121,12 +126,11 @@ class UserRepository:
         return cached if cached is not None else await self._select(user_id)
 
     async def _select(self, user_id: int) -> UserRecord | None:
-        async with self._db.execute(
+        row = await self._db.fetchone(
             "SELECT user_id, language, time_zone, settings, created_at, last_seen_at "
             "FROM users WHERE user_id = ?",
             (user_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return _record(row) if row else None
 
     async def set_language(self, user_id: int, language: str) -> None:
@@ -146,31 +150,27 @@ class UserRepository:
         unknown = set(changes) - SETTINGS_FIELDS
         if unknown:
             raise ValueError(f"not a user setting: {', '.join(sorted(unknown))}")
-        await self._db.execute(
-            "UPDATE users SET settings = json_patch(settings, ?) WHERE user_id = ?",
-            (json.dumps(changes), user_id),
-        )
+        await self._db.execute(_MERGE_SETTINGS[self._db.dialect], (json.dumps(changes), user_id))
         self._forget_cached(user_id)
 
     async def delete(self, user_id: int) -> bool:
         """Delete everything stored about the user; True when there was something."""
         self._forget_cached(user_id)
-        async with self._db.execute("DELETE FROM users WHERE user_id = ?", (user_id,)) as cursor:
-            deleted = cursor.rowcount
-        # The deleted rows still sit in the write-ahead log until a checkpoint: do it now.
-        await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        deleted = await self._db.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+        if self._db.dialect == "sqlite":
+            # The deleted rows still sit in the write-ahead log until a checkpoint: do it now.
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return deleted > 0
 
     def _forget_cached(self, user_id: int) -> None:
         self._cache.pop(user_id, None)
 
     async def count(self) -> int:
-        async with self._db.execute("SELECT count(*) FROM users") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        row = await self._db.fetchone("SELECT count(*) AS n FROM users")
+        return int(row["n"]) if row else 0
 
 
-def _record(row: Any) -> UserRecord:
+def _record(row: Row) -> UserRecord:
     return UserRecord(
         user_id=row["user_id"],
         language=row["language"],

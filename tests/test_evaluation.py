@@ -334,7 +334,9 @@ def test_the_understander_uses_the_semantic_tier(catalog: Catalog) -> None:
 # tuned part must have no under-triaged red flag; the held-back quarter (never tuned on) is held
 # to today's measured figure. Every reply must be in the person's language.
 LANGUAGE_SETS = {code: DATA / f"questions_{code}.yaml" for code in ("es", "ru", "pt", "uk", "de")}
-LANGUAGE_HELD_BACK_UNDER_CEILING: dict[str, int] = {}
+# Measured when each set landed (tuned / held back under-triaged): pt 0/0, ru 0/1 (an urgent
+# item), de 0/0. The target stays 0.
+LANGUAGE_HELD_BACK_UNDER_CEILING: dict[str, int] = {"ru": 1}
 TARGET_LANGUAGE_SCREENS = 0.90  # issue 13: screen accuracy per language
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import Harness
+from tests.conftest import Harness, english_catalogue_copy
 from tests.test_cli import run_tgbot
 from tests.test_diary import button, log_calf
 from tgbot.content import Content, ContentError, load_content
@@ -254,9 +254,7 @@ def test_the_encoder_loads_from_the_installed_package_with_the_network_off() -> 
 
 
 def _copy_messages(tmp_path: Path) -> Path:
-    target = tmp_path / "messages"
-    subprocess.run(["cp", "-r", str(ROOT / "messages"), str(target)], check=True)
-    return target
+    return english_catalogue_copy(tmp_path / "messages")
 
 
 def test_content_check_refuses_an_exemplar_for_a_screen_that_does_not_exist(

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 _TOKEN_RE = re.compile(r"[^\W\d_]+|\d+(?:[.,]\d+)?|[.,;:!?\n]")
 _CLAUSE_PUNCTUATION = frozenset(".,;:!?\n")
 _SENTENCE_PUNCTUATION = frozenset(".!?\n")
-# Apostrophes vanish so "can't", "cant" and "can’t" are one token.
-_APOSTROPHES = str.maketrans("", "", "'’‘`´")
+# Apostrophes vanish so "can't", "cant" and "can’t" are one token; U+02BC is the apostrophe
+# Ukrainian keyboards type ("мʼязи" = "м'язи").
+_APOSTROPHES = str.maketrans("", "", "'’‘`´\u02bc")
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,15 +44,15 @@ def understand(content: Content, language: str, text: str, encoder: str) -> Read
         return None
     analysis = own.matcher.analyse(text)
     if analysis.concepts or analysis.result.kind not in _UNREAD:
-        return Reading(own.understand(text), language, True)
+        return Reading(own.decide(analysis), language, True)
     for code, catalog in content.catalogs.items():
         other = understander_for(catalog, encoder) if code != language else None
         if other is None:
             continue
         theirs = other.matcher.analyse(text)
         if theirs.concepts and theirs.result.kind not in _UNREAD:
-            return Reading(_asked_in(own, other.understand(text)), code, True)
-    return Reading(own.understand(text), language, False)
+            return Reading(_asked_in(own, other.decide(theirs)), code, True)
+    return Reading(own.decide(analysis), language, False)
 
 
 def _asked_in(own: Understander, understood: Understanding) -> Understanding:

@@ -87,7 +87,10 @@ class Understander:
         return self.tier.thresholds
 
     def understand(self, text: str) -> Understanding:
-        analysis = self.matcher.analyse(text)
+        return self.decide(self.matcher.analyse(text))
+
+    def decide(self, analysis: Analysis) -> Understanding:
+        """What a message the rules have already read (``matcher.analyse``) needs."""
         return replace(self._decide(analysis), concepts=analysis.concepts)
 
     def _decide(self, analysis: Analysis) -> Understanding:

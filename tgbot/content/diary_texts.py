@@ -174,10 +174,6 @@ class DiaryTexts:
             None,
         )
 
-    def list_of(self, key: str) -> list[str]:
-        """A comma-separated text as its items ('Mon,Tue,…')."""
-        return [item.strip() for item in self.texts[key].split(",")]
-
     def count(self, noun: str, n: int) -> str:
         """'1 cramp' / '3 cramps' / '5 судорог': the language's own plural forms."""
         assert self.counts is not None

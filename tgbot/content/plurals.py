@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
 from babel.plural import PluralRule
 
 from tgbot.content.checks import ContentError, check_text
+from tgbot.services.locale_format import locale_of
 
 CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
 
@@ -30,12 +29,8 @@ def is_plural(value: Any) -> bool:
     return isinstance(value, dict) and "other" in value and set(value) <= CATEGORIES
 
 
-@cache
 def plural_rule(language: str) -> PluralRule:
-    try:
-        return Locale.parse(language.replace("-", "_")).plural_form
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en").plural_form
+    return locale_of(language).plural_form
 
 
 def categories(language: str) -> frozenset[str]:

@@ -152,7 +152,7 @@ class Content:
     def resolve_language(self, code: str | None) -> str:
         """IETF tag → a language we have: exact, then base language, then the default."""
         if code:
-            tag = code.lower().replace("_", "-")
+            tag = _tag(code)
             for candidate in (tag, tag.split("-")[0]):
                 if candidate in self.catalogs:
                     return candidate
@@ -162,11 +162,16 @@ class Content:
         """The apology for a Telegram language we do not speak ("fr-CA" -> French's)."""
         if not code:
             return None
-        base = code.lower().replace("_", "-").split("-")[0]
+        base = _tag(code).split("-")[0]
         return None if base in self.catalogs else self.not_spoken.get(base)
 
     def catalog(self, code: str | None) -> Catalog:
         return self.catalogs[self.resolve_language(code)]
+
+
+def _tag(code: str) -> str:
+    """Telegram's language_code as a lowercase IETF tag ("pt_BR" -> "pt-br")."""
+    return code.lower().replace("_", "-")
 
 
 def messages_dir() -> Path:

@@ -40,8 +40,9 @@ class SendBudget:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self._monotonic = self.monotonic = monotonic
-        self._sleep = self.sleep = sleep
+        # Public: the reminders' slots (ReminderSlots) wait on the same injected clock.
+        self.monotonic = monotonic
+        self.sleep = sleep
         # Spaced slots in a strict window, as for reminders: thirty at once would leave over a
         # round trip's spread and bunch at Telegram's end.
         self._slots = Pacer(rate, monotonic=monotonic, sleep=sleep)
@@ -55,7 +56,7 @@ class SendBudget:
         competing = False
         try:
             while True:
-                now = self._monotonic()
+                now = self.monotonic()
                 chat_ready = self._chat_ready(chat_id, now)
                 # Its chat's turn can come and go (a sibling reply took the chat's token).
                 if reply and competing != (now >= chat_ready):
@@ -66,7 +67,7 @@ class SendBudget:
                     self._take(chat_id, now)
                     return
                 # A reminder held back by waiting replies looks again one slot later.
-                await self._sleep(max(earliest - now, 1.0 / self.rate))
+                await self.sleep(max(earliest - now, 1.0 / self.rate))
         finally:
             if competing:
                 self._replies_waiting -= 1
@@ -83,12 +84,12 @@ class SendBudget:
     async def unpaused(self) -> None:
         """Return once no 429 pause is running (calls that are not messages, e.g. answering a
         button, take no slot but still respect Telegram's "slow down")."""
-        while (left := self._slots.paused_until - self._monotonic()) > 0:
-            await self._sleep(left)
+        while (left := self._slots.paused_until - self.monotonic()) > 0:
+            await self.sleep(left)
 
     def for_reminders(self, rate: float) -> ReminderSlots:
         """The reminder engine's pacer: at most ``rate`` a second of this budget's own."""
-        return ReminderSlots(self, Pacer(rate, monotonic=self._monotonic, sleep=self._sleep))
+        return ReminderSlots(self, Pacer(rate, monotonic=self.monotonic, sleep=self.sleep))
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429 retry_after: nothing goes out, on any path, before then."""
@@ -96,7 +97,7 @@ class SendBudget:
 
     @property
     def paused(self) -> bool:
-        return self._monotonic() < self._slots.paused_until
+        return self.monotonic() < self._slots.paused_until
 
     def _bucket(self, chat_id: int, now: float) -> _Bucket:
         bucket = self._chats.get(chat_id)

@@ -223,3 +223,24 @@ async def test_reminders_keep_their_own_rate_in_any_window_when_replies_hold_the
     await clock.run(*(remind() for _ in range(150)), *replies)
     assert len(reminders) == 150
     assert most_in_any_second(reminders) <= 25
+
+
+async def test_a_restarted_bot_adds_nothing_to_the_window_its_predecessor_filled() -> None:
+    """kill -9 mid-burst, restart at once: the new process cannot see the old one's last sends,
+    so its first window counts as full (both the budget's and the reminders' own)."""
+    clock = VirtualTime()
+    released: list[float] = []
+
+    async def remind(slots: Any) -> None:
+        await slots.wait()
+        released.append(clock.now)
+
+    before = clock.budget(30).for_reminders(25)
+    await clock.run(*(remind(before) for _ in range(60)))
+    clock.now = released[-1] + 0.001  # killed just after its last send, restarted at once
+    after = SendBudget(
+        30, monotonic=clock.monotonic, sleep=clock.sleep, window_full_at_start=True
+    ).for_reminders(25)
+    await clock.run(*(remind(after) for _ in range(60)))
+    assert len(released) == 120
+    assert most_in_any_second(released) <= 25

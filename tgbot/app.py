@@ -103,7 +103,7 @@ def build_application(
         root = settings.api_base_url
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     # One budget toward Telegram (~30 messages/s) for replies and reminders together.
-    budget = SendBudget(settings.reply_rate) if rate_limited else None
+    budget = SendBudget(settings.reply_rate, window_full_at_start=True) if rate_limited else None
     if budget is not None:
         builder = builder.rate_limiter(BudgetRateLimiter(budget))  # type: ignore[arg-type]
     app: BotApplication = builder.build()  # type: ignore[assignment]

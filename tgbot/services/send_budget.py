@@ -36,16 +36,22 @@ class SendBudget:
         *,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        window_full_at_start: bool = False,
     ) -> None:
+        """``window_full_at_start``: the first sends wait one window (see ``Pacer``), so a
+        restarted bot never adds its sends to a window its predecessor filled."""
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
+        self._full_at_start = window_full_at_start
         # Public: the reminders' slots (ReminderSlots) wait on the same injected clock.
         self.monotonic = monotonic
         self.sleep = sleep
         # Spaced slots in a strict window, as for reminders: thirty at once would leave over a
         # round trip's spread and bunch at Telegram's end.
-        self._slots = Pacer(rate, monotonic=monotonic, sleep=sleep)
+        self._slots = Pacer(
+            rate, monotonic=monotonic, sleep=sleep, window_full_at_start=window_full_at_start
+        )
         self._chats: dict[int, _Bucket] = {}
         self._replies_waiting = 0
 
@@ -89,7 +95,13 @@ class SendBudget:
 
     def for_reminders(self, rate: float) -> ReminderSlots:
         """The reminder engine's pacer: at most ``rate`` a second of this budget's own."""
-        return ReminderSlots(self, Pacer(rate, monotonic=self.monotonic, sleep=self.sleep))
+        own = Pacer(
+            rate,
+            monotonic=self.monotonic,
+            sleep=self.sleep,
+            window_full_at_start=self._full_at_start,
+        )
+        return ReminderSlots(self, own)
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429 retry_after: nothing goes out, on any path, before then."""

@@ -38,6 +38,11 @@ class OneSecondWindow:
     def record(self, now: float) -> None:
         self._recent.append(now)
 
+    def fill(self, now: float) -> None:
+        """Count the window as full at ``now``: nothing leaves before it has passed."""
+        for _ in range(self._recent.maxlen or 1):
+            self._recent.append(now)
+
 
 class SendPacer(Protocol):
     """What the reminder engine needs of a pacer: a slot per send, and a pause on a 429."""
@@ -54,6 +59,7 @@ class Pacer:
         *,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        window_full_at_start: bool = False,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -62,6 +68,10 @@ class Pacer:
         self._sleep = sleep
         self._next_slot = -math.inf
         self._window = OneSecondWindow(rate)
+        if window_full_at_start:
+            # A process that starts cannot see what its predecessor (killed, perhaps) sent in
+            # its last second: count that second as full.
+            self._window.fill(monotonic())
         self._paused_until = -math.inf
 
     async def wait(self) -> None:

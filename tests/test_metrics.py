@@ -23,6 +23,10 @@ async def test_metrics_read_the_reminder_engines_counts_at_scrape_time(bot: Harn
     assert 'tgbot_reminder_events_total{event="retried"} 0.0' in metrics
     assert "tgbot_reminders_queue_depth 0.0" in metrics
     assert label_values(metrics).isdisjoint({"906"})  # counts, never a user
+    # Claim lag: the tick found it two minutes late; the next finds nothing due.
+    assert "tgbot_reminders_claim_lag_seconds 120.0" in metrics
+    await bot.services.engine.tick()
+    assert "tgbot_reminders_claim_lag_seconds 0.0" in generate_latest(REGISTRY).decode()
 
 
 def label_values(metrics: str) -> set[str]:

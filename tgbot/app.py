@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,12 @@ from tgbot.services.diary.service import DiaryService
 from tgbot.services.operations import OperationsService
 from tgbot.services.reminders.engine import MAX_SENDERS, ReminderEngine
 from tgbot.services.reminders.service import ReminderService
+from tgbot.services.replicas import ReplicaBudget
 from tgbot.services.send_budget import SendBudget
 from tgbot.services.understanding.languages import WarmUp
 from tgbot.services.users import UserService
 from tgbot.storage import DiaryRepository, ReminderRepository, Store, UserRepository, open_store
+from tgbot.storage.replicas import ReplicaRepository, shared_store
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ BACKUP_JOB = "nightly-backup"
 _SETUP_KEY = "setup"
 _COMMANDS_TASK_KEY = "set-commands"  # a reference, so the task is not collected mid-way
 _DATABASE_KEY = "database"  # only app.py opens and closes it
+_REPLICAS_KEY = "replicas"  # this replica's share of the budget, on a shared database
 
 
 @dataclass
@@ -150,6 +154,12 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         rate=setup.settings.reminder_rate,
         pacer=setup.budget.for_reminders(setup.settings.reminder_rate) if setup.budget else None,
     )
+    shared = shared_store(database)
+    if shared is not None and setup.budget is not None:
+        # Other replicas may use this database: take a share of the budget, before any send.
+        replicas = ReplicaBudget(setup.budget, ReplicaRepository(shared), setup.clock, engine.owner)
+        await replicas.join()
+        app.bot_data[_REPLICAS_KEY] = replicas
     warm_up = WarmUp(setup.content, setup.settings.encoder)
     app.bot_data[SERVICES_KEY] = BotServices(
         settings=setup.settings,
@@ -237,7 +247,29 @@ async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     if services is not None:
         await services.engine.stop()
         shutdown_workers()
+    replicas: ReplicaBudget | None = app.bot_data.get(_REPLICAS_KEY)
+    if replicas is not None:
+        await replicas.leave()  # nothing is sent any more: the others may take our share
     database: Store | None = app.bot_data.get(_DATABASE_KEY)
     if database is not None:
         await database.close()
     await setup.reminder_bot.shutdown()
+
+
+async def run_without_polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The bot without getUpdates, until SIGINT or SIGTERM: the reminder engine and its share
+    of the budget. Telegram allows one poller per token, so the other replicas of a polling
+    deployment run this (``tgbot run --no-polling``)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await app.initialize()
+    try:
+        await _post_init(app)
+        await app.start()
+        await stop.wait()
+        await app.stop()
+    finally:
+        await app.shutdown()
+        await _post_shutdown(app)

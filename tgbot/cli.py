@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the real bot (needs TELEGRAM_BOT_TOKEN)")
+    run.add_argument(
+        "--no-polling",
+        action="store_true",
+        help="send reminders only, no getUpdates: a further replica on a shared PostgreSQL "
+        "(Telegram allows one poller per token)",
+    )
     run.set_defaults(handler=_run)
 
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
@@ -133,7 +139,7 @@ def _quiet_logging(settings: Settings) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from tgbot.app import ALLOWED_UPDATES, build_application
+    from tgbot.app import ALLOWED_UPDATES, build_application, run_without_polling
 
     _setup_logging(settings.log_level_number, settings.token, settings.log_format)
     beat = heartbeat_path(settings.db_path)
@@ -142,6 +148,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from tgbot.metrics import serve
 
         serve(settings.metrics_listen, ready=lambda: app.running, healthy=lambda: is_healthy(beat))
+    if args.no_polling:
+        asyncio.run(run_without_polling(app))
+        return 0
     # run_polling stops gracefully on SIGINT/SIGTERM and closes the database (post_shutdown).
     app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0

@@ -56,6 +56,10 @@ class _ReminderCollector(Collector):
         queue_depth = GaugeMetricFamily(
             "tgbot_reminders_queue_depth", "Claimed reminders waiting for the sender"
         )
+        claim_lag = GaugeMetricFamily(
+            "tgbot_reminders_claim_lag_seconds",
+            "How late the oldest due reminder not yet settled is, at the last tick (any replica's)",
+        )
         engine = self.engine
         if engine is not None:
             # Every series from the start, zeros included, so rate() and alerts see them.
@@ -65,10 +69,12 @@ class _ReminderCollector(Collector):
                 events.add_metric([event.value], engine.events[event])
             in_flight.add_metric([], engine.in_flight)
             queue_depth.add_metric([], engine.queue_depth)
+            claim_lag.add_metric([], engine.claim_lag)
         yield outcomes
         yield events
         yield in_flight
         yield queue_depth
+        yield claim_lag
 
 
 REMINDERS = _ReminderCollector()

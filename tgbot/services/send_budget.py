@@ -6,6 +6,10 @@ by one would not slow the other. Here every send takes a slot from one sliding o
 window (as strict as ``Pacer``: never more than ``rate`` in any window), one chat gets a small
 burst and then one a second, a person who is chatting goes before a bulk reminder, and a 429
 on any path pauses every path for its ``retry_after``.
+
+Among several replicas each takes a share of the rate (``set_share``, from
+services/replicas.py), and a 429 seen by one is passed on to the others (``on_pause``, then
+``hold`` on theirs).
 """
 
 from __future__ import annotations
@@ -54,6 +58,10 @@ class SendBudget:
         )
         self._chats: dict[int, _Bucket] = {}
         self._replies_waiting = 0
+        self._share = 1.0
+        self._reminder_slots: list[ReminderSlots] = []
+        # Told of each 429 this process sees (the replicas pass it on to the others).
+        self.on_pause: Callable[[float], None] | None = None
 
     async def wait(self, chat_id: int | None, *, reply: bool) -> None:
         """Return when a send to ``chat_id`` may go out, and count it as sent. A reply whose
@@ -94,18 +102,42 @@ class SendBudget:
             await self.sleep(left)
 
     def for_reminders(self, rate: float) -> ReminderSlots:
-        """The reminder engine's pacer: at most ``rate`` a second of this budget's own."""
+        """The reminder engine's pacer: at most ``rate`` a second of this budget's own (this
+        replica's share of it, among several)."""
         own = Pacer(
-            rate,
+            rate * self._share,
             monotonic=self.monotonic,
             sleep=self.sleep,
             window_full_at_start=self._full_at_start,
         )
-        return ReminderSlots(self, own)
+        slots = ReminderSlots(self, own, rate)
+        self._reminder_slots.append(slots)
+        return slots
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429 retry_after: nothing goes out, on any path, before then."""
         self._slots.pause(seconds)
+        if self.on_pause is not None:
+            self.on_pause(seconds)
+
+    def hold(self, seconds: float) -> None:
+        """Send nothing for ``seconds``: another replica was told 429, or this one is joining."""
+        self._slots.pause(seconds)
+
+    @property
+    def share(self) -> float:
+        return self._share
+
+    def set_share(self, share: float) -> None:
+        """This process's part of the rate among the live replicas (1 / their number). The
+        new rate starts from a full window (``Pacer.resized``), so a window never counts
+        sends of both the old share and the new one."""
+        if share == self._share:
+            return
+        self._share = share
+        self._slots = self._slots.resized(self.rate * share)
+        for slots in self._reminder_slots:
+            slots.set_share(share)
 
     @property
     def paused(self) -> bool:
@@ -142,8 +174,16 @@ class ReminderSlots:
     budget's, so people chatting always find room) and take a slot only when no reply is
     waiting for one."""
 
-    def __init__(self, budget: SendBudget, own: Pacer) -> None:
+    def __init__(self, budget: SendBudget, own: Pacer, full_rate: float) -> None:
         self._budget, self._own = budget, own
+        self._full_rate = full_rate  # the configured rate, before sharing
+
+    @property
+    def rate(self) -> float:
+        return self._own.rate
+
+    def set_share(self, share: float) -> None:
+        self._own = self._own.resized(self._full_rate * share)
 
     async def wait(self) -> None:
         """Both slots are taken at the same moment, the moment the send leaves: a reminder's

@@ -146,6 +146,16 @@ class PostgresDatabase:
             finally:
                 await connection.execute(f"SELECT pg_advisory_unlock(%s, {scope})", lock)
 
+    async def notifications(self, channel: str) -> AsyncIterator[str]:
+        """LISTEN on a connection of its own (outside the pool) and yield each payload."""
+        try:
+            async with await _connect(self._url) as connection:
+                await connection.execute(f"LISTEN {channel}")
+                async for notify in connection.notifies():
+                    yield notify.payload
+        except psycopg.OperationalError as exc:
+            raise StorageUnavailable(one_line(exc)) from exc
+
     async def close(self) -> None:
         await self._pool.close()
 

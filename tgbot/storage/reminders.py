@@ -1,8 +1,16 @@
-"""The reminders table: one opt-in bedtime reminder per user."""
+"""The reminders table: one opt-in bedtime reminder per user.
+
+Due rows are claimed before they are sent (``claim_due``). On PostgreSQL, where several
+replicas share the table, a claim is a lease written to the row (claimed_by, claimed_until),
+taken with ``FOR UPDATE SKIP LOCKED`` as procrastinate's fetch_job does: two replicas never
+claim the same row, and a replica that dies releases its claims when their lease runs out.
+SQLite serves one process, whose engine keeps its claims in memory (``exclude``). Every
+statement that settles a row (sent, skipped, blocked) clears its claim in the same statement.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from tgbot.storage.store import PerDialect, Row, Store
@@ -32,6 +40,28 @@ class ReminderRecord:
     checkin_date: str | None = None
     created_at: int | None = None
 
+
+# Settling a row ends its claim in the same statement (NULL on SQLite, where none is written).
+_RELEASE = "claimed_by = NULL, claimed_until = NULL"
+
+# One claim statement per kind of due time, each over its own partial index, oldest first.
+# SKIP LOCKED: a row another replica is claiming right now is left to it, nobody waits.
+_CLAIM = """
+    WITH due AS (
+        SELECT user_id FROM reminders
+        WHERE {due} AND (claimed_until IS NULL OR claimed_until <= ?)
+        ORDER BY {order} LIMIT ?
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE reminders SET claimed_by = ?, claimed_until = ?
+    FROM due WHERE reminders.user_id = due.user_id
+    RETURNING reminders.*
+"""
+_DUE_KINDS = (  # (condition, order): the regular reminder, a snooze, the morning check-in
+    ("enabled = 1 AND next_fire_at <= ?", "next_fire_at"),
+    ("snooze_at <= ? AND enabled = 1", "snooze_at"),
+    ("checkin_at <= ? AND enabled = 1 AND checkin_enabled = 1", "checkin_at"),
+)
 
 # One row per user and local night, whoever records it first.
 _RECORD_SEND = PerDialect(
@@ -105,13 +135,60 @@ class ReminderRepository:
                 found.setdefault(record.user_id, record)
         return list(found.values())[:limit]
 
+    async def claim_due(
+        self, now: int, limit: int, *, owner: str, lease_until: int, exclude: Collection[int] = ()
+    ) -> list[ReminderRecord]:
+        """Due reminders (and snoozes, check-ins), oldest first, claimed for ``owner`` until
+        ``lease_until``: no other claimer gets them before the lease ends or they are settled.
+        ``exclude``: the caller's own claims in flight (one process's claims, on SQLite)."""
+        if self._db.dialect == "sqlite":
+            return await self.due(now, limit, exclude)  # one process: its engine holds claims
+        claimed: dict[int, ReminderRecord] = {}
+        for condition, order in _DUE_KINDS:
+            room = limit - len(claimed)
+            if room <= 0:
+                break
+            sql = _CLAIM.format(due=condition, order=order)
+            rows = await self._db.fetchall(sql, (now, now, room, owner, lease_until))
+            records = sorted((_record(row) for row in rows), key=_due_key(order))
+            for record in records:
+                claimed.setdefault(record.user_id, record)
+        return [r for r in claimed.values() if r.user_id not in exclude]
+
+    async def renew_claims(self, owner: str, user_ids: Collection[int], until: int) -> None:
+        """Extend ``owner``'s leases on these rows (sends in flight: a retry waiting out its
+        backoff, an outcome held while the database was unavailable)."""
+        if self._db.dialect == "sqlite" or not user_ids:
+            return  # SQLite: claims live in the one process's memory
+        await self._db.execute(
+            "UPDATE reminders SET claimed_until = ? WHERE claimed_by = ? AND user_id = ANY(?)",
+            (until, owner, list(user_ids)),
+        )
+
+    async def oldest_due(self, now: int) -> int | None:
+        """When the oldest reminder due by ``now`` and not yet settled fell due (claim lag)."""
+        row = await self._db.fetchone(
+            """
+            SELECT min(at) AS oldest FROM (
+                SELECT min(next_fire_at) AS at FROM reminders
+                    WHERE enabled = 1 AND next_fire_at <= ?
+                UNION ALL SELECT min(snooze_at) FROM reminders
+                    WHERE snooze_at <= ? AND enabled = 1
+                UNION ALL SELECT min(checkin_at) FROM reminders
+                    WHERE checkin_at <= ? AND enabled = 1 AND checkin_enabled = 1
+            ) AS due
+            """,
+            (now, now, now),
+        )
+        return None if row is None or row["oldest"] is None else int(row["oldest"])
+
     async def mark_sent(
         self, user_id: int, local_date: str, next_fire_at: int, next_local_date: str, now: int
     ) -> None:
         """The day's reminder went out: remember the day and move on to the next one."""
         await self._db.execute(
             "UPDATE reminders SET last_sent_date = ?, next_fire_at = ?, next_local_date = ?, "
-            "updated_at = ? WHERE user_id = ? AND enabled = 1",
+            f"updated_at = ?, {_RELEASE} WHERE user_id = ? AND enabled = 1",
             (local_date, next_fire_at, next_local_date, now, user_id),
         )
         await self._db.execute(_RECORD_SEND[self._db.dialect], (user_id, local_date))
@@ -121,15 +198,15 @@ class ReminderRepository:
     ) -> None:
         """Move on without sending (missed beyond the grace window, or skipped)."""
         await self._db.execute(
-            "UPDATE reminders SET next_fire_at = ?, next_local_date = ?, updated_at = ? "
-            "WHERE user_id = ? AND enabled = 1",
+            "UPDATE reminders SET next_fire_at = ?, next_local_date = ?, "
+            f"updated_at = ?, {_RELEASE} WHERE user_id = ? AND enabled = 1",
             (next_fire_at, next_local_date, now, user_id),
         )
 
     async def set_checkin(self, user_id: int, at: int | None, night: str | None, now: int) -> None:
         """Ask about ``night`` at ``at``; None clears a pending check-in."""
         await self._db.execute(
-            "UPDATE reminders SET checkin_at = ?, checkin_date = ?, updated_at = ? "
+            f"UPDATE reminders SET checkin_at = ?, checkin_date = ?, updated_at = ?, {_RELEASE} "
             "WHERE user_id = ?",
             (at, night, now, user_id),
         )
@@ -143,7 +220,7 @@ class ReminderRepository:
 
     async def set_snooze(self, user_id: int, at: int | None, now: int) -> None:
         await self._db.execute(
-            "UPDATE reminders SET snooze_at = ?, updated_at = ? WHERE user_id = ?",
+            f"UPDATE reminders SET snooze_at = ?, updated_at = ?, {_RELEASE} WHERE user_id = ?",
             (at, now, user_id),
         )
 
@@ -175,7 +252,8 @@ class ReminderRepository:
         """Turn reminders off (kept, so they can be turned on again); True if they were on."""
         changed = await self._db.execute(
             "UPDATE reminders SET enabled = 0, next_fire_at = NULL, next_local_date = NULL, "
-            "snooze_at = NULL, checkin_at = NULL, updated_at = ? WHERE user_id = ? AND enabled = 1",
+            f"snooze_at = NULL, checkin_at = NULL, updated_at = ?, {_RELEASE} "
+            "WHERE user_id = ? AND enabled = 1",
             (now, user_id),
         )
         return changed > 0
@@ -183,6 +261,10 @@ class ReminderRepository:
     async def count_enabled(self) -> int:
         row = await self._db.fetchone("SELECT count(*) AS n FROM reminders WHERE enabled = 1")
         return int(row["n"]) if row else 0
+
+
+def _due_key(column: str) -> Callable[[ReminderRecord], int]:
+    return lambda record: int(getattr(record, column) or 0)
 
 
 def _record(row: Row) -> ReminderRecord:

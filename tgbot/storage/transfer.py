@@ -30,6 +30,8 @@ TABLES: dict[str, tuple[str, ...]] = {
         "checkin_enabled",
         "checkin_at",
         "checkin_date",
+        "claimed_by",
+        "claimed_until",
     ),
     "diary_entries": (
         "id",

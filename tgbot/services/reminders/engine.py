@@ -9,6 +9,11 @@ At Telegram's distance one send waits a round trip (tens to hundreds of ms) for 
 so several senders work at once (enough for the rate over half a second of round trip), each
 released by the pacer at its slot: the rate Telegram sees is the configured one whatever the
 latency. A user is claimed once, so there is never more than one send per chat in flight.
+
+Several replicas may share one database: a tick claims due rows with a lease in its own name
+(``ReminderRepository.claim_due``), renews the leases of what it still holds (a retry waiting
+out its backoff, an outcome not stored yet), and settling a row ends its claim. A replica
+that dies stops renewing; once its leases run out another replica's tick takes the rows over.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ import contextlib
 import enum
 import logging
 import math
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -41,6 +49,9 @@ RECORD_RETRY_MAX_S = 60.0  # a send whose outcome cannot be stored is retried th
 QUEUE_SECONDS = 4  # claim at most this many seconds' worth of sends ahead
 PIPELINE_SECONDS = 0.5  # senders enough to keep the rate up at this round trip
 MAX_SENDERS = 64
+# A claim's lease: far above a tick (1 s, when it is renewed) and the queue's few seconds, so
+# only a replica that stopped ticking loses its claims; the takeover after a crash waits this.
+LEASE_SECONDS = 15
 CHECKIN_TIME = time(8, 0)  # the morning after: "any cramps last night?"
 LATE_AFTER = timedelta(seconds=60)  # a bedtime reminder sent later than this counts as late
 
@@ -112,13 +123,14 @@ class ReminderEngine:
         pacer: SendPacer | None = None,
         retry_base: float = 2.0,
         senders: int | None = None,
+        owner: str | None = None,
     ) -> None:
         self._repo = repository
         self._sender = sender
         self._clock = clock
         self._grace = grace
         self._pacer = pacer or Pacer(rate)
-        self._capacity = max(1, int(rate * QUEUE_SECONDS))
+        self.owner = owner or replica_name()  # whose claims these are, among replicas
         self._queue: asyncio.Queue[DueReminder] = asyncio.Queue()
         self._in_flight: set[int] = set()
         self._tick_lock = asyncio.Lock()
@@ -131,6 +143,8 @@ class ReminderEngine:
         self.events: collections.Counter[EngineEvent] = collections.Counter()
         self.sent_today = UtcDayCounter(clock)
         self._retry_base = retry_base  # seconds; doubles with every failed attempt
+        # How late the oldest due reminder not yet settled is (seconds, at the last tick).
+        self.claim_lag = 0.0
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -178,16 +192,26 @@ class ReminderEngine:
                 return 0
 
     async def _claim(self) -> int:
-        room = self._capacity - len(self._in_flight)
-        if room <= 0:
-            return 0
         now = self._clock.now()
+        lease_until = to_unix(now) + LEASE_SECONDS
         # A snapshot: a send that finishes while the query runs must still be excluded, or its
         # row, read as due before the commit, would be queued a second time.
         in_flight = frozenset(self._in_flight)
-        due = await self._repo.due(to_unix(now), room, exclude=in_flight)
+        await self._repo.renew_claims(self.owner, in_flight, lease_until)
+        oldest = await self._repo.oldest_due(to_unix(now))
+        self.claim_lag = 0.0 if oldest is None else max(0.0, now.timestamp() - oldest)
+        # The queue holds a few seconds of this replica's rate (its share of the budget), so
+        # replicas split a burst evenly and none is left with a long tail.
+        room = max(1, int(self._pacer.rate * QUEUE_SECONDS)) - len(in_flight)
+        if room <= 0:
+            return 0
+        due = await self._repo.claim_due(
+            to_unix(now), room, owner=self.owner, lease_until=lease_until, exclude=in_flight
+        )
         queued = 0
         for record in due:
+            if record.user_id in self._in_flight:
+                continue  # its lease lapsed while ours was in flight (renewal failed): ours
             reminder = await self._prepare(record, now)
             if reminder is not None:
                 self._in_flight.add(record.user_id)
@@ -353,6 +377,11 @@ class ReminderEngine:
             await self._repo.set_checkin(reminder.record.user_id, None, None, to_unix(now))
         else:
             await self._move_on(reminder.record, reminder.local_date, now, sent=False)
+
+
+def replica_name() -> str:
+    """This process among replicas: host, pid and a random tag (a pid is reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 def checkin_instant(record: ReminderRecord, after: datetime) -> datetime:

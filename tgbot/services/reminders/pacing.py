@@ -51,6 +51,11 @@ class SendPacer(Protocol):
 
     def pause(self, seconds: float) -> None: ...
 
+    @property
+    def rate(self) -> float:
+        """Sends a second it allows now (a replica's share, among several)."""
+        ...
+
 
 class Pacer:
     def __init__(
@@ -63,6 +68,7 @@ class Pacer:
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
+        self.rate = rate
         self.interval = 1.0 / rate
         self._monotonic = monotonic
         self._sleep = sleep
@@ -98,6 +104,13 @@ class Pacer:
     def pause(self, seconds: float) -> None:
         """Telegram said 429 retry_after: nothing goes out before that time has passed."""
         self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+
+    def resized(self, rate: float) -> Pacer:
+        """The same pacer at another rate (a replica's share changed). It starts from a full
+        window, so no one-second window holds sends of both rates; a pause carries over."""
+        pacer = Pacer(rate, monotonic=self._monotonic, sleep=self._sleep, window_full_at_start=True)
+        pacer._paused_until = self._paused_until
+        return pacer
 
     @property
     def paused_until(self) -> float:

@@ -13,6 +13,8 @@ count of live ones. The direction of every change is the safe one:
 
 A 429 is written to one shared row and NOTIFY'd; the others hold until then. Each heartbeat
 reads the row as well, so a notification lost with a connection still arrives a beat later.
+A joining replica NOTIFYs too, and the others beat at once: a join takes milliseconds, not a
+heartbeat.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 from tgbot.services.clock import Clock
 from tgbot.services.reminders.pacing import WINDOW_SECONDS
 from tgbot.services.send_budget import SendBudget
-from tgbot.storage.replicas import Census, ReplicaRepository
+from tgbot.storage.replicas import JOINED, Census, ReplicaRepository
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ class ReplicaBudget:
         sent); then keep beating and listening for other replicas' 429s."""
         self._joined_at = self._now()
         census = await self._beat()
+        if census.unaware:
+            await self._replicas.announce_join()
         while census.unaware:
             await asyncio.sleep(JOIN_POLL_S)
             census = await self._beat()
@@ -110,8 +114,11 @@ class ReplicaBudget:
     async def _listen(self) -> None:
         while True:
             try:
-                async for _ in self._replicas.pauses():
-                    await self._hold_for_pause(await self._replicas.paused_until())
+                async for news in self._replicas.news():
+                    if news == JOINED:
+                        await self._beat()  # a replica waits for us to see it
+                    else:
+                        await self._hold_for_pause(await self._replicas.paused_until())
             except Exception as exc:  # the heartbeat still reads the pause meanwhile
                 log.warning("listening for 429 pauses failed (%s); again in %.0fs", exc,
                             LISTEN_RETRY_S)  # fmt: skip

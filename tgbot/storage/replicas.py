@@ -9,7 +9,8 @@ from typing import Protocol, runtime_checkable
 
 from tgbot.storage.store import Store
 
-PAUSE_CHANNEL = "tgbot_send_pause"  # NOTIFY'd when a replica was told 429
+CHANNEL = "tgbot_replicas"  # NOTIFY'd when a replica joins, or was told 429
+JOINED, PAUSED = "joined", "paused"  # the notifications' payloads
 
 
 @runtime_checkable
@@ -64,14 +65,18 @@ class ReplicaRepository:
         await self._db.execute(
             "WITH paused AS (UPDATE send_pause SET paused_until = greatest(paused_until, ?) "
             "WHERE id = 1 RETURNING paused_until) "
-            f"SELECT pg_notify('{PAUSE_CHANNEL}', paused_until::text) FROM paused",
+            f"SELECT pg_notify('{CHANNEL}', '{PAUSED}') FROM paused",
             (until,),
         )
+
+    async def announce_join(self) -> None:
+        """Ask the live replicas to beat now, so they see the new one without waiting."""
+        await self._db.execute(f"SELECT pg_notify('{CHANNEL}', '{JOINED}')")
 
     async def paused_until(self) -> float:
         row = await self._db.fetchone("SELECT paused_until FROM send_pause WHERE id = 1")
         return float(row["paused_until"]) if row else 0.0
 
-    def pauses(self) -> AsyncIterator[str]:
-        """A notification each time some replica calls ``pause_all``."""
-        return self._db.notifications(PAUSE_CHANNEL)
+    def news(self) -> AsyncIterator[str]:
+        """JOINED or PAUSED, each time a replica calls ``announce_join`` or ``pause_all``."""
+        return self._db.notifications(CHANNEL)

@@ -21,6 +21,7 @@ import secrets
 import sys
 import tempfile
 import time
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -160,6 +161,13 @@ def claimed_by_pid(url: str, pid: int) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
+def over_limit_at(stamps: list[float], due: float) -> str:
+    """Where the windows over the rate start, in seconds after due (empty when none)."""
+    ordered = sorted(stamps)
+    starts = [s - due for i, s in enumerate(ordered) if bisect_left(ordered, s + 1.0) - i > RATE]
+    return ", ".join(f"+{s:.1f}" for s in starts[:8])
+
+
 @dataclass
 class Burst:
     users: int
@@ -167,6 +175,7 @@ class Burst:
     duplicates: int
     lost: int
     busiest_window: int
+    over_at: str  # where windows over the rate start (s after due)
     finished_s: float  # from due to the last first send
 
 
@@ -181,6 +190,7 @@ def burst_result(api: BenchAPI, users: list[int], since: int, due: float) -> Bur
         duplicates=sum(c - 1 for c in counts.values()),
         lost=len(wanted - set(counts)),
         busiest_window=max_in_window(api.messages),
+        over_at=over_limit_at(api.messages, due),
         finished_s=(firsts[-1] - due) if firsts else float("nan"),
     )
 
@@ -289,6 +299,8 @@ async def burst_phase(
             f"{verdict(result.busiest_window <= RATE)}; finished {result.finished_s:.1f} s "
             "after due"
         )
+        if result.over_at:
+            lines.append(f"{label}: windows over {RATE:g} start at {result.over_at} s")
         return lines
     await wait_sent(api, users, limit)
     result = burst_result(api, users, due, due)
@@ -303,6 +315,8 @@ async def burst_phase(
         f"{verdict(result.busiest_window <= RATE)}; finished {result.finished_s:.1f} s after due "
         f"(target <= {finish_target:.0f}) {verdict(result.finished_s <= finish_target)}"
     )
+    if result.over_at:
+        lines.append(f"{label}: windows over {RATE:g} start at {result.over_at} s")
     return lines
 
 

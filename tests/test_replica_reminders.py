@@ -29,7 +29,7 @@ from tgbot.services.reminders.pacing import SendPacer
 from tgbot.services.replicas import ReplicaBudget
 from tgbot.services.send_budget import SendBudget
 from tgbot.storage import ReminderRecord, ReminderRepository, Store, UserRepository, open_store
-from tgbot.storage.replicas import ReplicaRepository, shared_store
+from tgbot.storage.replicas import Census, ReplicaRepository, shared_store
 
 DUE_AT = datetime(2026, 6, 1, 20, 0, tzinfo=UTC)
 
@@ -322,3 +322,33 @@ async def test_on_sqlite_the_one_process_keeps_its_claims_in_memory(tmp_path: Pa
         assert [r.user_id for r in again] == [2, 3]
     finally:
         await store.close()
+
+
+class FlakyReplicas(ReplicaRepository):
+    """Heartbeats that fail while ``down`` (the database is out of reach)."""
+
+    down = False
+
+    async def heartbeat(self, replica_id: str, now: float, ttl: float, joined_at: float) -> Census:
+        if self.down:
+            raise OSError("connection refused")
+        return await super().heartbeat(replica_id, now, ttl, joined_at)
+
+
+async def test_a_replica_that_cannot_beat_stops_sending_before_the_others_count_it_dead(
+    stores: list[Store],
+) -> None:
+    shared = shared_store(stores[0])
+    assert shared is not None
+    budget, replicas = SendBudget(30.0), FlakyReplicas(shared)
+    share = ReplicaBudget(budget, replicas, SystemClock(), "flaky", heartbeat=0.1, ttl=0.6)
+    await share.join()
+    await asyncio.sleep(1.1)  # past the join's window
+    assert not budget.paused
+    replicas.down = True
+    await asyncio.sleep(0.5)  # the others take it for dead after 0.6 s
+    assert budget.paused  # it stopped sending before that
+    replicas.down = False
+    await asyncio.sleep(0.3)
+    assert share.live == 1  # back, counted again
+    await share.leave()

@@ -65,16 +65,8 @@ class ReplicaBudget:
     async def join(self) -> None:
         """Register and return once this replica's share is safe to use (before anything is
         sent); then keep beating and listening for other replicas' 429s."""
-        self._joined_at = self._now()
-        census = await self._beat()
-        if census.unaware:
-            await self._replicas.announce_join()
-        while census.unaware:
-            await asyncio.sleep(JOIN_POLL_S)
-            census = await self._beat()
-        # Everyone has cut their share; once their sends at the old one age out, ours is safe.
-        self._budget.hold(WINDOW_SECONDS)
-        log.info("replica %s joined: %d live, share %.2f", self.replica_id, census.live,
+        await self._register()
+        log.info("replica %s joined: %d live, share %.2f", self.replica_id, self.live,
                  self._budget.share)  # fmt: skip
         self._budget.on_pause = self._announce
         self._spawn(self._keep_beating())
@@ -90,6 +82,18 @@ class ReplicaBudget:
                 await task
         await self._replicas.leave(self.replica_id)
 
+    async def _register(self) -> None:
+        """Beat until every live replica has beaten since we (re)joined, then hold a window:
+        each has cut its share by then, and its sends at the old one age out meanwhile."""
+        self._joined_at = self._now()
+        census = await self._beat()
+        if census.unaware:
+            await self._replicas.announce_join()
+        while census.unaware:
+            await asyncio.sleep(JOIN_POLL_S)
+            census = await self._beat()
+        self._budget.hold(WINDOW_SECONDS)
+
     async def _beat(self) -> Census:
         now = self._now()
         census = await self._replicas.heartbeat(self.replica_id, now, self._ttl, self._joined_at)
@@ -99,17 +103,28 @@ class ReplicaBudget:
         return census
 
     async def _keep_beating(self) -> None:
-        beats = 0
+        beats, last_beat, fenced = 0, self._now(), False
         while True:
             await asyncio.sleep(self._heartbeat)
             try:
-                await self._beat()
+                if fenced:  # the others may have counted us dead and taken our share
+                    await self._register()
+                    fenced = False
+                    log.warning("replica %s back: %d live", self.replica_id, self.live)
+                else:
+                    await self._beat()
+                last_beat = self._now()
                 beats += 1
                 if beats % 60 == 0:
                     await self._replicas.forget_dead(self._now() - FORGET_AFTER_S)
-            except Exception as exc:  # a missed beat keeps the current share: still safe
-                log.warning("replica heartbeat failed (%s); keeping share %.2f", exc,
-                            self._budget.share)  # fmt: skip
+            except Exception as exc:
+                # Before the others may take us for dead (ttl), stop sending: past that they
+                # take our share, and we would be sending on top of it.
+                if self._now() - last_beat > self._ttl / 2:
+                    fenced = True
+                    self._budget.hold(self._ttl)
+                log.warning("replica heartbeat failed (%s)%s", exc,
+                            "; sending nothing until it works" if fenced else "")  # fmt: skip
 
     async def _listen(self) -> None:
         while True:

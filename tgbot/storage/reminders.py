@@ -57,10 +57,17 @@ _CLAIM = """
     FROM due WHERE reminders.user_id = due.user_id
     RETURNING reminders.*
 """
-_DUE_KINDS = (  # (condition, order): the regular reminder, a snooze, the morning check-in
-    ("enabled = 1 AND next_fire_at <= ?", "next_fire_at"),
-    ("snooze_at <= ? AND enabled = 1", "snooze_at"),
-    ("checkin_at <= ? AND enabled = 1 AND checkin_enabled = 1", "checkin_at"),
+_DUE_KINDS = (  # (condition, order), claimed in this order
+    # First the rows whose claim lapsed (their replica died mid-send): they have waited a
+    # lease already, and a backlog due in the same second must not hold them back further.
+    (
+        "claimed_until <= ? AND enabled = 1 AND (next_fire_at <= ? OR snooze_at <= ? "
+        "OR (checkin_at <= ? AND checkin_enabled = 1))",
+        "claimed_until",
+    ),
+    ("enabled = 1 AND next_fire_at <= ?", "next_fire_at"),  # the regular reminder
+    ("snooze_at <= ? AND enabled = 1", "snooze_at"),  # a snooze
+    ("checkin_at <= ? AND enabled = 1 AND checkin_enabled = 1", "checkin_at"),  # morning
 )
 
 # One row per user and local night, whoever records it first.
@@ -149,7 +156,8 @@ class ReminderRepository:
             if room <= 0:
                 break
             sql = _CLAIM.format(due=condition, order=order)
-            rows = await self._db.fetchall(sql, (now, now, room, owner, lease_until))
+            params = (now,) * condition.count("?") + (now, room, owner, lease_until)
+            rows = await self._db.fetchall(sql, params)
             records = sorted((_record(row) for row in rows), key=_due_key(order))
             for record in records:
                 claimed.setdefault(record.user_id, record)
@@ -264,7 +272,8 @@ class ReminderRepository:
 
 
 def _due_key(column: str) -> Callable[[ReminderRecord], int]:
-    return lambda record: int(getattr(record, column) or 0)
+    """Oldest first by that kind's due time (a lapsed claim: by the reminder's own)."""
+    return lambda record: int(getattr(record, column, None) or record.next_fire_at or 0)
 
 
 def _record(row: Row) -> ReminderRecord:

@@ -7,6 +7,8 @@
 -- claimed_until has passed another replica claims the row.
 ALTER TABLE reminders ADD COLUMN claimed_by text;
 ALTER TABLE reminders ADD COLUMN claimed_until bigint;  -- unix seconds
+-- Only rows claimed right now (a few hundred at most): lapsed claims are taken over first.
+CREATE INDEX reminders_claimed ON reminders (claimed_until) WHERE claimed_until IS NOT NULL;
 
 -- The live replicas, for the shared send budget: each takes rate / live count.
 CREATE TABLE replicas (

@@ -24,6 +24,7 @@ import tempfile
 import time
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,7 @@ from lag_monitor import LagMonitor
 from tgbot.services.reminders.engine import LEASE_SECONDS
 from tgbot.storage import ReminderRepository, open_store
 from tgbot_devtools.standin.http_server import start_http_server
+from tgbot_devtools.standin.records import JSON
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 RATE = 30.0  # TGBOT_REMINDER_RATE and TGBOT_REPLY_RATE: the whole bot's budget
@@ -123,6 +125,23 @@ async def time_claims(url: str, plan: Plan) -> list[float]:
         await store.close()
     set_due(url, due, now + 86_400)  # out of the way again
     return latencies
+
+
+class ReplicasAPI(BenchAPI):
+    """The stand-in, able to kill a replica the moment it accepts one of that replica's
+    reminders (``victim_users``: rows claimed by it), as Telegram would have it and the
+    replica never hears back: the worst case for duplicates."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(title)
+        self.victim_users: set[int] = set()
+        self.kill_victim: Callable[[], None] | None = None
+
+    def _engine_send(self, params: JSON, chat: int, ok: bool, perf: float, wall: float) -> None:
+        super()._engine_send(params, chat, ok, perf, wall)
+        if ok and chat in self.victim_users and self.kill_victim is not None:
+            kill, self.kill_victim = self.kill_victim, None
+            kill()
 
 
 class Replica(BotProcess):
@@ -224,7 +243,7 @@ async def run(plan: Plan, url: str) -> list[str]:
         f"p99 {p99:.2f} ms (target <= {TARGET_CLAIM_P99_MS:g}) "
         f"{verdict(p99 <= TARGET_CLAIM_P99_MS)}"
     )
-    api = BenchAPI(reminder_title())
+    api = ReplicasAPI(reminder_title())
     server = await start_http_server(api, HOST, 0)
     # The stand-in's timestamps are the measurement: no collector pauses in this process, and
     # every database call of the bench runs in a thread, off the stand-in's event loop.
@@ -267,7 +286,7 @@ async def run(plan: Plan, url: str) -> list[str]:
 
 
 async def burst_phase(
-    api: BenchAPI, url: str, plan: Plan, replicas: list[Replica], *, kill: bool
+    api: ReplicasAPI, url: str, plan: Plan, replicas: list[Replica], *, kill: bool
 ) -> list[str]:
     offset = plan.claims * CLAIM_BATCH + (plan.burst if kill else 0)
     users = list(range(FIRST_USER_ID + offset, FIRST_USER_ID + offset + plan.burst))
@@ -282,10 +301,19 @@ async def burst_phase(
     if kill:
         victim = replicas[2]
         await asyncio.sleep(3 + plan.burst / RATE / 3)  # a third of the way through
-        delivered = {s.user_id for s in api.sends if s.ok}
         pid = victim.pid
-        victim.kill9_now()
+        killed = asyncio.Event()
+
+        def kill_now() -> None:
+            victim.kill9_now()
+            killed.set()
+
+        # Killed as the stand-in accepts one of the reminders it claimed (it never hears back).
+        api.victim_users = await asyncio.to_thread(claimed_by_pid, url, pid)
+        api.kill_victim = kill_now
+        await asyncio.wait_for(killed.wait(), 30)
         killed_at = time.monotonic()
+        delivered = {s.user_id for s in api.sends if s.ok}
         claims = await asyncio.to_thread(claimed_by_pid, url, pid)
         in_flight = len(claims & delivered)  # accepted by Telegram, not yet recorded
         while time.monotonic() - killed_at < 60:

@@ -7,6 +7,9 @@ saying so, when no PostgreSQL server answers (the ``postgres_url`` fixture).
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tgbot.app import STANDIN_TOKEN
 from tgbot.services.clock import Clock, ManualClock, SystemClock
 from tgbot.services.reminders.engine import (
     LEASE_SECONDS,
@@ -30,6 +34,8 @@ from tgbot.services.replicas import ReplicaBudget
 from tgbot.services.send_budget import SendBudget
 from tgbot.storage import ReminderRecord, ReminderRepository, Store, UserRepository, open_store
 from tgbot.storage.replicas import Census, ReplicaRepository, shared_store
+from tgbot_devtools.standin import FakeBotAPI
+from tgbot_devtools.standin.http_server import start_http_server
 
 DUE_AT = datetime(2026, 6, 1, 20, 0, tzinfo=UTC)
 
@@ -352,3 +358,46 @@ async def test_a_replica_that_cannot_beat_stops_sending_before_the_others_count_
     await asyncio.sleep(0.3)
     assert share.live == 1  # back, counted again
     await share.leave()
+
+
+async def test_tgbot_run_no_polling_sends_reminders_and_never_polls(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """The real command as a further replica: it joins, sends a due reminder through the
+    stand-in, never calls getUpdates (one poller per token), and leaves on SIGTERM."""
+    store = await open_store(postgres_url)
+    api = FakeBotAPI(STANDIN_TOKEN)
+    user = api.user(424242, first_name="Replica")
+    server = await start_http_server(api, "127.0.0.1", 0)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TGBOT_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=STANDIN_TOKEN,
+        TELEGRAM_API_BASE_URL=server.base_url,
+        TGBOT_DATABASE_URL=postgres_url,
+        TGBOT_DB_PATH=str(tmp_path / "bot.sqlite3"),  # where its heartbeat file goes
+        TGBOT_ENCODER="off",
+    )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tgbot", "run", "--no-polling", cwd=tmp_path, env=env,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        await seed(store, range(424242, 424243), datetime.now(UTC) - timedelta(seconds=1))
+        deadline = time.monotonic() + 30
+        while not user.messages and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        assert user.messages, "the replica sent no reminder"
+        child.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(child.communicate(), 30)
+        assert child.returncode == 0, output.decode()
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+        await server.close()
+    methods = {call.method.lower() for call in api.calls}
+    assert "sendmessage" in methods and "getupdates" not in methods
+    row = await store.fetchone("SELECT count(*) AS n FROM replicas")
+    await store.close()
+    assert row is not None and row["n"] == 0  # it left: its share went back

@@ -60,10 +60,13 @@ class Pacer:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         window_full_at_start: bool = False,
+        spacing: float = 1.0,
     ) -> None:
+        """``spacing``: the gap between two slots as a share of ``1/rate`` (the window still
+        allows at most ``rate`` in any second)."""
         if rate <= 0:
             raise ValueError("rate must be positive")
-        self.interval = 1.0 / rate
+        self.interval = spacing / rate
         self._monotonic = monotonic
         self._sleep = sleep
         self._next_slot = -math.inf

@@ -530,6 +530,40 @@ async def test_webhook_blocks_polling(api: FakeBotAPI) -> None:
     assert await call(api, "getUpdates") == []
 
 
+async def test_set_webhook_keeps_its_settings_and_hides_the_secret(api: FakeBotAPI) -> None:
+    await call(
+        api,
+        "setWebhook",
+        url="https://example.org/hook",
+        secret_token="s3cret_-",
+        max_connections=7,
+        allowed_updates=json.dumps(["message", "callback_query"]),
+    )
+    info = await call(api, "getWebhookInfo")
+    assert info["max_connections"] == 7
+    assert info["allowed_updates"] == ["callback_query", "message"]
+    assert "s3cret_-" not in json.dumps(info) and api.updates.webhook_secret == "s3cret_-"
+    await call(api, "deleteWebhook")
+    assert api.updates.webhook_secret is None
+    assert "max_connections" not in await call(api, "getWebhookInfo")
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"secret_token": "no spaces"}, "secret token contains unallowed characters"),
+        ({"secret_token": "x" * 257}, "secret token contains unallowed characters"),
+        ({"max_connections": 101}, "max_connections"),
+    ],
+)
+async def test_set_webhook_refuses_what_telegram_refuses(
+    api: FakeBotAPI, params: dict[str, Any], error: str
+) -> None:
+    status, body = await api.handle("setWebhook", {"url": "https://example.org/hook", **params})
+    assert status == 400 and error in body["description"]
+    assert (await call(api, "getWebhookInfo"))["url"] == ""
+
+
 async def test_wait_confirmed_times_out_with_a_hint(api: FakeBotAPI) -> None:
     update = api.user(1).send_text("hi")
     with pytest.raises(TimeoutError, match=r"is the application polling"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections import deque
 
 from tgbot_devtools.standin.checks import ApiError, opt_bool, opt_float, opt_int, opt_json, opt_str
@@ -17,6 +18,9 @@ WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
 )
+
+DEFAULT_MAX_CONNECTIONS = 40
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 # Telegram sends these only when a bot asks for them explicitly in allowed_updates.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -41,6 +45,8 @@ class UpdateQueue:
 
     def __init__(self) -> None:
         self.webhook_url = ""
+        self.webhook_secret: str | None = None  # never shown by getWebhookInfo, as Telegram
+        self.webhook_max_connections = DEFAULT_MAX_CONNECTIONS
         self.confirmed_update_id = 0
         self.delivered_update_id = 0
         self._pending: deque[JSON] = deque()
@@ -158,12 +164,26 @@ class UpdateQueue:
 
     async def delete_webhook(self, params: JSON) -> bool:
         self.webhook_url = ""
+        self.webhook_secret = None
+        self.webhook_max_connections = DEFAULT_MAX_CONNECTIONS
         if opt_bool(params, "drop_pending_updates") and self._pending:
             self._confirm(self._pending[-1]["update_id"] + 1)
         return True
 
     async def set_webhook(self, params: JSON) -> bool:
-        self.webhook_url = opt_str(params, "url") or ""
+        url = opt_str(params, "url") or ""
+        secret = opt_str(params, "secret_token")
+        if secret is not None and not _SECRET_RE.match(secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        connections = opt_int(params, "max_connections")
+        if connections is not None and not 1 <= connections <= 100:
+            raise ApiError(400, "Bad Request: bad webhook: max_connections must be 1-100")
+        allowed = opt_json(params, "allowed_updates")
+        if allowed is not None:
+            self._allowed = frozenset(allowed) if allowed else None
+        self.webhook_url = url
+        self.webhook_secret = secret if url else None
+        self.webhook_max_connections = connections or DEFAULT_MAX_CONNECTIONS
         if opt_bool(params, "drop_pending_updates") and self._pending:
             self._confirm(self._pending[-1]["update_id"] + 1)
         return True
@@ -174,6 +194,8 @@ class UpdateQueue:
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending),
         }
+        if self.webhook_url:
+            info["max_connections"] = self.webhook_max_connections
         if self._allowed is not None:
             info["allowed_updates"] = sorted(self._allowed)
         return info

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import json
 import logging
 import signal
 import time
@@ -31,7 +32,7 @@ from tgbot.app import ALLOWED_UPDATES, store_of
 from tgbot.config import Settings
 from tgbot.metrics import WEBHOOK_REQUESTS, exposition, probe
 from tgbot.storage import StorageUnavailable, Store
-from tgbot.storage.updates import UpdateGate, open_update_gate
+from tgbot.storage.updates import Arrival, UpdateGate, open_update_gate
 
 log = logging.getLogger(__name__)
 
@@ -127,31 +128,39 @@ class WebhookServer:
             WEBHOOK_REQUESTS.labels("unauthorized").inc()
             return web.Response(status=401, text="unauthorized\n")
         try:
-            update = Update.de_json(await request.json(), self._app.bot)
+            payload = await request.text()
+            update = self._parse(payload)
         except Exception:  # not JSON, or not an update: nothing Telegram would send
             WEBHOOK_REQUESTS.labels("bad_request").inc()
             return web.Response(status=400, text="not an update\n")
-        outcome = await self.handle(update)
+        outcome = await self.handle(Arrival(update.update_id, chat_key(update), payload))
         WEBHOOK_REQUESTS.labels(outcome).inc()
         if outcome in ("handled", "duplicate"):
             return web.Response(text="ok\n")
         status = 503 if outcome == "unavailable" else 500
         return web.Response(status=status, text=f"{outcome}\n")  # Telegram retries
 
-    async def handle(self, update: Update) -> str:
+    def _parse(self, payload: str) -> Update:
+        update = Update.de_json(json.loads(payload), self._app.bot)
+        if not isinstance(update, Update):
+            raise TypeError("not an update")
+        return update
+
+    async def _process(self, payload: str) -> None:
+        """The same handlers as polling; another replica's update may come this way too
+        (storage/updates.py hands a chat's arrived updates to whoever holds its turn)."""
+        await self._app.process_update(self._parse(payload))
+
+    async def handle(self, arrival: Arrival) -> str:
         """Handle the update once across replicas; the outcome names what happened."""
         try:
-            async with self._gate.handle_once(update.update_id, chat_key(update)) as fresh:
-                if not fresh:
-                    return "duplicate"
-                await self._app.process_update(update)
+            return await self._gate.deliver(arrival, self._process)
         except StorageUnavailable as exc:
-            log.warning("update %d not handled, database unavailable: %s", update.update_id, exc)
+            log.warning("update %d not handled, database unavailable: %s", arrival.update_id, exc)
             return "unavailable"
         except Exception:
-            log.exception("update %d failed; Telegram will send it again", update.update_id)
+            log.exception("update %d failed; Telegram will send it again", arrival.update_id)
             return "failed"
-        return "handled"
 
     async def _on_probe(self, request: web.Request) -> web.Response:
         ready = self._app.running and await self._readiness.ready()

@@ -1,49 +1,68 @@
 """Webhook mode's guarantees, one API over both stores: each ``update_id`` handled once
-however many replicas it reaches, and one chat's updates one at a time, in arrival order.
+however many replicas it reaches, and one chat's updates one at a time, in update order.
 
-``async with gate.handle_once(update_id, chat_key) as fresh:`` waits for the chat's turn;
-``fresh`` is False for an update already handled (answer Telegram 200, do nothing). The
-update counts as handled only when the block ends without an exception:
+``await gate.deliver(arrival, handle)`` returns "handled" or "duplicate" (already handled:
+answer Telegram 200 and do nothing); ``handle(payload)`` runs the bot on one update's JSON.
+An update counts as handled only once ``handle`` returned; any exception propagates and
+leaves it unhandled, so Telegram's retry gets it.
 
-- PostgreSQL (several replicas): the turn is a transaction holding the chat's advisory lock
-  (``pg_advisory_xact_lock``, granted in the order asked). The processed row is inserted in
-  that transaction at the end, so it commits with the lock's release. A replica that dies
-  mid-update drops its connection: the lock goes, nothing commits, and Telegram's retry is
-  handled by whoever gets it. The transaction holds a connection of its own pool for as
-  long as the update is handled, so this pool is apart from the store's.
-- SQLite (one instance): the turn is an in-process lane per chat; the row is written after.
+- PostgreSQL (several replicas): the update is first written to ``update_inbox``. After a
+  short reorder window it waits for its chat's advisory lock (``pg_advisory_lock``, on a
+  connection of the gate's own pool, apart from the store's: it is held while the bot
+  handles the update). The holder handles the chat's arrived updates in ``update_id`` order
+  up to its own, each marked processed (and taken out of the inbox) in one transaction after
+  it was handled. Two updates of one chat that reach two replicas at nearly the same moment
+  are thus handled in Telegram's order, not in the order their requests won the lock; one
+  whose replica died is handled by the chat's next holder. A replica that dies drops its
+  connection, so its lock goes at once and nothing it had not finished is marked.
+- SQLite (one instance): an in-process lane per chat; the processed row is written after.
 
-A replica's own updates for one chat also wait in an in-process lane before asking for the
-lock, so a busy chat holds at most one connection per replica and keeps exact arrival order.
+Either way a replica's own updates for one chat also wait in an in-process lane, so a busy
+chat holds at most one of its connections.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from tgbot.storage.database import StorageUnavailable
-from tgbot.storage.postgres import (
-    CONNECT_TIMEOUT_S,
-    Connection,
-    one_line,
-    pyformat,
-)
+from tgbot.storage.postgres import CONNECT_TIMEOUT_S, Connection, one_line, pyformat
 from tgbot.storage.store import Store
 
 # Telegram keeps an update (and retries it) for at most a day; older rows can go.
 RETENTION_S = 24 * 3600
-# Waiting longer than this for a chat's turn answers 503: Telegram retries later.
+# Waiting longer than this for a chat's turn fails the request (503): Telegram retries.
 TURN_WAIT_S = 20.0
+# Connections beyond the chats' turns, so that recording an arrival never waits for a turn.
+ARRIVAL_CONNECTIONS = 4
+# Updates of one chat arriving within this of each other are handled in update_id order even
+# when they reach different replicas: each waits this long after its arrival is recorded.
+REORDER_WINDOW_S = 0.02
 
-_INSERT = (
+Outcome = Literal["handled", "duplicate"]
+Handle = Callable[[str], Awaitable[object]]  # runs the bot on one update's JSON
+# ensure(known): known says the settings recorded in the database are these ones.
+EnsureWebhook = Callable[[bool], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Arrival:
+    update_id: int
+    chat_key: int  # whose turn it waits for: the chat, else the user, else its own id
+    payload: str  # the update's JSON, as Telegram sent it
+
+
+_PROCESSED = (
     "INSERT INTO processed_updates (update_id, handled_at, replica) VALUES (?, ?, ?) "
     "ON CONFLICT (update_id) DO NOTHING"
 )
@@ -53,13 +72,29 @@ _RECORD = (
     "INSERT INTO webhook_settings (id, fingerprint, set_at) VALUES (1, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, set_at = excluded.set_at"
 )
-
-# ensure(known): known says the settings recorded in the database are these ones.
-EnsureWebhook = Callable[[bool], Awaitable[None]]
+# Not when already processed: the inbox holds only updates still to handle.
+_ARRIVE = pyformat(
+    "INSERT INTO update_inbox (update_id, chat_key, payload, arrived_at) "
+    "SELECT ?, ?, ?, ? WHERE NOT EXISTS "
+    "(SELECT 1 FROM processed_updates WHERE update_id = ?) "
+    "ON CONFLICT (update_id) DO NOTHING"
+)
+# Under the chat's lock: a late duplicate's arrival may have slipped in after its processing.
+_DROP_DONE = pyformat(
+    "DELETE FROM update_inbox i USING processed_updates p "
+    "WHERE i.chat_key = ? AND p.update_id = i.update_id"
+)
+_WAITING = pyformat(
+    "SELECT update_id, payload FROM update_inbox "
+    "WHERE chat_key = ? AND update_id <= ? ORDER BY update_id"
+)
+_TAKE_OUT = pyformat("DELETE FROM update_inbox WHERE update_id = ?")
+# One lock space per schema, so test schemas on one server stay apart.
+_LOCK_KEY = "hashtextextended(coalesce(current_schema(), '') || %s, 0)"
 
 
 class UpdateGate(Protocol):
-    def handle_once(self, update_id: int, chat_key: int) -> AbstractAsyncContextManager[bool]: ...
+    async def deliver(self, arrival: Arrival, handle: Handle) -> Outcome: ...
 
     async def set_webhook_once(self, fingerprint: str, ensure: EnsureWebhook) -> None:
         """Run ``ensure`` with no other replica doing the same, then record ``fingerprint``."""
@@ -106,14 +141,15 @@ class SqliteUpdateGate:
         self._replica = replica
         self._lanes = ChatLanes()
 
-    @asynccontextmanager
-    async def handle_once(self, update_id: int, chat_key: int) -> AsyncIterator[bool]:
-        async with self._lanes.turn(chat_key):
-            if await self._store.fetchone(_SEEN, (update_id,)) is not None:
-                yield False
-                return
-            yield True
-            await self._store.execute(_INSERT, (update_id, int(time.time()), self._replica))
+    async def deliver(self, arrival: Arrival, handle: Handle) -> Outcome:
+        async with self._lanes.turn(arrival.chat_key):
+            if await self._store.fetchone(_SEEN, (arrival.update_id,)) is not None:
+                return "duplicate"
+            await handle(arrival.payload)
+            await self._store.execute(
+                _PROCESSED, (arrival.update_id, int(time.time()), self._replica)
+            )
+            return "handled"
 
     async def set_webhook_once(self, fingerprint: str, ensure: EnsureWebhook) -> None:
         row = await self._store.fetchone(_RECORDED)
@@ -131,42 +167,80 @@ class SqliteUpdateGate:
 
 
 class PostgresUpdateGate:
-    """Several replicas on one schema: advisory locks, each turn on a connection of its own."""
+    """Several replicas on one schema: an inbox, and an advisory lock per chat."""
 
-    def __init__(self, pool: AsyncConnectionPool[Connection], replica: str) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Connection],
+        replica: str,
+        reorder_window_s: float = REORDER_WINDOW_S,
+    ) -> None:
         self._pool = pool
         self._replica = replica
+        self._window = reorder_window_s
         self._lanes = ChatLanes()
+        self._turns = asyncio.Semaphore(max(1, (pool.max_size or 1) - ARRIVAL_CONNECTIONS))
+
+    async def deliver(self, arrival: Arrival, handle: Handle) -> Outcome:
+        try:
+            async with self._pool.connection() as connection:
+                await connection.execute(
+                    _ARRIVE,
+                    (
+                        arrival.update_id,
+                        arrival.chat_key,
+                        arrival.payload,
+                        int(time.time()),
+                        arrival.update_id,
+                    ),
+                )
+            await asyncio.sleep(self._window)
+            async with (
+                self._lanes.turn(arrival.chat_key),
+                self._turns,
+                self._chat_lock(arrival) as connection,
+            ):
+                return await self._handle_waiting(connection, arrival, handle)
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise StorageUnavailable(one_line(exc)) from exc
 
     @asynccontextmanager
-    async def handle_once(self, update_id: int, chat_key: int) -> AsyncIterator[bool]:
-        async with self._lanes.turn(chat_key):
+    async def _chat_lock(self, arrival: Arrival) -> AsyncIterator[Connection]:
+        key = (f":chat:{arrival.chat_key}",)
+        async with self._pool.connection() as connection:
+            await connection.execute(f"SELECT pg_advisory_lock({_LOCK_KEY})", key)
             try:
-                async with self._pool.connection() as connection, connection.transaction():
-                    await connection.execute(f"SET LOCAL lock_timeout = '{int(TURN_WAIT_S)}s'")
-                    # One lock space per schema, so test schemas on one server stay apart.
-                    await connection.execute(
-                        "SELECT pg_advisory_xact_lock(hashtextextended("
-                        "coalesce(current_schema(), '') || %s, 0))",
-                        (f":chat:{chat_key}",),
-                    )
-                    cursor = await connection.execute(pyformat(_SEEN), (update_id,))
-                    if await cursor.fetchone() is not None:
-                        yield False
-                        return
-                    yield True
-                    await connection.execute(
-                        pyformat(_INSERT), (update_id, int(time.time()), self._replica)
-                    )
-            except (psycopg.OperationalError, PoolTimeout) as exc:
-                raise StorageUnavailable(one_line(exc)) from exc
+                yield connection
+            finally:
+                try:
+                    await connection.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})", key)
+                except BaseException:
+                    # A connection that may still hold the lock never goes back to the pool.
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+                    raise
+
+    async def _handle_waiting(
+        self, connection: Connection, arrival: Arrival, handle: Handle
+    ) -> Outcome:
+        """Holding the chat's lock: its arrived updates up to this one, oldest first."""
+        await connection.execute(_DROP_DONE, (arrival.chat_key,))
+        cursor = await connection.execute(_WAITING, (arrival.chat_key, arrival.update_id))
+        outcome: Outcome = "duplicate"
+        for row in await cursor.fetchall():
+            await handle(row["payload"])
+            async with connection.transaction():
+                await connection.execute(
+                    pyformat(_PROCESSED), (row["update_id"], int(time.time()), self._replica)
+                )
+                await connection.execute(_TAKE_OUT, (row["update_id"],))
+            if row["update_id"] == arrival.update_id:
+                outcome = "handled"
+        return outcome
 
     async def set_webhook_once(self, fingerprint: str, ensure: EnsureWebhook) -> None:
         async with self._pool.connection() as connection, connection.transaction():
-            await connection.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended("
-                "coalesce(current_schema(), '') || ':set-webhook', 0))"
-            )
+            await connection.execute(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})", (":webhook",))
             cursor = await connection.execute(_RECORDED)
             row = await cursor.fetchone()
             await ensure(row is not None and row["fingerprint"] == fingerprint)
@@ -178,25 +252,35 @@ class PostgresUpdateGate:
             cursor = await connection.execute(
                 "DELETE FROM processed_updates WHERE handled_at < %s", (cutoff,)
             )
-            return cursor.rowcount
+            deleted = cursor.rowcount
+            cursor = await connection.execute(
+                "DELETE FROM update_inbox WHERE arrived_at < %s", (cutoff,)
+            )
+            return deleted + cursor.rowcount
 
     async def close(self) -> None:
         await self._pool.close()
 
 
+async def _configure(connection: Connection) -> None:
+    # A chat's turn not granted within TURN_WAIT_S fails (LockNotAvailable) rather than hangs.
+    await connection.execute(f"SET lock_timeout = '{int(TURN_WAIT_S * 1000)}ms'")
+
+
 async def open_update_gate(store: Store, url: str | None, replica: str, turns: int) -> UpdateGate:
     """``url``: the PostgreSQL store's URL (None: SQLite, ``store`` itself). ``turns``: how
-    many updates this replica may handle at once (each holds a connection meanwhile)."""
+    many chats this replica may handle at once (each holds a connection meanwhile)."""
     if url is None:
         return SqliteUpdateGate(store, replica)
     pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
         url,
         min_size=min(2, turns),
-        max_size=turns,
+        max_size=turns + ARRIVAL_CONNECTIONS,
         timeout=TURN_WAIT_S,
         open=False,
         connection_class=Connection,
         kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": CONNECT_TIMEOUT_S},
+        configure=_configure,
     )
     try:
         await pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)

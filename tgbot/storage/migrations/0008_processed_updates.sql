@@ -1,7 +1,8 @@
--- Webhook mode: each update_id handled once, whichever replica Telegram (or a load balancer)
--- delivered it to. A row is written in the same step that finishes handling the update, so a
--- replica that dies mid-update leaves no row and Telegram's retry is handled. Rows older than
--- Telegram's 24 h retention are deleted (storage/updates.py).
+-- Webhook mode: each update_id handled once, even when Telegram delivers it again. The row is
+-- written after the update was handled, so a bot that dies mid-update leaves no row and
+-- Telegram's retry is handled. Rows older than Telegram's 24 h retention are deleted
+-- (storage/updates.py). SQLite serves one instance: a chat's order is kept in-process, so
+-- PostgreSQL's update_inbox has no counterpart here.
 CREATE TABLE processed_updates (
     update_id  INTEGER NOT NULL PRIMARY KEY,
     handled_at INTEGER NOT NULL,  -- unix seconds

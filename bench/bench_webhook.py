@@ -123,6 +123,31 @@ class Meter(FakeBotAPI):
         return self.waiting
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds spent by everything on the machine (all cores), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU of every PostgreSQL process now alive (the server and its backends)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError):
+            if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                total += cpu_seconds(int(entry.name))
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -153,6 +178,11 @@ class Replica:
         (folder / name).mkdir(parents=True)
         self.proc: asyncio.subprocess.Process | None = None
         self.ready_s = float("nan")
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
 
     async def start(self, http: aiohttp.ClientSession, timeout_s: float = 60.0) -> None:
         started = time.perf_counter()
@@ -322,11 +352,29 @@ async def bench(args: argparse.Namespace) -> int:
             load.posted = load.duplicates = 0
             began = meter.methods["sendmessage"]
             started = time.perf_counter()
+            cpu_before = [cpu_seconds(r.pid) for r in replicas] + [time.process_time()]
+            busy_before = machine_busy_seconds()
+            postgres_before = postgres_cpu_seconds()
             offered = await offer(load, users, args.rate, args.seconds)
             await settle(meter, load, 30)
             elapsed = time.perf_counter() - started
+            cpu = [cpu_seconds(r.pid) for r in replicas] + [time.process_time()]
+            used = [after - before for after, before in zip(cpu, cpu_before, strict=True)]
+            busy = machine_busy_seconds() - busy_before
+            postgres = postgres_cpu_seconds() - postgres_before  # backends of others too
             lost = meter.outstanding()
             report(args, meter, load, replicas, offered, elapsed, lost, began)
+            handled = max(1, len(meter.latencies))
+            shares = ", ".join(
+                f"{r.name} {u / handled * 1000:.2f} ms"
+                for r, u in zip(replicas, used[:-1], strict=True)
+            )
+            print(
+                f"CPU per update handled: replicas {shares}; load generator + stand-in "
+                f"{used[-1] / handled * 1000:.2f} ms; PostgreSQL {postgres / handled * 1000:.2f} ms; "
+                f"whole machine {busy / handled * 1000:.2f} ms "
+                f"({busy / elapsed:.2f} cores busy of {usable_cpus()}, other sessions included)"
+            )
             ok = (
                 lost == 0
                 and meter.unexpected == 0

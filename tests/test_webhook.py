@@ -230,6 +230,31 @@ async def test_a_chats_updates_posted_to_different_replicas_are_handled_in_order
         assert texts(api, 701) == expected
 
 
+async def test_a_chats_updates_arriving_together_are_handled_in_update_order(
+    standin: StandinHttpServer, http: aiohttp.ClientSession, postgres_url: str, content: Content
+) -> None:
+    """The later update reaches its replica first: the chat's turn still goes to the earlier
+    one (the inbox), as long as it arrives within the reorder window."""
+    api = standin.api
+    async with (
+        replica("a", standin, postgres_url, content) as a,
+        replica("b", standin, postgres_url, content) as b,
+    ):
+        reference = api.user(800)
+        for command in ("/help", "/privacy"):
+            assert await post(http, a, reference.send_text(command)) == 200
+        expected = texts(api, 800)
+        user = api.user(801)
+        first, second = user.send_text("/help"), user.send_text("/privacy")
+        assert second["update_id"] > first["update_id"]
+        later = asyncio.create_task(post(http, b, second))
+        await asyncio.sleep(0.005)
+        assert await post(http, a, first) == 200
+        assert await later == 200
+        assert texts(api, 801) == expected
+        assert processed(postgres_url, second["update_id"]) in (["a"], ["b"])
+
+
 async def test_set_webhook_is_called_once_when_replicas_start_together(
     standin: StandinHttpServer, postgres_url: str, content: Content
 ) -> None:

@@ -133,7 +133,7 @@ class WebhookServer:
         except Exception:  # not JSON, or not an update: nothing Telegram would send
             WEBHOOK_REQUESTS.labels("bad_request").inc()
             return web.Response(status=400, text="not an update\n")
-        outcome = await self.handle(Arrival(update.update_id, chat_key(update), payload))
+        outcome = await self.handle(Arrival(update.update_id, chat_key(update), payload), update)
         WEBHOOK_REQUESTS.labels(outcome).inc()
         if outcome in ("handled", "duplicate"):
             return web.Response(text="ok\n")
@@ -146,15 +146,17 @@ class WebhookServer:
             raise TypeError("not an update")
         return update
 
-    async def _process(self, payload: str) -> None:
-        """The same handlers as polling; another replica's update may come this way too
-        (storage/updates.py hands a chat's arrived updates to whoever holds its turn)."""
-        await self._app.process_update(self._parse(payload))
-
-    async def handle(self, arrival: Arrival) -> str:
+    async def handle(self, arrival: Arrival, update: Update) -> str:
         """Handle the update once across replicas; the outcome names what happened."""
+
+        async def process(update_id: int, payload: str) -> None:
+            # The same handlers as polling. Another replica's update may come this way too:
+            # storage/updates.py hands a chat's arrived updates to whoever holds its turn.
+            own = update_id == update.update_id
+            await self._app.process_update(update if own else self._parse(payload))
+
         try:
-            return await self._gate.deliver(arrival, self._process)
+            return await self._gate.deliver(arrival, process)
         except StorageUnavailable as exc:
             log.warning("update %d not handled, database unavailable: %s", arrival.update_id, exc)
             return "unavailable"

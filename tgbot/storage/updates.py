@@ -2,7 +2,8 @@
 however many replicas it reaches, and one chat's updates one at a time, in update order.
 
 ``await gate.deliver(arrival, handle)`` returns "handled" or "duplicate" (already handled:
-answer Telegram 200 and do nothing); ``handle(payload)`` runs the bot on one update's JSON.
+answer Telegram 200 and do nothing); ``handle(update_id, payload)`` runs the bot on one
+update.
 An update counts as handled only once ``handle`` returned; any exception propagates and
 leaves it unhandled, so Telegram's retry gets it.
 
@@ -10,7 +11,7 @@ leaves it unhandled, so Telegram's retry gets it.
   short reorder window it waits for its chat's advisory lock (``pg_advisory_lock``, on a
   connection of the gate's own pool, apart from the store's: it is held while the bot
   handles the update). The holder handles the chat's arrived updates in ``update_id`` order
-  up to its own, each marked processed (and taken out of the inbox) in one transaction after
+  up to its own, each marked processed (and taken out of the inbox) in one statement after
   it was handled. Two updates of one chat that reach two replicas at nearly the same moment
   are thus handled in Telegram's order, not in the order their requests won the lock; one
   whose replica died is handled by the chat's next holder. A replica that dies drops its
@@ -50,7 +51,9 @@ ARRIVAL_CONNECTIONS = 4
 REORDER_WINDOW_S = 0.02
 
 Outcome = Literal["handled", "duplicate"]
-Handle = Callable[[str], Awaitable[object]]  # runs the bot on one update's JSON
+# Runs the bot on one update: its id and its JSON (another replica's, when this one holds the
+# chat's turn; the caller may have its own update parsed already).
+Handle = Callable[[int, str], Awaitable[object]]
 # ensure(known): known says the settings recorded in the database are these ones.
 EnsureWebhook = Callable[[bool], Awaitable[None]]
 
@@ -79,16 +82,20 @@ _ARRIVE = pyformat(
     "(SELECT 1 FROM processed_updates WHERE update_id = ?) "
     "ON CONFLICT (update_id) DO NOTHING"
 )
-# Under the chat's lock: a late duplicate's arrival may have slipped in after its processing.
-_DROP_DONE = pyformat(
-    "DELETE FROM update_inbox i USING processed_updates p "
-    "WHERE i.chat_key = ? AND p.update_id = i.update_id"
-)
+# Under the chat's lock. A late duplicate's arrival may have slipped into the inbox after
+# its processing: skipped here, deleted by the daily sweep.
 _WAITING = pyformat(
-    "SELECT update_id, payload FROM update_inbox "
-    "WHERE chat_key = ? AND update_id <= ? ORDER BY update_id"
+    "SELECT i.update_id, i.payload FROM update_inbox i "
+    "WHERE i.chat_key = ? AND i.update_id <= ? AND NOT EXISTS "
+    "(SELECT 1 FROM processed_updates p WHERE p.update_id = i.update_id) "
+    "ORDER BY i.update_id"
 )
-_TAKE_OUT = pyformat("DELETE FROM update_inbox WHERE update_id = ?")
+# Processed and out of the inbox in one statement (one transaction in autocommit).
+_DONE = pyformat(
+    "WITH taken AS (DELETE FROM update_inbox WHERE update_id = ?) "
+    "INSERT INTO processed_updates (update_id, handled_at, replica) VALUES (?, ?, ?) "
+    "ON CONFLICT (update_id) DO NOTHING"
+)
 # One lock space per schema, so test schemas on one server stay apart.
 _LOCK_KEY = "hashtextextended(coalesce(current_schema(), '') || %s, 0)"
 
@@ -145,7 +152,7 @@ class SqliteUpdateGate:
         async with self._lanes.turn(arrival.chat_key):
             if await self._store.fetchone(_SEEN, (arrival.update_id,)) is not None:
                 return "duplicate"
-            await handle(arrival.payload)
+            await handle(arrival.update_id, arrival.payload)
             await self._store.execute(
                 _PROCESSED, (arrival.update_id, int(time.time()), self._replica)
             )
@@ -224,17 +231,13 @@ class PostgresUpdateGate:
         self, connection: Connection, arrival: Arrival, handle: Handle
     ) -> Outcome:
         """Holding the chat's lock: its arrived updates up to this one, oldest first."""
-        await connection.execute(_DROP_DONE, (arrival.chat_key,))
         cursor = await connection.execute(_WAITING, (arrival.chat_key, arrival.update_id))
         outcome: Outcome = "duplicate"
         for row in await cursor.fetchall():
-            await handle(row["payload"])
-            async with connection.transaction():
-                await connection.execute(
-                    pyformat(_PROCESSED), (row["update_id"], int(time.time()), self._replica)
-                )
-                await connection.execute(_TAKE_OUT, (row["update_id"],))
-            if row["update_id"] == arrival.update_id:
+            update_id = int(row["update_id"])
+            await handle(update_id, row["payload"])
+            await connection.execute(_DONE, (update_id, update_id, int(time.time()), self._replica))
+            if update_id == arrival.update_id:
                 outcome = "handled"
         return outcome
 

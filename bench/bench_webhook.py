@@ -371,7 +371,8 @@ async def bench(args: argparse.Namespace) -> int:
             )
             print(
                 f"CPU per update handled: replicas {shares}; load generator + stand-in "
-                f"{used[-1] / handled * 1000:.2f} ms; PostgreSQL {postgres / handled * 1000:.2f} ms; "
+                f"{used[-1] / handled * 1000:.2f} ms; "
+                f"PostgreSQL {postgres / handled * 1000:.2f} ms; "
                 f"whole machine {busy / handled * 1000:.2f} ms "
                 f"({busy / elapsed:.2f} cores busy of {usable_cpus()}, other sessions included)"
             )

@@ -448,8 +448,8 @@ def report(
     )
     slowest = max(r.ready_s for r in replicas)
     print(
-        f"{_verdict(slowest <= TARGET_START_S)}: slowest replica start-up {slowest:.2f} s "
-        f"(target <= {TARGET_START_S:g} s, issue 14; three starting at once on this machine)"
+        f"INFO: slowest replica start-up {slowest:.2f} s, three starting at once (issue 14's "
+        f"<= {TARGET_START_S:g} s is for one replica over 1,000,000 users: bench_reminders)"
     )
 
 

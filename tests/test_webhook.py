@@ -16,6 +16,7 @@ import aiohttp
 import psycopg
 import pytest
 
+from tests.conftest import POSTGRES_URL
 from tests.test_cli import run_tgbot
 from tgbot.app import STANDIN_TOKEN, build_application
 from tgbot.config import ConfigError, Settings, load_settings
@@ -253,6 +254,42 @@ async def test_a_chats_updates_arriving_together_are_handled_in_update_order(
         assert await later == 200
         assert texts(api, 801) == expected
         assert processed(postgres_url, second["update_id"]) in (["a"], ["b"])
+
+
+async def test_an_update_whose_replica_dies_mid_way_is_handled_on_the_retry(
+    standin: StandinHttpServer, http: aiohttp.ClientSession, postgres_url: str, content: Content
+) -> None:
+    """Replica a loses its database connection (as when it is killed) while handling: it has
+    marked nothing and its lock is gone, so Telegram's retry to replica b is handled."""
+    api = standin.api
+    async with (
+        replica("a", standin, postgres_url, content) as a,
+        replica("b", standin, postgres_url, content) as b,
+    ):
+        update = api.user(901).send_text("/help")
+        api.inject_fault("sendMessage", kind="slow", delay=1.0, chat_id=901)
+        first = asyncio.create_task(post(http, a, update))
+        await asyncio.sleep(0.4)  # a holds the chat's lock, its reply on the way
+        assert terminate_lock_holders(postgres_url) == 1
+        assert await first != 200  # not acknowledged: Telegram will send it again
+        assert processed(postgres_url, update["update_id"]) == []
+        assert await post(http, b, update) == 200
+        assert processed(postgres_url, update["update_id"]) == ["b"]
+        assert await post(http, a, update) == 200  # a later retry: already handled
+        assert processed(postgres_url, update["update_id"]) == ["b"]
+
+
+def terminate_lock_holders(url: str) -> int:
+    """End the sessions of this test's schema that hold an advisory lock."""
+    schema = url.rsplit("application_name=", 1)[1]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pg_terminate_backend(a.pid) FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = %s",
+            (schema,),
+        ).fetchall()
+    return len(rows)
 
 
 async def test_set_webhook_is_called_once_when_replicas_start_together(

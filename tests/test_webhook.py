@@ -10,6 +10,7 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -234,8 +235,8 @@ async def test_a_chats_updates_posted_to_different_replicas_are_handled_in_order
 async def test_a_chats_updates_arriving_together_are_handled_in_update_order(
     standin: StandinHttpServer, http: aiohttp.ClientSession, postgres_url: str, content: Content
 ) -> None:
-    """The later update reaches its replica first: the chat's turn still goes to the earlier
-    one (the inbox), as long as it arrives within the reorder window."""
+    """The later update reaches its replica first and asks for the chat's turn first; the
+    turn still handles the earlier one first (the inbox, in update_id order)."""
     api = standin.api
     async with (
         replica("a", standin, postgres_url, content) as a,
@@ -248,12 +249,29 @@ async def test_a_chats_updates_arriving_together_are_handled_in_update_order(
         user = api.user(801)
         first, second = user.send_text("/help"), user.send_text("/privacy")
         assert second["update_id"] > first["update_id"]
-        later = asyncio.create_task(post(http, b, second))
-        await asyncio.sleep(0.005)
-        assert await post(http, a, first) == 200
-        assert await later == 200
+        async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as held:
+            # The chat's turn is busy (as if a third replica held it) while both arrive.
+            key = "hashtextextended(coalesce(current_schema(), '') || ':chat:801', 0)"
+            await held.execute(f"SELECT pg_advisory_lock({key})")
+            later = asyncio.create_task(post(http, b, second))
+            await until_arrived(held, second["update_id"])
+            await asyncio.sleep(0.1)  # b is now waiting for the turn
+            earlier = asyncio.create_task(post(http, a, first))
+            await until_arrived(held, first["update_id"])
+            await held.execute(f"SELECT pg_advisory_unlock({key})")
+            assert [await later, await earlier] == [200, 200]
         assert texts(api, 801) == expected
-        assert processed(postgres_url, second["update_id"]) in (["a"], ["b"])
+
+
+async def until_arrived(connection: psycopg.AsyncConnection[Any], update_id: int) -> None:
+    async with asyncio.timeout(5):
+        while True:
+            cursor = await connection.execute(
+                "SELECT 1 FROM update_inbox WHERE update_id = %s", (update_id,)
+            )
+            if await cursor.fetchone() is not None:
+                return
+            await asyncio.sleep(0.01)
 
 
 async def test_an_update_whose_replica_dies_mid_way_is_handled_on_the_retry(

@@ -8,14 +8,16 @@ An update counts as handled only once ``handle`` returned; any exception propaga
 leaves it unhandled, so Telegram's retry gets it.
 
 - PostgreSQL (several replicas): the update is first written to ``update_inbox``. After a
-  short reorder window it waits for its chat's advisory lock (``pg_advisory_lock``, on a
-  connection of the gate's own pool, apart from the store's: it is held while the bot
-  handles the update). The holder handles the chat's arrived updates in ``update_id`` order
-  up to its own, each marked processed (and taken out of the inbox) in one statement after
-  it was handled. Two updates of one chat that reach two replicas at nearly the same moment
-  are thus handled in Telegram's order, not in the order their requests won the lock; one
-  whose replica died is handled by the chat's next holder. A replica that dies drops its
-  connection, so its lock goes at once and nothing it had not finished is marked.
+  short reorder window it takes its chat's turn: a transaction holding the chat's advisory
+  lock (``tgbot_chat_turn``, migration 0008), on a connection of the gate's own pool, apart
+  from the store's, since it stays open while the bot handles the update. The holder
+  handles the chat's arrived updates in ``update_id`` order up to its own, one transaction
+  each: marked processed and taken out of the inbox (``tgbot_update_done``), then committed,
+  which releases the lock. Two updates of one chat that reach two replicas at nearly the
+  same moment are thus handled in Telegram's order, not in the order their requests won the
+  lock; one whose replica died is handled by the chat's next holder. A replica that dies
+  drops its connection: its transaction rolls back, its lock goes at once, nothing it had
+  not finished is marked.
 - SQLite (one instance): an in-process lane per chat; the processed row is written after.
 
 Either way a replica's own updates for one chat also wait in an in-process lane, so a busy
@@ -33,6 +35,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
@@ -80,20 +83,6 @@ _ARRIVE = pyformat(
     "INSERT INTO update_inbox (update_id, chat_key, payload, arrived_at) "
     "SELECT ?, ?, ?, ? WHERE NOT EXISTS "
     "(SELECT 1 FROM processed_updates WHERE update_id = ?) "
-    "ON CONFLICT (update_id) DO NOTHING"
-)
-# Under the chat's lock. A late duplicate's arrival may have slipped into the inbox after
-# its processing: skipped here, deleted by the daily sweep.
-_WAITING = pyformat(
-    "SELECT i.update_id, i.payload FROM update_inbox i "
-    "WHERE i.chat_key = ? AND i.update_id <= ? AND NOT EXISTS "
-    "(SELECT 1 FROM processed_updates p WHERE p.update_id = i.update_id) "
-    "ORDER BY i.update_id"
-)
-# Processed and out of the inbox in one statement (one transaction in autocommit).
-_DONE = pyformat(
-    "WITH taken AS (DELETE FROM update_inbox WHERE update_id = ?) "
-    "INSERT INTO processed_updates (update_id, handled_at, replica) VALUES (?, ?, ?) "
     "ON CONFLICT (update_id) DO NOTHING"
 )
 # One lock space per schema, so test schemas on one server stay apart.
@@ -173,6 +162,18 @@ class SqliteUpdateGate:
         pass  # the store is the application's
 
 
+async def _roll_back(connection: Connection) -> None:
+    """End a failed turn; a connection that cannot is closed, which ends it too (and frees
+    its lock), rather than going back to the pool mid-transaction."""
+    try:
+        await connection.execute("ROLLBACK")
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            await connection.close()
+        if not isinstance(exc, Exception):
+            raise  # cancelled: go on being cancelled
+
+
 class PostgresUpdateGate:
     """Several replicas on one schema: an inbox, and an advisory lock per chat."""
 
@@ -205,41 +206,39 @@ class PostgresUpdateGate:
             async with (
                 self._lanes.turn(arrival.chat_key),
                 self._turns,
-                self._chat_lock(arrival) as connection,
+                self._pool.connection() as connection,
             ):
-                return await self._handle_waiting(connection, arrival, handle)
+                return await self._take_turns(connection, arrival, handle)
         except (psycopg.OperationalError, PoolTimeout) as exc:
             raise StorageUnavailable(one_line(exc)) from exc
 
-    @asynccontextmanager
-    async def _chat_lock(self, arrival: Arrival) -> AsyncIterator[Connection]:
-        key = (f":chat:{arrival.chat_key}",)
-        async with self._pool.connection() as connection:
-            await connection.execute(f"SELECT pg_advisory_lock({_LOCK_KEY})", key)
-            try:
-                yield connection
-            finally:
-                try:
-                    await connection.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})", key)
-                except BaseException:
-                    # A connection that may still hold the lock never goes back to the pool.
-                    with contextlib.suppress(Exception):
-                        await connection.close()
-                    raise
-
-    async def _handle_waiting(
+    async def _take_turns(
         self, connection: Connection, arrival: Arrival, handle: Handle
     ) -> Outcome:
-        """Holding the chat's lock: its arrived updates up to this one, oldest first."""
-        cursor = await connection.execute(_WAITING, (arrival.chat_key, arrival.update_id))
-        outcome: Outcome = "duplicate"
-        for row in await cursor.fetchall():
-            update_id = int(row["update_id"])
-            await handle(update_id, row["payload"])
-            await connection.execute(_DONE, (update_id, update_id, int(time.time()), self._replica))
+        """The chat's arrived updates up to this one, oldest first, one transaction each:
+        the chat's lock, the update handled, marked done, and the commit that releases the
+        lock (two round trips; the values are integers and a quoted literal)."""
+        replica = sql.Literal(self._replica).as_string(connection)
+        turn = f"BEGIN; SELECT * FROM tgbot_chat_turn({arrival.chat_key:d}, {arrival.update_id:d})"
+        while True:
+            try:
+                cursor = await connection.execute(turn)
+                cursor.nextset()  # past BEGIN's empty result
+                row = await cursor.fetchone()
+                if row is None:
+                    await connection.execute("COMMIT")
+                    return "duplicate"  # handled already, by this replica or another
+                update_id = int(row["waiting_id"])
+                await handle(update_id, row["waiting_payload"])
+                await connection.execute(
+                    f"SELECT tgbot_update_done({update_id:d}, {replica}, {int(time.time()):d}); "
+                    "COMMIT"
+                )
+            except BaseException:
+                await _roll_back(connection)
+                raise
             if update_id == arrival.update_id:
-                outcome = "handled"
-        return outcome
+                return "handled"
 
     async def set_webhook_once(self, fingerprint: str, ensure: EnsureWebhook) -> None:
         async with self._pool.connection() as connection, connection.transaction():

@@ -27,3 +27,32 @@ CREATE TABLE update_inbox (
     arrived_at bigint NOT NULL   -- unix seconds
 );
 CREATE INDEX update_inbox_by_chat ON update_inbox (chat_key, update_id);
+
+-- A chat's turn, in one round trip: the chat's lock for the rest of the transaction (its
+-- commit, with the update marked done, releases it), then the oldest arrived update of the
+-- chat up to ``upto`` not handled yet. VOLATILE: the query after the lock takes a fresh
+-- snapshot, so it sees arrivals committed while the lock was awaited.
+CREATE FUNCTION tgbot_chat_turn(chat bigint, upto bigint)
+RETURNS TABLE (waiting_id bigint, waiting_payload text)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(
+        hashtextextended(coalesce(current_schema(), '') || ':chat:' || chat::text, 0));
+    RETURN QUERY
+        SELECT i.update_id, i.payload FROM update_inbox i
+        WHERE i.chat_key = chat AND i.update_id <= upto
+          AND NOT EXISTS (SELECT 1 FROM processed_updates p WHERE p.update_id = i.update_id)
+        ORDER BY i.update_id
+        LIMIT 1;
+END
+$$;
+
+-- An update handled: out of the inbox, into processed_updates (in the caller's transaction).
+CREATE FUNCTION tgbot_update_done(done_id bigint, by_replica text, done_at bigint)
+RETURNS void
+LANGUAGE sql VOLATILE AS $$
+    DELETE FROM update_inbox WHERE update_id = done_id;
+    INSERT INTO processed_updates (update_id, handled_at, replica)
+        VALUES (done_id, done_at, by_replica)
+        ON CONFLICT (update_id) DO NOTHING;
+$$;

@@ -184,6 +184,30 @@ async def test_webhook_port_serves_health_readiness_and_metrics_with_the_replica
         assert info.webhook_url == f"{solo.hook}" and info.webhook_secret == SECRET
 
 
+async def test_the_standin_delivers_to_the_webhook_and_retries_a_refused_update(
+    tmp_path: Path, content: Content
+) -> None:
+    """Telegram's side too: the stand-in POSTs the user's updates to the URL setWebhook gave
+    it, with the secret; refused (401) ones are sent again until they are accepted."""
+    server = await start_http_server(FakeBotAPI(STANDIN_TOKEN), deliver_webhooks=True)
+    api = server.api
+    try:
+        async with replica("solo", server, tmp_path / "bot.sqlite3", content):
+            user = api.user(504)
+            update = user.send_text("/help")
+            await api.wait_confirmed(update["update_id"], timeout=10)
+            assert len(texts(api, 504)) == 1
+            api.updates.webhook_secret = "not-the-secret"  # as if the secret were rotated
+            refused = user.send_text("/privacy")
+            await asyncio.sleep(0.8)
+            assert not api.is_settled(refused["update_id"]) and len(texts(api, 504)) == 1
+            api.updates.webhook_secret = SECRET
+            await api.wait_confirmed(refused["update_id"], timeout=10)
+            assert len(texts(api, 504)) == 2
+    finally:
+        await server.close()
+
+
 # ---------------------------------------------------------------------------- replicas
 
 

@@ -131,6 +131,11 @@ def _parser() -> argparse.ArgumentParser:
         help="round trip added to every call (Telegram: 50-200)",
     )
     standin.add_argument("--jitter-ms", type=float, default=0.0, help="± this much, uniformly")
+    standin.add_argument(
+        "--deliver-webhooks",
+        action="store_true",
+        help="POST updates to the URL the bot gives setWebhook, as Telegram does",
+    )
     standin.set_defaults(handler=_standin)
     return parser
 
@@ -269,7 +274,9 @@ def _standin(args: argparse.Namespace, settings: Settings) -> int:
         print(f"tgbot standin: {exc}", file=sys.stderr)
         return 2
     api = FakeBotAPI(token, latency=latency)
-    asyncio.run(serve_forever(args.host, args.port, token, api=api))
+    asyncio.run(
+        serve_forever(args.host, args.port, token, api=api, deliver_webhooks=args.deliver_webhooks)
+    )
     return 0
 
 

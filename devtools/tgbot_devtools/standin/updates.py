@@ -57,6 +57,8 @@ class UpdateQueue:
         self._confirm_signal = _Signal()
         self._poll_generation = 0
         self._closed = False
+        self._in_flight: set[int] = set()  # webhook deliveries under way
+        self._acknowledged: set[int] = set()  # answered 2xx by the webhook
 
     def enqueue(self, kind: str, payload: JSON) -> JSON:
         """Queue an update of type ``kind`` (e.g. "message") for getUpdates."""
@@ -79,8 +81,13 @@ class UpdateQueue:
         return self._closed
 
     def is_settled(self, update_id: int) -> bool:
-        """True once the bot confirmed the update (or it was filtered out by allowed_updates)."""
-        return update_id <= self.confirmed_update_id or update_id in self._dropped
+        """True once the bot confirmed the update (or it was filtered out by allowed_updates);
+        with a webhook, once the webhook answered it 2xx."""
+        return (
+            update_id <= self.confirmed_update_id
+            or update_id in self._dropped
+            or update_id in self._acknowledged
+        )
 
     async def wait_confirmed(self, update_id: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until the bot fetched the update and confirmed it with a later getUpdates."""
@@ -184,9 +191,32 @@ class UpdateQueue:
         self.webhook_url = url
         self.webhook_secret = secret if url else None
         self.webhook_max_connections = connections or DEFAULT_MAX_CONNECTIONS
+        self._update_signal.notify()  # a webhook sender may now deliver
         if opt_bool(params, "drop_pending_updates") and self._pending:
             self._confirm(self._pending[-1]["update_id"] + 1)
         return True
+
+    async def next_for_webhook(self) -> JSON:
+        """The oldest pending update not being delivered (waits for one), as Telegram's
+        webhook sender takes them; ``webhook_answered`` settles it."""
+        while True:
+            if self.webhook_url and not self._closed:
+                for update in self._deliverable(len(self._pending) or 1):
+                    if update["update_id"] not in self._in_flight:
+                        self._in_flight.add(update["update_id"])
+                        return update
+            await self._update_signal.wait()
+
+    def webhook_answered(self, update_id: int, ok: bool) -> None:
+        """2xx: the update leaves the queue. Otherwise it stays, to be sent again."""
+        self._in_flight.discard(update_id)
+        if ok:
+            self._pending = deque(u for u in self._pending if u["update_id"] != update_id)
+            self._acknowledged.add(update_id)
+            self.delivered_update_id = max(self.delivered_update_id, update_id)
+            self._confirm_signal.notify()
+        else:
+            self._update_signal.notify()
 
     async def get_webhook_info(self, params: JSON) -> JSON:
         info: JSON = {

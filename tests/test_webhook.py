@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,8 @@ from tgbot.app import STANDIN_TOKEN, build_application
 from tgbot.config import ConfigError, Settings, load_settings
 from tgbot.content import Content
 from tgbot.handlers.context import BotApplication
-from tgbot.storage.updates import ChatLanes
+from tgbot.storage import open_store
+from tgbot.storage.updates import RETENTION_S, Arrival, ChatLanes, open_update_gate
 from tgbot.webhook import SECRET_HEADER, serve_webhook
 from tgbot_devtools.standin import FakeBotAPI
 from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
@@ -444,6 +446,38 @@ async def test_readyz_fails_while_the_database_is_down(
             assert (await readyz_becomes(200, within_s=10))[-1] == 200
     finally:
         await proxy.down()
+
+
+async def test_the_gate_forgets_processed_updates_after_a_day(store_location: str | Path) -> None:
+    """The repository on both stores: once per update_id, until the row expires."""
+    store = await open_store(store_location)
+    url = store_location if isinstance(store_location, str) else None
+    gate = await open_update_gate(store, url, "r1", turns=2)
+    handled: list[int] = []
+
+    async def handle(update_id: int, payload: str) -> None:
+        handled.append(update_id)
+
+    try:
+        arrival = Arrival(update_id=41, chat_key=7, payload='{"update_id": 41}')
+        assert await gate.deliver(arrival, handle) == "handled"
+        assert await gate.deliver(arrival, handle) == "duplicate"
+        assert await gate.forget_expired(now=time.time()) == 0
+        assert await gate.forget_expired(now=time.time() + RETENTION_S + 60) == 1
+        assert await gate.deliver(arrival, handle) == "handled"  # a day on: new again
+        assert handled == [41, 41]
+
+        async def failing(update_id: int, payload: str) -> None:
+            raise RuntimeError("the handler broke")
+
+        broken = Arrival(update_id=42, chat_key=7, payload='{"update_id": 42}')
+        with pytest.raises(RuntimeError):
+            await gate.deliver(broken, failing)
+        assert await gate.deliver(broken, handle) == "handled"  # not marked: retried
+        assert handled == [41, 41, 42]
+    finally:
+        await gate.close()
+        await store.close()
 
 
 # ---------------------------------------------------------------------------- settings

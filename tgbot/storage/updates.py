@@ -3,9 +3,8 @@ however many replicas it reaches, and one chat's updates one at a time, in updat
 
 ``await gate.deliver(arrival, handle)`` returns "handled" or "duplicate" (already handled:
 answer Telegram 200 and do nothing); ``handle(update_id, payload)`` runs the bot on one
-update.
-An update counts as handled only once ``handle`` returned; any exception propagates and
-leaves it unhandled, so Telegram's retry gets it.
+update. An update counts as handled only once ``handle`` returned; any exception propagates
+and leaves it unhandled, so Telegram's retry gets it.
 
 - PostgreSQL (several replicas): the update is first written to ``update_inbox``. After a
   short reorder window it takes its chat's turn: a transaction holding the chat's advisory
@@ -85,7 +84,7 @@ _ARRIVE = pyformat(
     "(SELECT 1 FROM processed_updates WHERE update_id = ?) "
     "ON CONFLICT (update_id) DO NOTHING"
 )
-# One lock space per schema, so test schemas on one server stay apart.
+# One lock space per schema, so test schemas on one server stay apart (tgbot_chat_turn's too).
 _LOCK_KEY = "hashtextextended(coalesce(current_schema(), '') || %s, 0)"
 
 

@@ -11,8 +11,13 @@ import pytest
 import yaml
 
 from tgbot.config import ConfigError, check_webhook_mode, load_settings
+from tgbot.storage.postgres import POOL_MAX
+from tgbot.storage.updates import ARRIVAL_CONNECTIONS
+from tgbot.webhook import MAX_TURNS
 
 ROOT = Path(__file__).resolve().parents[1]
+# The webhook gate's chats in progress and arrivals, the store's pool, the budget's listener.
+CONNECTIONS_PER_REPLICA = MAX_TURNS + ARRIVAL_CONNECTIONS + POOL_MAX + 1
 
 
 def services() -> dict[str, dict[str, Any]]:
@@ -48,6 +53,8 @@ def test_the_replicas_profile_runs_three_webhook_replicas_on_one_postgresql() ->
     postgres = services()["postgres"]
     assert postgres["profiles"] == ["replicas"] and "healthcheck" in postgres
     assert "ports" not in postgres  # reached only on the compose network
+    allowed = int(postgres["command"][-1].split("=")[1])
+    assert allowed >= 3 * CONNECTIONS_PER_REPLICA + 10  # and a few for the operator
 
 
 def test_the_proxy_spreads_telegrams_calls_over_every_replica_and_checks_readiness() -> None:

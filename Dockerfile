@@ -12,7 +12,7 @@ RUN useradd --create-home --uid 10001 bot \
     && mkdir -p /data && chown bot:bot /data
 
 WORKDIR /app
-# The bot only: the development tools (devtools/, and aiohttp with them) stay out.
+# The bot only: the development tools (devtools/: the stand-in, terminal chat, eval) stay out.
 COPY pyproject.toml README.md ./
 COPY messages ./messages
 COPY tgbot ./tgbot

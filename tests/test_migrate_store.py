@@ -17,7 +17,7 @@ from tgbot.storage import (
     UserRepository,
     open_store,
 )
-from tgbot.storage.transfer import TABLES, counts
+from tgbot.storage.transfer import NOT_COPIED, TABLES, counts
 
 
 async def seed(path: Path) -> None:
@@ -53,6 +53,7 @@ def test_the_copy_covers_every_column_of_every_table(tmp_path: Path) -> None:
         tables = {
             name: tuple(row[1] for row in raw.execute(f"PRAGMA table_info({name})"))
             for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if name not in NOT_COPIED
         }
     assert {name: set(columns) for name, columns in tables.items()} == {
         name: set(columns) for name, columns in TABLES.items()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from telegram.error import RetryAfter
 
 from tgbot.handlers.send_limits import BudgetRateLimiter
-from tgbot.services.send_budget import PER_CHAT_BURST, SendBudget
+from tgbot.services.send_budget import PER_CHAT_BURST, SLOT_SPACING, SendBudget
 
 
 class VirtualTime:
@@ -199,7 +200,7 @@ async def test_a_burst_of_replies_is_spaced_not_sent_all_at_once() -> None:
 
     await clock.run(*(reply(chat) for chat in range(30)))
     gaps = [b - a for a, b in itertools.pairwise(sorted(released))]
-    assert min(gaps) >= 1 / 30 - 1e-9  # thirty at once would bunch at Telegram's end
+    assert min(gaps) >= SLOT_SPACING / 30 - 1e-9  # thirty at once would bunch at Telegram's end
 
 
 async def test_reminders_keep_their_own_rate_in_any_window_when_replies_hold_them_up() -> None:
@@ -244,3 +245,28 @@ async def test_a_restarted_bot_adds_nothing_to_the_window_its_predecessor_filled
     await clock.run(*(remind(after) for _ in range(60)))
     assert len(released) == 120
     assert most_in_any_second(released) <= 25
+
+
+async def test_a_few_replies_a_second_cost_reminders_little_of_their_rate() -> None:
+    """People chatting go first, but a reply fits between two reminders: 3 replies a second
+    leave reminders at 25/s above 23.5/s (slots a full interval apart and a reminder that
+    looked again only a slot later kept them near 23.1/s)."""
+    clock = VirtualTime()
+    budget = clock.budget(30)
+    slots = budget.for_reminders(25)
+    reminders: list[float] = []
+
+    async def remind() -> None:
+        await slots.wait()
+        reminders.append(clock.now)
+
+    async def reply(chat: int, delay: float) -> None:
+        await clock.sleep(delay)
+        await budget.wait(chat, reply=True)
+
+    arrivals = random.Random(1)
+    replies = [reply(chat, arrivals.uniform(0, 10)) for chat in range(30)]
+    await clock.run(*(remind() for _ in range(250)), *replies)
+    sustained = (len(reminders) - 1) / (max(reminders) - min(reminders))
+    assert sustained > 23.5
+    assert most_in_any_second(reminders) <= 25

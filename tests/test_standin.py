@@ -45,7 +45,11 @@ from telegram.ext import (
 
 from tgbot.app import STANDIN_TOKEN
 from tgbot_devtools.standin import BotDriver, FakeBotAPI, Latency, StandinRequest
-from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
+from tgbot_devtools.standin.http_server import (
+    SECRET_HEADER,
+    StandinHttpServer,
+    start_http_server,
+)
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 KEYBOARD = InlineKeyboardMarkup(
@@ -528,6 +532,74 @@ async def test_webhook_blocks_polling(api: FakeBotAPI) -> None:
     assert (await call(api, "getWebhookInfo"))["url"] == "https://example.org/hook"
     await call(api, "deleteWebhook")
     assert await call(api, "getUpdates") == []
+
+
+async def test_set_webhook_keeps_its_settings_and_hides_the_secret(api: FakeBotAPI) -> None:
+    await call(
+        api,
+        "setWebhook",
+        url="https://example.org/hook",
+        secret_token="s3cret_-",
+        max_connections=7,
+        allowed_updates=json.dumps(["message", "callback_query"]),
+    )
+    info = await call(api, "getWebhookInfo")
+    assert info["max_connections"] == 7
+    assert info["allowed_updates"] == ["callback_query", "message"]
+    assert "s3cret_-" not in json.dumps(info) and api.updates.webhook_secret == "s3cret_-"
+    await call(api, "deleteWebhook")
+    assert api.updates.webhook_secret is None
+    assert "max_connections" not in await call(api, "getWebhookInfo")
+
+
+async def test_webhook_delivery_posts_with_the_secret_and_retries_until_2xx() -> None:
+    from aiohttp import web
+
+    received: list[tuple[int, str | None]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        update = await request.json()
+        received.append((update["update_id"], request.headers.get(SECRET_HEADER)))
+        return web.Response(status=500 if len(received) == 1 else 200)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    server = await start_http_server(FakeBotAPI(), deliver_webhooks=True)
+    api = server.api
+    try:
+        first = api.user(1).send_text("before the webhook")  # waits in the queue
+        await call(api, "setWebhook", url=f"http://127.0.0.1:{port}/hook", secret_token="abc")
+        second = api.user(1).send_text("after")
+        await api.wait_confirmed(second["update_id"], timeout=5)
+        await api.wait_confirmed(first["update_id"], timeout=5)
+        ids = [update_id for update_id, _ in received]
+        assert ids.count(first["update_id"]) == 2  # refused with 500, then sent again
+        assert {secret for _, secret in received} == {"abc"}
+        assert (await call(api, "getWebhookInfo"))["pending_update_count"] == 0
+    finally:
+        await server.close()
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"secret_token": "no spaces"}, "secret token contains unallowed characters"),
+        ({"secret_token": "x" * 257}, "secret token contains unallowed characters"),
+        ({"max_connections": 101}, "max_connections"),
+    ],
+)
+async def test_set_webhook_refuses_what_telegram_refuses(
+    api: FakeBotAPI, params: dict[str, Any], error: str
+) -> None:
+    status, body = await api.handle("setWebhook", {"url": "https://example.org/hook", **params})
+    assert status == 400 and error in body["description"]
+    assert (await call(api, "getWebhookInfo"))["url"] == ""
 
 
 async def test_wait_confirmed_times_out_with_a_hint(api: FakeBotAPI) -> None:

@@ -215,6 +215,12 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     log.info("bot @%s ready; languages: %s", app.bot.username, ", ".join(setup.content.languages))
 
 
+def store_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Store:
+    """The open store, once post_init has run (webhook mode's gate and readiness use it)."""
+    store: Store = app.bot_data[_DATABASE_KEY]
+    return store
+
+
 async def _beat(path: Path) -> None:
     write_heartbeat(path)
 

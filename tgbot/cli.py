@@ -15,7 +15,13 @@ from pathlib import Path
 
 from telegram.error import InvalidToken
 
-from tgbot.config import ConfigError, Settings, load_settings, parse_database_url
+from tgbot.config import (
+    ConfigError,
+    Settings,
+    check_webhook_mode,
+    load_settings,
+    parse_database_url,
+)
 from tgbot.content import ContentError
 from tgbot.health import heartbeat_path, is_healthy
 from tgbot.logs import configure_logging
@@ -61,10 +67,16 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the real bot (needs TELEGRAM_BOT_TOKEN)")
     run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates on TGBOT_WEBHOOK_LISTEN (needs TGBOT_WEBHOOK_URL and "
+        "TGBOT_WEBHOOK_SECRET) instead of polling; several replicas may share PostgreSQL",
+    )
+    run.add_argument(
         "--no-polling",
         action="store_true",
-        help="send reminders only, no getUpdates: a further replica on a shared PostgreSQL "
-        "(Telegram allows one poller per token)",
+        help="send reminders only, no getUpdates: a further replica of a polling bot on a "
+        "shared PostgreSQL (Telegram allows one poller per token)",
     )
     run.set_defaults(handler=_run)
 
@@ -125,6 +137,11 @@ def _parser() -> argparse.ArgumentParser:
         help="round trip added to every call (Telegram: 50-200)",
     )
     standin.add_argument("--jitter-ms", type=float, default=0.0, help="± this much, uniformly")
+    standin.add_argument(
+        "--deliver-webhooks",
+        action="store_true",
+        help="POST updates to the URL the bot gives setWebhook, as Telegram does",
+    )
     standin.set_defaults(handler=_standin)
     return parser
 
@@ -140,14 +157,24 @@ def _quiet_logging(settings: Settings) -> None:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from tgbot.app import ALLOWED_UPDATES, build_application, run_without_polling
+    from tgbot.metrics import set_replica
 
-    _setup_logging(settings.log_level_number, settings.token, settings.log_format)
+    if args.webhook:
+        check_webhook_mode(settings)  # before anything starts: a one-line refusal
+    secrets = [s for s in (settings.token, settings.webhook_secret) if s]
+    configure_logging(settings.log_level_number, secrets, json_lines=settings.log_format == "json")
+    set_replica(settings.replica_id)
     beat = heartbeat_path(settings.db_path)
     app = build_application(settings, heartbeat=beat)
     if settings.metrics_listen:
         from tgbot.metrics import serve
 
         serve(settings.metrics_listen, ready=lambda: app.running, healthy=lambda: is_healthy(beat))
+    if args.webhook:
+        from tgbot.webhook import run_webhook
+
+        run_webhook(app, settings, healthy=lambda: is_healthy(beat))
+        return 0
     if args.no_polling:
         asyncio.run(run_without_polling(app))
         return 0
@@ -256,7 +283,9 @@ def _standin(args: argparse.Namespace, settings: Settings) -> int:
         print(f"tgbot standin: {exc}", file=sys.stderr)
         return 2
     api = FakeBotAPI(token, latency=latency)
-    asyncio.run(serve_forever(args.host, args.port, token, api=api))
+    asyncio.run(
+        serve_forever(args.host, args.port, token, api=api, deliver_webhooks=args.deliver_webhooks)
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, time
@@ -23,6 +24,10 @@ MAX_REPLY_RATE = 10_000.0  # against a stand-in; Telegram itself allows about 30
 MAX_REMINDER_RATE = 30.0
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _HH_MM_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+# setWebhook's secret_token: what Telegram accepts (and echoes in a header on every call).
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+MAX_WEBHOOK_CONNECTIONS = 100  # setWebhook's max_connections is 1-100
+_REPLICA_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 # The semantic tier's sentence encoders (services/understanding/semantic.py); "off": rules only.
@@ -54,6 +59,14 @@ class Settings:
     backup_dir: Path | None = None  # the nightly backup's folder; None: no nightly backup
     backup_time: time = time(3, 30, tzinfo=UTC)  # when it runs, UTC
     backup_keep: int = 7  # how many nightly backups stay; older ones are deleted
+    # Webhook mode (tgbot run --webhook): the public HTTPS URL Telegram calls, where this
+    # replica listens, the secret Telegram sends back in a header, and Telegram's cap on
+    # requests in flight at once (all replicas together).
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0:8443"
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_max_connections: int = 40
+    replica_id: str = ""  # names this process in metrics and logs; default hostname-pid
 
     @property
     def store(self) -> str | Path:
@@ -96,7 +109,27 @@ def load_settings(
         backup_dir=_backup_dir(merged.get("TGBOT_BACKUP_DIR", "").strip()),
         backup_time=_backup_time(merged.get("TGBOT_BACKUP_TIME", "").strip()),
         backup_keep=_backup_keep(merged.get("TGBOT_BACKUP_KEEP", "").strip()),
+        webhook_url=_webhook_url(merged.get("TGBOT_WEBHOOK_URL", "").strip()),
+        webhook_listen=_webhook_listen(merged.get("TGBOT_WEBHOOK_LISTEN", "").strip()),
+        webhook_secret=_webhook_secret(merged.get("TGBOT_WEBHOOK_SECRET", "").strip()),
+        webhook_max_connections=_webhook_max_connections(
+            merged.get("TGBOT_WEBHOOK_MAX_CONNECTIONS", "").strip()
+        ),
+        replica_id=_replica_id(merged.get("TGBOT_REPLICA_ID", "").strip()),
     )
+
+
+def check_webhook_mode(settings: Settings) -> None:
+    """What ``tgbot run --webhook`` needs beyond polling; raises ConfigError (one line)."""
+    if settings.webhook_secret is None:
+        raise ConfigError(
+            "TGBOT_WEBHOOK_SECRET is not set: webhook mode needs a secret of 1-256 characters "
+            "A-Z a-z 0-9 _ - (for example: openssl rand -hex 32)"
+        )
+    if settings.webhook_url is None:
+        raise ConfigError("TGBOT_WEBHOOK_URL is not set: the public HTTPS URL Telegram calls")
+    if not settings.webhook_url.startswith("https://") and settings.api_base_url is None:
+        raise ConfigError("TGBOT_WEBHOOK_URL must be https:// (Telegram calls only HTTPS)")
 
 
 def _token(value: str, required: bool) -> str | None:
@@ -290,3 +323,59 @@ def _backup_keep(value: str) -> int:
             f"TGBOT_BACKUP_KEEP must be how many nightly backups to keep, 1 or more, not {value!r}"
         )
     return int(value)
+
+
+def _webhook_url(value: str) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            "TGBOT_WEBHOOK_URL must be the public https:// URL Telegram calls, "
+            "e.g. https://bot.example.org/telegram"
+        )
+    return value
+
+
+def _webhook_listen(value: str) -> str:
+    if not value:
+        return Settings.webhook_listen
+    port = value.rpartition(":")[2]
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(
+            f"TGBOT_WEBHOOK_LISTEN must be host:port, e.g. 0.0.0.0:8443, not {value!r}"
+        )
+    return value
+
+
+def _webhook_secret(value: str) -> str | None:
+    if not value:
+        return None
+    if not _WEBHOOK_SECRET_RE.match(value):
+        # Never echoed: it is a secret.
+        raise ConfigError(
+            "TGBOT_WEBHOOK_SECRET must be 1-256 characters, each A-Z, a-z, 0-9, _ or - "
+            "(Telegram's rule for secret_token)"
+        )
+    return value
+
+
+def _webhook_max_connections(value: str) -> int:
+    if not value:
+        return Settings.webhook_max_connections
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_WEBHOOK_CONNECTIONS:
+        raise ConfigError(
+            f"TGBOT_WEBHOOK_MAX_CONNECTIONS must be a whole number from 1 to "
+            f"{MAX_WEBHOOK_CONNECTIONS} (Telegram's range), not {value!r}"
+        )
+    return int(value)
+
+
+def _replica_id(value: str) -> str:
+    if not value:
+        return f"{socket.gethostname()}-{os.getpid()}"
+    if not _REPLICA_ID_RE.match(value):
+        raise ConfigError(
+            f"TGBOT_REPLICA_ID must be 1-64 characters of A-Z a-z 0-9 _ . : -, not {value!r}"
+        )
+    return value

@@ -1,4 +1,5 @@
-"""Prometheus metrics and /healthz /readyz on a small optional HTTP port (TGBOT_METRICS_LISTEN).
+"""Prometheus metrics and /healthz /readyz on a small optional HTTP port (TGBOT_METRICS_LISTEN),
+and on the webhook port in webhook mode (tgbot/webhook.py serves the same answers).
 
 Counts only: update types and outcomes, handler latency, Bot API errors by code, reminder
 outcomes and events (retried, late, missed, rate-limited, held), the send queue's depth and
@@ -12,7 +13,15 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    Info,
+    generate_latest,
+    make_wsgi_app,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -32,6 +41,34 @@ HANDLER_SECONDS = Histogram(
 BOT_API_ERRORS = Counter(
     "tgbot_bot_api_errors", "Bot API calls that failed, by code", ["code"], registry=REGISTRY
 )
+
+# tgbot_replica_info{replica="..."} 1: which replica a scrape came from (one series each).
+REPLICA = Info("tgbot_replica", "This process's replica id (TGBOT_REPLICA_ID)", registry=REGISTRY)
+WEBHOOK_REQUESTS = Counter(
+    "tgbot_webhook_requests",
+    "Webhook requests by outcome: handled, duplicate, unauthorized, bad_request, "
+    "unavailable (the database), failed (a handler raised)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+
+
+def set_replica(replica_id: str) -> None:
+    REPLICA.info({"replica": replica_id})
+
+
+def probe(path: str, ready: Callable[[], bool], healthy: Callable[[], bool]) -> bool | None:
+    """/healthz and /readyz's answer (None: not a probe's path)."""
+    if path == "/healthz":
+        return healthy()
+    if path == "/readyz":
+        return ready()
+    return None
+
+
+def exposition() -> tuple[bytes, str]:
+    """The /metrics body and its content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
 class _ReminderCollector(Collector):
@@ -97,8 +134,8 @@ def serve(listen: str, ready: Callable[[], bool], healthy: Callable[[], bool]) -
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path in ("/healthz", "/readyz"):
-            ok = (healthy if path == "/healthz" else ready)()
+        ok = probe(path, ready, healthy)
+        if ok is not None:
             start_response("200 OK" if ok else "503 Service Unavailable", [])
             return [b"ok\n" if ok else b"not yet\n"]
         if path == "/metrics":

@@ -51,6 +51,9 @@ TABLES: dict[str, tuple[str, ...]] = {
     "routine_done": ("user_id", "local_date"),
     "reminder_sends": ("user_id", "local_date"),
 }
+# Kept by the running bot for a day at most and rebuilt by it (webhook mode's processed
+# updates, the webhook settings last set): not data to move.
+NOT_COPIED = frozenset({"processed_updates", "update_inbox", "webhook_settings"})
 # Where PostgreSQL's type is not what a plain parameter becomes.
 _PG_CASTS = {("users", "settings"): "?::jsonb"}
 # The rows read from the source per round trip.

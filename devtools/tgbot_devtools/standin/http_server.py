@@ -10,15 +10,22 @@ A few ``/_standin/...`` control routes let another process act as a user and inj
   "slow"|"lost", "method": "sendMessage" (default: any but getUpdates), "times": 1,
   "chat_id": N, "retry_after": 1, "delay": 1.0, "status": 500}``; ``GET`` lists the armed
   faults, ``DELETE`` clears them.
+
+With ``deliver_webhooks=True``, once the bot calls setWebhook the server POSTs each pending
+update to that URL as Telegram does (the ``X-Telegram-Bot-Api-Secret-Token`` header, up to
+``max_connections`` at once, oldest first); a 2xx answer settles it, anything else (or no
+answer) sends it again after ``WEBHOOK_RETRY_S``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import BodyPartReader, web
 
 from tgbot_devtools.standin.api import FakeBotAPI, NetworkFault
@@ -27,6 +34,8 @@ from tgbot_devtools.standin.users import FakeUser
 
 _API_KEY = web.AppKey("standin_api", FakeBotAPI)
 _MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # the Bot API's limit for uploads
+WEBHOOK_RETRY_S = 0.5  # Telegram waits longer; a test should not
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 class StandinHttpServer:
@@ -37,6 +46,7 @@ class StandinHttpServer:
         self.host = host
         self.port = port
         self._runner = runner
+        self._sender: asyncio.Task[None] | None = None
 
     @property
     def base_url(self) -> str:
@@ -54,11 +64,47 @@ class StandinHttpServer:
 
     async def close(self) -> None:
         self.api.close()  # wake long polls so the graceful shutdown does not wait for them
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
         await self._runner.cleanup()
+
+    def deliver_webhooks(self) -> None:
+        """POST pending updates to the bot's webhook once it sets one (see the module doc)."""
+        if self._sender is None:
+            self._sender = asyncio.create_task(_send_webhooks(self.api), name="standin-webhooks")
+
+
+async def _send_webhooks(api: FakeBotAPI) -> None:
+    queue = api.updates
+    in_flight: set[asyncio.Task[None]] = set()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        while True:
+            while len(in_flight) >= queue.webhook_max_connections:
+                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            update = await queue.next_for_webhook()
+            task = asyncio.create_task(_post_update(session, api, update))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+
+
+async def _post_update(session: aiohttp.ClientSession, api: FakeBotAPI, update: JSON) -> None:
+    queue = api.updates
+    headers = {SECRET_HEADER: queue.webhook_secret} if queue.webhook_secret else {}
+    ok = False
+    try:
+        async with session.post(queue.webhook_url, json=update, headers=headers) as response:
+            ok = 200 <= response.status < 300
+    except (aiohttp.ClientError, TimeoutError):
+        pass
+    if not ok:
+        await asyncio.sleep(WEBHOOK_RETRY_S)
+    queue.webhook_answered(update["update_id"], ok)
 
 
 async def start_http_server(
-    api: FakeBotAPI, host: str = "127.0.0.1", port: int = 0
+    api: FakeBotAPI, host: str = "127.0.0.1", port: int = 0, *, deliver_webhooks: bool = False
 ) -> StandinHttpServer:
     """Serve ``api`` on ``host:port`` (0 = a free port) until ``close()``."""
     app = web.Application(client_max_size=_MAX_UPLOAD_BYTES)
@@ -76,7 +122,10 @@ async def start_http_server(
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound_port = runner.addresses[0][1]
-    return StandinHttpServer(api, runner, host, int(bound_port))
+    server = StandinHttpServer(api, runner, host, int(bound_port))
+    if deliver_webhooks:
+        server.deliver_webhooks()
+    return server
 
 
 async def serve_forever(
@@ -87,9 +136,12 @@ async def serve_forever(
     *,
     api: FakeBotAPI | None = None,
     announce: Callable[[str], Any] = print,
+    deliver_webhooks: bool = False,
 ) -> None:
     """Run a stand-in server until cancelled (the ``tgbot standin`` command)."""
-    server = await start_http_server(api or FakeBotAPI(token, bot_username), host, port)
+    server = await start_http_server(
+        api or FakeBotAPI(token, bot_username), host, port, deliver_webhooks=deliver_webhooks
+    )
     announce(f"Bot API stand-in listening on {server.base_url} (base_url {server.bot_base_url})")
     try:
         await asyncio.Event().wait()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections import deque
 
 from tgbot_devtools.standin.checks import ApiError, opt_bool, opt_float, opt_int, opt_json, opt_str
@@ -17,6 +18,9 @@ WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
 )
+
+DEFAULT_MAX_CONNECTIONS = 40
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 # Telegram sends these only when a bot asks for them explicitly in allowed_updates.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -41,6 +45,8 @@ class UpdateQueue:
 
     def __init__(self) -> None:
         self.webhook_url = ""
+        self.webhook_secret: str | None = None  # never shown by getWebhookInfo, as Telegram
+        self.webhook_max_connections = DEFAULT_MAX_CONNECTIONS
         self.confirmed_update_id = 0
         self.delivered_update_id = 0
         self._pending: deque[JSON] = deque()
@@ -51,6 +57,8 @@ class UpdateQueue:
         self._confirm_signal = _Signal()
         self._poll_generation = 0
         self._closed = False
+        self._in_flight: set[int] = set()  # webhook deliveries under way
+        self._acknowledged: set[int] = set()  # answered 2xx by the webhook
 
     def enqueue(self, kind: str, payload: JSON) -> JSON:
         """Queue an update of type ``kind`` (e.g. "message") for getUpdates."""
@@ -73,8 +81,13 @@ class UpdateQueue:
         return self._closed
 
     def is_settled(self, update_id: int) -> bool:
-        """True once the bot confirmed the update (or it was filtered out by allowed_updates)."""
-        return update_id <= self.confirmed_update_id or update_id in self._dropped
+        """True once the bot confirmed the update (or it was filtered out by allowed_updates);
+        with a webhook, once the webhook answered it 2xx."""
+        return (
+            update_id <= self.confirmed_update_id
+            or update_id in self._dropped
+            or update_id in self._acknowledged
+        )
 
     async def wait_confirmed(self, update_id: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until the bot fetched the update and confirmed it with a later getUpdates."""
@@ -158,15 +171,52 @@ class UpdateQueue:
 
     async def delete_webhook(self, params: JSON) -> bool:
         self.webhook_url = ""
+        self.webhook_secret = None
+        self.webhook_max_connections = DEFAULT_MAX_CONNECTIONS
         if opt_bool(params, "drop_pending_updates") and self._pending:
             self._confirm(self._pending[-1]["update_id"] + 1)
         return True
 
     async def set_webhook(self, params: JSON) -> bool:
-        self.webhook_url = opt_str(params, "url") or ""
+        url = opt_str(params, "url") or ""
+        secret = opt_str(params, "secret_token")
+        if secret is not None and not _SECRET_RE.match(secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        connections = opt_int(params, "max_connections")
+        if connections is not None and not 1 <= connections <= 100:
+            raise ApiError(400, "Bad Request: bad webhook: max_connections must be 1-100")
+        allowed = opt_json(params, "allowed_updates")
+        if allowed is not None:
+            self._allowed = frozenset(allowed) if allowed else None
+        self.webhook_url = url
+        self.webhook_secret = secret if url else None
+        self.webhook_max_connections = connections or DEFAULT_MAX_CONNECTIONS
+        self._update_signal.notify()  # a webhook sender may now deliver
         if opt_bool(params, "drop_pending_updates") and self._pending:
             self._confirm(self._pending[-1]["update_id"] + 1)
         return True
+
+    async def next_for_webhook(self) -> JSON:
+        """The oldest pending update not being delivered (waits for one), as Telegram's
+        webhook sender takes them; ``webhook_answered`` settles it."""
+        while True:
+            if self.webhook_url and not self._closed:
+                for update in self._deliverable(len(self._pending) or 1):
+                    if update["update_id"] not in self._in_flight:
+                        self._in_flight.add(update["update_id"])
+                        return update
+            await self._update_signal.wait()
+
+    def webhook_answered(self, update_id: int, ok: bool) -> None:
+        """2xx: the update leaves the queue. Otherwise it stays, to be sent again."""
+        self._in_flight.discard(update_id)
+        if ok:
+            self._pending = deque(u for u in self._pending if u["update_id"] != update_id)
+            self._acknowledged.add(update_id)
+            self.delivered_update_id = max(self.delivered_update_id, update_id)
+            self._confirm_signal.notify()
+        else:
+            self._update_signal.notify()
 
     async def get_webhook_info(self, params: JSON) -> JSON:
         info: JSON = {
@@ -174,6 +224,8 @@ class UpdateQueue:
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending),
         }
+        if self.webhook_url:
+            info["max_connections"] = self.webhook_max_connections
         if self._allowed is not None:
             info["allowed_updates"] = sorted(self._allowed)
         return info

@@ -65,11 +65,15 @@ class Pacer:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         window_full_at_start: bool = False,
+        spacing: float = 1.0,
     ) -> None:
+        """``spacing``: the gap between two slots as a share of ``1/rate`` (the window still
+        allows at most ``rate`` in any second)."""
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self.interval = 1.0 / rate
+        self._spacing = spacing
+        self.interval = spacing / rate
         self._monotonic = monotonic
         self._sleep = sleep
         self._next_slot = -math.inf
@@ -108,7 +112,13 @@ class Pacer:
     def resized(self, rate: float) -> Pacer:
         """The same pacer at another rate (a replica's share changed). It starts from a full
         window, so no one-second window holds sends of both rates; a pause carries over."""
-        pacer = Pacer(rate, monotonic=self._monotonic, sleep=self._sleep, window_full_at_start=True)
+        pacer = Pacer(
+            rate,
+            monotonic=self._monotonic,
+            sleep=self._sleep,
+            window_full_at_start=True,
+            spacing=self._spacing,
+        )
         pacer._paused_until = self._paused_until
         return pacer
 

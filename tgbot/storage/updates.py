@@ -1,0 +1,291 @@
+"""Webhook mode's guarantees, one API over both stores: each ``update_id`` handled once
+however many replicas it reaches, and one chat's updates one at a time, in update order.
+
+``await gate.deliver(arrival, handle)`` returns "handled" or "duplicate" (already handled:
+answer Telegram 200 and do nothing); ``handle(update_id, payload)`` runs the bot on one
+update. An update counts as handled only once ``handle`` returned; any exception propagates
+and leaves it unhandled, so Telegram's retry gets it.
+
+- PostgreSQL (several replicas): the update is first written to ``update_inbox``. After a
+  short reorder window it takes its chat's turn: a transaction holding the chat's advisory
+  lock (``tgbot_chat_turn``, migration 0008), on a connection of the gate's own pool, apart
+  from the store's, since it stays open while the bot handles the update. The holder
+  handles the chat's arrived updates in ``update_id`` order up to its own, one transaction
+  each: marked processed and taken out of the inbox (``tgbot_update_done``), then committed,
+  which releases the lock. Two updates of one chat that reach two replicas at nearly the
+  same moment are thus handled in Telegram's order, not in the order their requests won the
+  lock; one whose replica died is handled by the chat's next holder. A replica that dies
+  drops its connection: its transaction rolls back, its lock goes at once, nothing it had
+  not finished is marked.
+- SQLite (one instance): an in-process lane per chat; the processed row is written after.
+
+Either way a replica's own updates for one chat also wait in an in-process lane, so a busy
+chat holds at most one of its connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from tgbot.storage.database import StorageUnavailable
+from tgbot.storage.postgres import CONNECT_TIMEOUT_S, Connection, one_line, pyformat
+from tgbot.storage.store import Store
+
+# Telegram keeps an update (and retries it) for at most a day; older rows can go.
+RETENTION_S = 24 * 3600
+# Waiting longer than this for a chat's turn fails the request (503): Telegram retries.
+TURN_WAIT_S = 20.0
+# Connections beyond the chats' turns, so that recording an arrival never waits for a turn.
+ARRIVAL_CONNECTIONS = 4
+# Updates of one chat arriving within this of each other are handled in update_id order even
+# when they reach different replicas: each waits this long after its arrival is recorded.
+REORDER_WINDOW_S = 0.02
+
+Outcome = Literal["handled", "duplicate"]
+# Runs the bot on one update: its id and its JSON (another replica's, when this one holds the
+# chat's turn; the caller may have its own update parsed already).
+Handle = Callable[[int, str], Awaitable[object]]
+# ensure(known): known says the settings recorded in the database are these ones.
+EnsureWebhook = Callable[[bool], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Arrival:
+    update_id: int
+    chat_key: int  # whose turn it waits for: the chat, else the user, else its own id
+    payload: str  # the update's JSON, as Telegram sent it
+
+
+_PROCESSED = (
+    "INSERT INTO processed_updates (update_id, handled_at, replica) VALUES (?, ?, ?) "
+    "ON CONFLICT (update_id) DO NOTHING"
+)
+_SEEN = "SELECT 1 AS seen FROM processed_updates WHERE update_id = ?"
+_RECORDED = "SELECT fingerprint FROM webhook_settings WHERE id = 1"
+_RECORD = (
+    "INSERT INTO webhook_settings (id, fingerprint, set_at) VALUES (1, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, set_at = excluded.set_at"
+)
+# Not when already processed: the inbox holds only updates still to handle.
+_ARRIVE = pyformat(
+    "INSERT INTO update_inbox (update_id, chat_key, payload, arrived_at) "
+    "SELECT ?, ?, ?, ? WHERE NOT EXISTS "
+    "(SELECT 1 FROM processed_updates WHERE update_id = ?) "
+    "ON CONFLICT (update_id) DO NOTHING"
+)
+# One lock space per schema, so test schemas on one server stay apart (tgbot_chat_turn's too).
+_LOCK_KEY = "hashtextextended(coalesce(current_schema(), '') || %s, 0)"
+
+
+class UpdateGate(Protocol):
+    async def deliver(self, arrival: Arrival, handle: Handle) -> Outcome: ...
+
+    async def set_webhook_once(self, fingerprint: str, ensure: EnsureWebhook) -> None:
+        """Run ``ensure`` with no other replica doing the same, then record ``fingerprint``."""
+        ...
+
+    async def forget_expired(self, now: float | None = None) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+class ChatLanes:
+    """In-process turns per key, in the order asked; a waiter that gives up (cancelled)
+    passes its place on only once the one before it is done."""
+
+    def __init__(self) -> None:
+        self._tails: dict[int, asyncio.Future[None]] = {}
+
+    @asynccontextmanager
+    async def turn(self, key: int) -> AsyncIterator[None]:
+        previous = self._tails.get(key)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tails[key] = done  # before any await: the lane follows arrival order
+        try:
+            if previous is not None:
+                await asyncio.shield(previous)
+            yield
+        finally:
+            if previous is not None and not previous.done():
+                previous.add_done_callback(lambda _: done.set_result(None))
+            else:
+                done.set_result(None)
+            if self._tails.get(key) is done:
+                del self._tails[key]
+
+    def __len__(self) -> int:
+        return len(self._tails)
+
+
+class SqliteUpdateGate:
+    """One instance owns the database: in-process lanes give the order."""
+
+    def __init__(self, store: Store, replica: str) -> None:
+        self._store = store
+        self._replica = replica
+        self._lanes = ChatLanes()
+
+    async def deliver(self, arrival: Arrival, handle: Handle) -> Outcome:
+        async with self._lanes.turn(arrival.chat_key):
+            if await self._store.fetchone(_SEEN, (arrival.update_id,)) is not None:
+                return "duplicate"
+            await handle(arrival.update_id, arrival.payload)
+            await self._store.execute(
+                _PROCESSED, (arrival.update_id, int(time.time()), self._replica)
+            )
+            return "handled"
+
+    async def set_webhook_once(self, fingerprint: str, ensure: EnsureWebhook) -> None:
+        row = await self._store.fetchone(_RECORDED)
+        await ensure(row is not None and row["fingerprint"] == fingerprint)
+        await self._store.execute(_RECORD, (fingerprint, int(time.time())))
+
+    async def forget_expired(self, now: float | None = None) -> int:
+        cutoff = int(now if now is not None else time.time()) - RETENTION_S
+        return await self._store.execute(
+            "DELETE FROM processed_updates WHERE handled_at < ?", (cutoff,)
+        )
+
+    async def close(self) -> None:
+        pass  # the store is the application's
+
+
+async def _roll_back(connection: Connection) -> None:
+    """End a failed turn; a connection that cannot is closed, which ends it too (and frees
+    its lock), rather than going back to the pool mid-transaction."""
+    try:
+        await connection.execute("ROLLBACK")
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            await connection.close()
+        if not isinstance(exc, Exception):
+            raise  # cancelled: go on being cancelled
+
+
+class PostgresUpdateGate:
+    """Several replicas on one schema: an inbox, and an advisory lock per chat."""
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Connection],
+        replica: str,
+        reorder_window_s: float = REORDER_WINDOW_S,
+    ) -> None:
+        self._pool = pool
+        self._replica = replica
+        self._window = reorder_window_s
+        self._lanes = ChatLanes()
+        self._turns = asyncio.Semaphore(max(1, (pool.max_size or 1) - ARRIVAL_CONNECTIONS))
+
+    async def deliver(self, arrival: Arrival, handle: Handle) -> Outcome:
+        try:
+            async with self._pool.connection() as connection:
+                await connection.execute(
+                    _ARRIVE,
+                    (
+                        arrival.update_id,
+                        arrival.chat_key,
+                        arrival.payload,
+                        int(time.time()),
+                        arrival.update_id,
+                    ),
+                )
+            await asyncio.sleep(self._window)
+            async with (
+                self._lanes.turn(arrival.chat_key),
+                self._turns,
+                self._pool.connection() as connection,
+            ):
+                return await self._take_turns(connection, arrival, handle)
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise StorageUnavailable(one_line(exc)) from exc
+
+    async def _take_turns(
+        self, connection: Connection, arrival: Arrival, handle: Handle
+    ) -> Outcome:
+        """The chat's arrived updates up to this one, oldest first, one transaction each:
+        the chat's lock, the update handled, marked done, and the commit that releases the
+        lock (two round trips; the values are integers and a quoted literal)."""
+        replica = sql.Literal(self._replica).as_string(connection)
+        turn = f"BEGIN; SELECT * FROM tgbot_chat_turn({arrival.chat_key:d}, {arrival.update_id:d})"
+        while True:
+            try:
+                cursor = await connection.execute(turn)
+                cursor.nextset()  # past BEGIN's empty result
+                row = await cursor.fetchone()
+                if row is None:
+                    await connection.execute("COMMIT")
+                    return "duplicate"  # handled already, by this replica or another
+                update_id = int(row["waiting_id"])
+                await handle(update_id, row["waiting_payload"])
+                await connection.execute(
+                    f"SELECT tgbot_update_done({update_id:d}, {replica}, {int(time.time()):d}); "
+                    "COMMIT"
+                )
+            except BaseException:
+                await _roll_back(connection)
+                raise
+            if update_id == arrival.update_id:
+                return "handled"
+
+    async def set_webhook_once(self, fingerprint: str, ensure: EnsureWebhook) -> None:
+        async with self._pool.connection() as connection, connection.transaction():
+            await connection.execute(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})", (":webhook",))
+            cursor = await connection.execute(_RECORDED)
+            row = await cursor.fetchone()
+            await ensure(row is not None and row["fingerprint"] == fingerprint)
+            await connection.execute(pyformat(_RECORD), (fingerprint, int(time.time())))
+
+    async def forget_expired(self, now: float | None = None) -> int:
+        cutoff = int(now if now is not None else time.time()) - RETENTION_S
+        async with self._pool.connection() as connection:
+            cursor = await connection.execute(
+                "DELETE FROM processed_updates WHERE handled_at < %s", (cutoff,)
+            )
+            deleted = cursor.rowcount
+            cursor = await connection.execute(
+                "DELETE FROM update_inbox WHERE arrived_at < %s", (cutoff,)
+            )
+            return deleted + cursor.rowcount
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+async def _configure(connection: Connection) -> None:
+    # A chat's turn not granted within TURN_WAIT_S fails (LockNotAvailable) rather than hangs.
+    await connection.execute(f"SET lock_timeout = '{int(TURN_WAIT_S * 1000)}ms'")
+
+
+async def open_update_gate(store: Store, url: str | None, replica: str, turns: int) -> UpdateGate:
+    """``url``: the PostgreSQL store's URL (None: SQLite, ``store`` itself). ``turns``: how
+    many chats this replica may handle at once (each holds a connection meanwhile)."""
+    if url is None:
+        return SqliteUpdateGate(store, replica)
+    pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+        url,
+        min_size=min(2, turns),
+        max_size=turns + ARRIVAL_CONNECTIONS,
+        timeout=TURN_WAIT_S,
+        open=False,
+        connection_class=Connection,
+        kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": CONNECT_TIMEOUT_S},
+        configure=_configure,
+    )
+    try:
+        await pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+    except BaseException:
+        await pool.close()
+        raise
+    return PostgresUpdateGate(pool, replica)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -446,6 +447,52 @@ async def test_readyz_fails_while_the_database_is_down(
             assert (await readyz_becomes(200, within_s=10))[-1] == 200
     finally:
         await proxy.down()
+
+
+async def test_readyz_of_a_polling_bot_fails_while_the_database_is_down(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """``tgbot run`` (polling) with TGBOT_METRICS_LISTEN: its /readyz asks the database too."""
+    from tests.test_run_over_http import TOKEN, start_bot
+
+    parts = urlsplit(postgres_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await proxy.up()
+    listen = f"127.0.0.1:{free_port()}"
+    standin = await start_http_server(FakeBotAPI(TOKEN))
+    process = await start_bot(
+        standin,
+        tmp_path,
+        tmp_path / "unused.sqlite3",
+        "WARNING",
+        output=asyncio.subprocess.DEVNULL,
+        TGBOT_DATABASE_URL=through(postgres_url, proxy.port),
+        TGBOT_METRICS_LISTEN=listen,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def readyz_becomes(status: int, within_s: float) -> int:
+                seen = 0
+                async with asyncio.timeout(within_s):
+                    while seen != status:
+                        await asyncio.sleep(0.2)
+                        with contextlib.suppress(aiohttp.ClientError):
+                            async with http.get(f"http://{listen}/readyz") as response:
+                                seen = response.status
+                return seen
+
+            assert await readyz_becomes(200, within_s=20) == 200
+            await proxy.down()
+            assert await readyz_becomes(503, within_s=8) == 503
+            await proxy.up()
+            assert await readyz_becomes(200, within_s=15) == 200
+    finally:
+        await proxy.down()
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(20):
+            await process.wait()
+        await standin.close()
 
 
 async def test_the_gate_forgets_processed_updates_after_a_day(store_location: str | Path) -> None:

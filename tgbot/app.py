@@ -23,7 +23,12 @@ from tgbot.handlers.context import SERVICES_KEY, BotApplication, BotContext, Bot
 from tgbot.handlers.ordering import PerUserOrder
 from tgbot.handlers.reminders.delivery import TelegramReminderSender
 from tgbot.handlers.send_limits import BudgetRateLimiter
-from tgbot.health import HEARTBEAT_INTERVAL_S, write_heartbeat
+from tgbot.health import (
+    HEARTBEAT_INTERVAL_S,
+    READY_TTL_S,
+    DatabaseReadiness,
+    write_heartbeat,
+)
 from tgbot.http_client import AiohttpRequest
 from tgbot.metrics import attach_engine
 from tgbot.services.backups import NightlyBackup
@@ -59,6 +64,7 @@ BACKUP_JOB = "nightly-backup"
 _SETUP_KEY = "setup"
 _COMMANDS_TASK_KEY = "set-commands"  # a reference, so the task is not collected mid-way
 _DATABASE_KEY = "database"  # only app.py opens and closes it
+_READINESS_KEY = "readiness"
 _REPLICAS_KEY = "replicas"  # this replica's share of the budget, on a shared database
 
 
@@ -143,6 +149,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     setup: _Setup = app.bot_data[_SETUP_KEY]
     database = await open_store(setup.settings.store)
     app.bot_data[_DATABASE_KEY] = database
+    app.bot_data[_READINESS_KEY] = DatabaseReadiness(database)
     user_rows = UserRepository(database)
     users = UserService(user_rows, setup.content, setup.clock)
     repository = ReminderRepository(database)
@@ -194,6 +201,8 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             app.job_queue.run_repeating(
                 lambda _: _beat(beat), interval=HEARTBEAT_INTERVAL_S, name="heartbeat"
             )
+        # /readyz on the metrics port is served by a thread: it reads the last answer.
+        app.job_queue.run_repeating(_check_readiness, interval=READY_TTL_S, first=0)
         app.job_queue.run_repeating(
             _clean_up_diaries, interval=DIARY_CLEAN_UP_SECONDS, first=60, name="diary-retention"
         )
@@ -219,6 +228,22 @@ def store_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Store:
     """The open store, once post_init has run (webhook mode's gate and readiness use it)."""
     store: Store = app.bot_data[_DATABASE_KEY]
     return store
+
+
+def readiness_of(app: Application[Any, Any, Any, Any, Any, Any]) -> DatabaseReadiness:
+    """Whether the database answers, once post_init has run (/readyz on either port)."""
+    readiness: DatabaseReadiness = app.bot_data[_READINESS_KEY]
+    return readiness
+
+
+def database_ready(app: Application[Any, Any, Any, Any, Any, Any]) -> bool:
+    """/readyz from another thread: running, and the database answered a moment ago."""
+    readiness: DatabaseReadiness | None = app.bot_data.get(_READINESS_KEY)
+    return app.running and readiness is not None and readiness.answer_now()
+
+
+async def _check_readiness(context: BotContext) -> None:
+    await readiness_of(context.application).ready()
 
 
 async def _beat(path: Path) -> None:

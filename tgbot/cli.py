@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import importlib.util
 import json
 import logging
@@ -156,7 +157,7 @@ def _quiet_logging(settings: Settings) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from tgbot.app import ALLOWED_UPDATES, build_application, run_without_polling
+    from tgbot.app import ALLOWED_UPDATES, build_application, database_ready, run_without_polling
     from tgbot.metrics import set_replica
 
     if args.webhook:
@@ -169,7 +170,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.metrics_listen:
         from tgbot.metrics import serve
 
-        serve(settings.metrics_listen, ready=lambda: app.running, healthy=lambda: is_healthy(beat))
+        ready = functools.partial(database_ready, app)
+        serve(settings.metrics_listen, ready=ready, healthy=lambda: is_healthy(beat))
     if args.webhook:
         from tgbot.webhook import run_webhook
 

@@ -20,7 +20,6 @@ import hmac
 import json
 import logging
 import signal
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,10 +27,11 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import Bot, Update
 
-from tgbot.app import ALLOWED_UPDATES, store_of
+from tgbot.app import ALLOWED_UPDATES, readiness_of, store_of
 from tgbot.config import Settings
+from tgbot.health import DatabaseReadiness
 from tgbot.metrics import WEBHOOK_REQUESTS, exposition, probe
-from tgbot.storage import StorageUnavailable, Store
+from tgbot.storage import StorageUnavailable
 from tgbot.storage.updates import Arrival, UpdateGate, open_update_gate
 
 log = logging.getLogger(__name__)
@@ -40,49 +40,10 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Updates this replica handles at once, each holding a database connection meanwhile (the
 # gate's pool); more wait their turn. Telegram's max_connections bounds all replicas together.
 MAX_TURNS = 20
-# /readyz: the database answers SELECT 1 within this, checked at most once per READY_TTL_S.
-READY_TIMEOUT_S = 1.0
-READY_TTL_S = 1.0
 SWEEP_INTERVAL_S = 3600.0  # processed updates older than a day are deleted this often
 _MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few KB; Telegram never sends files inline
 
 AnyApplication = Any  # PTB's Application, six type parameters deep
-
-
-class DatabaseReadiness:
-    """Is the database answering? A cheap ``SELECT 1`` with a short timeout, the answer kept
-    for a second so that probes cannot load the database."""
-
-    def __init__(
-        self,
-        store: Store,
-        *,
-        timeout: float = READY_TIMEOUT_S,
-        ttl: float = READY_TTL_S,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._store = store
-        self._timeout = timeout
-        self._ttl = ttl
-        self._monotonic = monotonic
-        self._checked_at: float | None = None
-        self._answer = False
-
-    async def ready(self) -> bool:
-        now = self._monotonic()
-        if self._checked_at is None or now - self._checked_at >= self._ttl:
-            self._answer = await self._ping()
-            self._checked_at = self._monotonic()
-        return self._answer
-
-    async def _ping(self) -> bool:
-        down: tuple[type[Exception], ...] = (TimeoutError, *self._store.unavailable)
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._store.fetchone("SELECT 1 AS one")
-        except down:
-            return False
-        return True
 
 
 def chat_key(update: Update) -> int:
@@ -251,7 +212,7 @@ async def serve_webhook(
             gate,
             secret=settings.webhook_secret or "",
             path=urlsplit(settings.webhook_url or "").path or "/",
-            readiness=DatabaseReadiness(store),
+            readiness=readiness_of(app),
             healthy=healthy,
         )
         # aiohttp waits up to shutdown_timeout for the updates in flight when stopping.

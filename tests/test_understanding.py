@@ -214,7 +214,7 @@ async def test_an_open_prompt_expires_after_ten_minutes(bot: Harness, content: C
     ("text", "kind", "level", "screen"),
     [
         ("crushing chest pain and I can't breathe", "red_flag", "emergency", "em_chest"),
-        ("how do I stretch my calf", "answer", "self_care", "stretch_calf_wall"),
+        ("how do I stretch my calf", "answer", "self_care", "stretches"),
         ("hello", "greeting", "none", None),
         (SLURRY, "confirm", "emergency", "em_stroke"),
     ],

@@ -52,6 +52,28 @@ def most_in_any_second(times: list[float]) -> int:
     return max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times))
 
 
+async def reminders_beside_replies(
+    clock: VirtualTime, reminders: int, reply_delays: list[float]
+) -> list[float]:
+    """When each of ``reminders`` (own rate 25) left, while replies (one per chat, after their
+    delay) share the budget of 30."""
+    budget = clock.budget(30)
+    slots = budget.for_reminders(25)
+    released: list[float] = []
+
+    async def remind() -> None:
+        await slots.wait()
+        released.append(clock.now)
+
+    async def reply(chat: int, delay: float) -> None:
+        await clock.sleep(delay)
+        await budget.wait(chat, reply=True)
+
+    replies = [reply(chat, delay) for chat, delay in enumerate(reply_delays)]
+    await clock.run(*(remind() for _ in range(reminders)), *replies)
+    return released
+
+
 async def test_never_more_than_the_rate_in_any_second_across_both_paths() -> None:
     clock = VirtualTime()
     budget = clock.budget(30)
@@ -206,22 +228,9 @@ async def test_a_burst_of_replies_is_spaced_not_sent_all_at_once() -> None:
 async def test_reminders_keep_their_own_rate_in_any_window_when_replies_hold_them_up() -> None:
     """A reminder's own slot is counted when it leaves, not before it waited for the budget:
     otherwise reminders held up by replies close up and exceed their own rate afterwards."""
-    clock = VirtualTime()
-    budget = clock.budget(30)
-    slots = budget.for_reminders(25)
-    reminders: list[float] = []
-
-    async def remind() -> None:
-        await slots.wait()
-        reminders.append(clock.now)
-
-    async def reply(chat: int, delay: float) -> None:
-        await clock.sleep(delay)
-        await budget.wait(chat, reply=True)
-
     # Bursts of replies every 0.3 s take slots away from reminders now and then.
-    replies = [reply(chat, 0.3 * (chat // 4)) for chat in range(80)]
-    await clock.run(*(remind() for _ in range(150)), *replies)
+    delays = [0.3 * (chat // 4) for chat in range(80)]
+    reminders = await reminders_beside_replies(VirtualTime(), 150, delays)
     assert len(reminders) == 150
     assert most_in_any_second(reminders) <= 25
 
@@ -251,22 +260,9 @@ async def test_a_few_replies_a_second_cost_reminders_little_of_their_rate() -> N
     """People chatting go first, but a reply fits between two reminders: 3 replies a second
     leave reminders at 25/s above 23.5/s (slots a full interval apart and a reminder that
     looked again only a slot later kept them near 23.1/s)."""
-    clock = VirtualTime()
-    budget = clock.budget(30)
-    slots = budget.for_reminders(25)
-    reminders: list[float] = []
-
-    async def remind() -> None:
-        await slots.wait()
-        reminders.append(clock.now)
-
-    async def reply(chat: int, delay: float) -> None:
-        await clock.sleep(delay)
-        await budget.wait(chat, reply=True)
-
     arrivals = random.Random(1)
-    replies = [reply(chat, arrivals.uniform(0, 10)) for chat in range(30)]
-    await clock.run(*(remind() for _ in range(250)), *replies)
+    delays = [arrivals.uniform(0, 10) for _ in range(30)]
+    reminders = await reminders_beside_replies(VirtualTime(), 250, delays)
     sustained = (len(reminders) - 1) / (max(reminders) - min(reminders))
     assert sustained > 23.5
     assert most_in_any_second(reminders) <= 25

@@ -230,6 +230,18 @@ def store_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Store:
     return store
 
 
+async def stop_and_shut_down(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Stop and shut down as run_polling does, post_stop and post_shutdown included, for the
+    modes that drive the application themselves (webhooks, the stand-in's driver)."""
+    if app.running:
+        await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)
+
+
 def readiness_of(app: Application[Any, Any, Any, Any, Any, Any]) -> DatabaseReadiness:
     """Whether the database answers, once post_init has run (/readyz on either port)."""
     readiness: DatabaseReadiness = app.bot_data[_READINESS_KEY]

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import Bot, Update
 
-from tgbot.app import ALLOWED_UPDATES, readiness_of, store_of
+from tgbot.app import ALLOWED_UPDATES, readiness_of, stop_and_shut_down, store_of
 from tgbot.config import Settings
 from tgbot.health import DatabaseReadiness
 from tgbot.metrics import WEBHOOK_REQUESTS, exposition, probe
@@ -232,13 +232,7 @@ async def serve_webhook(
             await runner.cleanup()
         if gate is not None:
             await gate.close()
-        if app.running:
-            await app.stop()
-            if app.post_stop is not None:
-                await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+        await stop_and_shut_down(app)
 
 
 def run_webhook(app: AnyApplication, settings: Settings, healthy: Callable[[], bool]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from tgbot.app import stop_and_shut_down
 from tgbot_devtools.standin.api import FakeBotAPI
 from tgbot_devtools.standin.records import JSON, CallbackAnswer, MessageChange
 from tgbot_devtools.standin.users import FakeUser
@@ -226,13 +227,7 @@ class BotDriver:
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()  # cancels the in-flight long poll at once
-        if app.running:
-            await app.stop()
-            if app.post_stop is not None:
-                await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+        await stop_and_shut_down(app)
 
     def user(
         self,

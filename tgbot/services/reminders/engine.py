@@ -210,8 +210,6 @@ class ReminderEngine:
         )
         queued = 0
         for record in due:
-            if record.user_id in self._in_flight:
-                continue  # its lease lapsed while ours was in flight (renewal failed): ours
             reminder = await self._prepare(record, now)
             if reminder is not None:
                 self._in_flight.add(record.user_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,8 +202,9 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             app.job_queue.run_repeating(
                 lambda _: _beat(beat), interval=HEARTBEAT_INTERVAL_S, name="heartbeat"
             )
-        # /readyz on the metrics port is served by a thread: it reads the last answer.
-        app.job_queue.run_repeating(_check_readiness, interval=READY_TTL_S, first=0)
+        if setup.settings.metrics_listen:
+            # /readyz on the metrics port is served by a thread: it reads the last answer.
+            app.job_queue.run_repeating(_check_readiness, interval=READY_TTL_S, first=0)
         app.job_queue.run_repeating(
             _clean_up_diaries, interval=DIARY_CLEAN_UP_SECONDS, first=60, name="diary-retention"
         )
@@ -299,20 +301,24 @@ async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     await setup.reminder_bot.shutdown()
 
 
-async def run_without_polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """The bot without getUpdates, until SIGINT or SIGTERM: the reminder engine and its share
-    of the budget. Telegram allows one poller per token, so the other replicas of a polling
-    deployment run this (``tgbot run --no-polling``)."""
+def stop_signal() -> Callable[[], Awaitable[object]]:
+    """A wait that returns on SIGINT or SIGTERM (for the modes run_polling does not run)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    return stop.wait
+
+
+async def run_without_polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The bot without getUpdates, until SIGINT or SIGTERM: the reminder engine and its share
+    of the budget. Telegram allows one poller per token, so the other replicas of a polling
+    deployment run this (``tgbot run --no-polling``)."""
+    stopped = stop_signal()
     await app.initialize()
     try:
         await _post_init(app)
         await app.start()
-        await stop.wait()
-        await app.stop()
+        await stopped()
     finally:
-        await app.shutdown()
-        await _post_shutdown(app)
+        await stop_and_shut_down(app)

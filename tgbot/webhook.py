@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import logging
-import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +26,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import Bot, Update
 
-from tgbot.app import ALLOWED_UPDATES, readiness_of, stop_and_shut_down, store_of
+from tgbot.app import ALLOWED_UPDATES, readiness_of, stop_and_shut_down, stop_signal, store_of
 from tgbot.config import Settings
 from tgbot.health import DatabaseReadiness
 from tgbot.metrics import WEBHOOK_REQUESTS, exposition, probe
@@ -239,10 +238,6 @@ def run_webhook(app: AnyApplication, settings: Settings, healthy: Callable[[], b
     """``tgbot run --webhook``: serve until SIGINT or SIGTERM."""
 
     async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await serve_webhook(app, settings, healthy, stop.wait)
+        await serve_webhook(app, settings, healthy, stop_signal())
 
     asyncio.run(main())

@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -182,24 +182,44 @@ async def _apply_migrations(connection: Connection) -> int:
     return current
 
 
+# Every connection alike: one statement at a time in autocommit, rows read by column name.
+_CONNECTION_OPTIONS: dict[str, Any] = {
+    "autocommit": True,
+    "row_factory": dict_row,
+    "connect_timeout": CONNECT_TIMEOUT_S,
+}
+
+
 async def _connect(url: str) -> Connection:
-    return await psycopg.AsyncConnection.connect(
-        url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S
+    return await psycopg.AsyncConnection.connect(url, **_CONNECTION_OPTIONS)
+
+
+def new_pool(
+    url: str,
+    *,
+    min_size: int,
+    max_size: int,
+    timeout: float,
+    configure: Callable[[Connection], Awaitable[None]],
+) -> AsyncConnectionPool[Connection]:
+    """A pool of such connections, not opened yet (``await pool.open(...)``)."""
+    return AsyncConnectionPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        timeout=timeout,
+        open=False,
+        connection_class=Connection,
+        kwargs=_CONNECTION_OPTIONS,
+        configure=configure,
     )
 
 
 async def open_postgres(url: str) -> PostgresDatabase:
     """Migrate, then open the pool. A server that does not answer, a refused login or a
     failed migration raises StorageError (one line, no password), with nothing left open."""
-    pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
-        url,
-        min_size=POOL_MIN,
-        max_size=POOL_MAX,
-        timeout=POOL_WAIT_S,
-        open=False,
-        connection_class=psycopg.AsyncConnection[DictRow],
-        kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": CONNECT_TIMEOUT_S},
-        configure=_configure,
+    pool = new_pool(
+        url, min_size=POOL_MIN, max_size=POOL_MAX, timeout=POOL_WAIT_S, configure=_configure
     )
     database = PostgresDatabase(url, pool)
     try:

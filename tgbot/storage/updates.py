@@ -35,11 +35,10 @@ from typing import Literal, Protocol
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from tgbot.storage.database import StorageUnavailable
-from tgbot.storage.postgres import CONNECT_TIMEOUT_S, Connection, one_line, pyformat
+from tgbot.storage.postgres import CONNECT_TIMEOUT_S, Connection, new_pool, one_line, pyformat
 from tgbot.storage.store import Store
 
 # Telegram keeps an update (and retries it) for at most a day; older rows can go.
@@ -273,14 +272,11 @@ async def open_update_gate(store: Store, url: str | None, replica: str, turns: i
     many chats this replica may handle at once (each holds a connection meanwhile)."""
     if url is None:
         return SqliteUpdateGate(store, replica)
-    pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+    pool = new_pool(
         url,
         min_size=min(2, turns),
         max_size=turns + ARRIVAL_CONNECTIONS,
         timeout=TURN_WAIT_S,
-        open=False,
-        connection_class=Connection,
-        kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": CONNECT_TIMEOUT_S},
         configure=_configure,
     )
     try:

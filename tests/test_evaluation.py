@@ -44,6 +44,7 @@ DEV2_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev2.yaml"
 DEV3_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev3.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
+FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
 SHARED_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.yaml"
 START_COMMANDS = ("/start", "/menu", "/help")
 
@@ -249,39 +250,48 @@ async def test_shared_questions_meet_the_targets(
 
 
 # The target is 0 under-triaged red flags; the issue stays open until it is met. These
-# ceilings are today's measured figures, so any change that misses more fails here. The two
-# fresh sets were written later by writers who saw neither the bot nor the earlier sets, and
-# are never tuned on: with the held-back quarters, the honest measure of what generalises.
+# ceilings are today's measured figures, so any change that misses more fails here. The fresh
+# sets were written later by writers who saw neither the bot nor the earlier sets. fresh and
+# fresh2 were wholly held back until 2026-12-01; since then three items in four of each group
+# are tuned on, and fresh3 (written that day) is the set nobody has tuned on.
 # (The tuned parts are worked cases in messages/en/semantic_cases.yaml, so tuned is 0.)
 #
-# Dev set 3 (lay, regional and past-tense wordings; "before" is the bot before it was tuned on
-# dev3's tuning part, so its 7 there were new wordings the bot missed), before -> after:
-# under-triaged tuned/held back; shown on benign; screen accuracy.
-#   set        under        benign em / ur / confirm %       screens %
-#   redflags   0/18 -> 0/13  1.0/1.4/11.0 -> 1.0/1.4/11.9   84.5 -> 84.2
-#   dev2       0/3  -> 0/2   0.7/0.0/13.4 -> 0.0/0.0/14.2   80.3 -> 81.6
-#   dev3       7/3  -> 0/3   1.5/0.7/ 8.2 -> 0.8/0.8/ 6.1   79.7 -> 86.7
-#   fresh      -/5  -> -/2   1.0/0.0/15.5 -> 1.0/0.0/15.5   81.7 -> 82.5
-#   fresh2     -/17 -> -/14  1.0/2.9/14.4 -> 1.0/2.9/13.5   79.5 -> 80.4
-#   questions  0    -> 0     0.0/0.8/ 1.7 -> 0.0/0.8/ 1.7
-#   shared     0    -> 0     0.0/0.0/ 2.6 -> 0.0/0.0/ 2.6
-# "fine" as a denial word (encoder skips "my breathing is fine") cut the benign confirm rate to
-# ~10 % on every set but hid one fresh red flag, so it is not used.
+# 2026-12-01, all languages of each set: under-triaged tuned/held back, before -> after
+# (before = main before fresh and fresh2 became worked cases and the vocabulary below grew:
+# the double negative "can't walk … without cramping", beta blockers, heart rhythm and
+# low-salt words, dirty-wound words, walking distances, frequent cramps that spoil sleep; a
+# "second question" case keeps only what follows its ordinary first question).
+#   redflags   0/13 -> 0/7
+#   dev2       0/1  -> 0/0
+#   dev3       0/3  -> 0/0
+#   fresh      -/2  -> 0/1     (tuned part new)
+#   fresh2     -/9  -> 0/1     (tuned part new)
+#   fresh3     -/14 -> -/8     (never tuned on; its misses did not shape the vocabulary)
 RED_FLAG_UNDER_CEILING = {
     (RED_FLAGS, "tuned"): 0,
-    (RED_FLAGS, "held back"): 13,
+    (RED_FLAGS, "held back"): 7,
     (DEV2_RED_FLAGS, "tuned"): 0,
-    (DEV2_RED_FLAGS, "held back"): 2,
+    (DEV2_RED_FLAGS, "held back"): 0,
     (DEV3_RED_FLAGS, "tuned"): 0,
-    (DEV3_RED_FLAGS, "held back"): 3,
-    (FRESH_RED_FLAGS, "held back"): 2,
-    (FRESH2_RED_FLAGS, "held back"): 14,
+    (DEV3_RED_FLAGS, "held back"): 0,
+    (FRESH_RED_FLAGS, "tuned"): 0,
+    (FRESH_RED_FLAGS, "held back"): 1,
+    (FRESH2_RED_FLAGS, "tuned"): 0,
+    (FRESH2_RED_FLAGS, "held back"): 1,
+    (FRESH3_RED_FLAGS, "held back"): 8,
 }
 
 
 @pytest.mark.parametrize(
     "path",
-    [RED_FLAGS, DEV2_RED_FLAGS, DEV3_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS],
+    [
+        RED_FLAGS,
+        DEV2_RED_FLAGS,
+        DEV3_RED_FLAGS,
+        FRESH_RED_FLAGS,
+        FRESH2_RED_FLAGS,
+        FRESH3_RED_FLAGS,
+    ],
     ids=lambda p: p.stem,
 )
 async def test_red_flag_sets_are_no_worse_than_measured(
@@ -301,7 +311,7 @@ async def test_negated_red_flags_do_not_raise_an_alarm(
 ) -> None:
     items = [
         i
-        for path in (RED_FLAGS, DEV3_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS)
+        for path in (RED_FLAGS, DEV3_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS, FRESH3_RED_FLAGS)
         for i in load_questions(path)
         if not i.is_red_flag
     ]
@@ -315,7 +325,14 @@ def test_no_held_back_message_is_among_the_exemplars() -> None:
     content = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "messages").rglob("*.yaml"))
     held_back = [
         item.text
-        for path in (RED_FLAGS, DEV2_RED_FLAGS, DEV3_RED_FLAGS, FRESH_RED_FLAGS, FRESH2_RED_FLAGS)
+        for path in (
+            RED_FLAGS,
+            DEV2_RED_FLAGS,
+            DEV3_RED_FLAGS,
+            FRESH_RED_FLAGS,
+            FRESH2_RED_FLAGS,
+            FRESH3_RED_FLAGS,
+        )
         for item in load_questions(path)
         if item.holdout
     ]

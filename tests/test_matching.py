@@ -195,6 +195,14 @@ def test_negation_undone_by_like_this(matcher: Matcher) -> None:
     assert matcher.match("i never had chest pain").kind is not MatchKind.RED_FLAG
 
 
+def test_a_double_negative_says_yes(matcher: Matcher) -> None:
+    # "can't … without": the cramp comes every time, so walking-and-rest (claudication) reads.
+    walking = "I can't walk to the shops without my calves cramping, I have to stop till it passes"
+    assert matcher.match(walking).screen_id == "doc_walking"
+    calm = "I walk to the shops without my calves cramping"
+    assert matcher.match(calm).screen_id != "doc_walking"
+
+
 # ------------------------------------------------------------------------------ routing
 
 

@@ -169,7 +169,9 @@ class _Builder(FieldChecks):
 
     def negation(self, raw: Mapping[str, Any]) -> Negation:
         self.only(
-            raw, "words window extend_with undone_by not_followed_by denial_words", "negation"
+            raw,
+            "words window extend_with undone_by not_followed_by not_preceded_by denial_words",
+            "negation",
         )
         return Negation(
             words=frozenset(self.words(raw.get("words", []), "negation.words")),
@@ -184,6 +186,9 @@ class _Builder(FieldChecks):
             ),
             denial_words=frozenset(
                 self.words(raw.get("denial_words", []), "negation.denial_words")
+            ),
+            not_preceded_by=frozenset(
+                self.words(raw.get("not_preceded_by", []), "negation.not_preceded_by")
             ),
         )
 

@@ -22,6 +22,13 @@ class Negation:
     extend_with: frozenset[str]  # "no swelling or redness or warmth": "or" carries it on
     undone_by: tuple[tuple[str, ...], ...]  # "never had chest pain LIKE THIS": not a negation
     denial_words: frozenset[str]  # "breathing FINE": the clause says a sign is absent
+    # "CAN'T walk far without cramping": a denial just before the negation word undoes it.
+    not_preceded_by: frozenset[str] = frozenset()
+
+
+# How many words before a negation word ``not_preceded_by`` looks ("cant even get round the
+# shops without", "never go a night without").
+PRECEDED_WINDOW = 6
 
 
 def negated_positions(
@@ -69,7 +76,15 @@ def _negates(tokens: Sequence[Token], at: int, neg: Negation) -> bool:
     following = tokens[at + 1] if at + 1 < len(tokens) else None
     if following is not None and following.keys[1][1:] in neg.not_followed_by:
         return False
+    if _double_negative(tokens, at, neg):
+        return False
     return not _negation_undone(tokens, at, neg)
+
+
+def _double_negative(tokens: Sequence[Token], at: int, neg: Negation) -> bool:
+    clause = tokens[at].clause
+    before = tokens[max(0, at - PRECEDED_WINDOW) : at]
+    return any(t.clause == clause and t.keys[1][1:] in neg.not_preceded_by for t in before)
 
 
 def _negation_undone(tokens: Sequence[Token], at: int, neg: Negation) -> bool:

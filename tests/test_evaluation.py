@@ -267,6 +267,9 @@ async def test_shared_questions_meet_the_targets(
 #   fresh      -/2  -> 0/1     (tuned part new)
 #   fresh2     -/9  -> 0/1     (tuned part new)
 #   fresh3     -/14 -> -/8     (never tuned on; its misses did not shape the vocabulary)
+# "fine" and "ok" are denial words since a denial hides only what comes before it in its clause
+# ("breathing's fine"), not what follows ("I was fine until…"): benign confirm questions fell
+# (fresh3 13.6 -> 8.7 %, dev2 held back 15.2 -> 9.1 %) with no red flag lost.
 RED_FLAG_UNDER_CEILING = {
     (RED_FLAGS, "tuned"): 0,
     (RED_FLAGS, "held back"): 7,

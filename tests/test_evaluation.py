@@ -285,18 +285,17 @@ RED_FLAG_UNDER_CEILING = {
 }
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        RED_FLAGS,
-        DEV2_RED_FLAGS,
-        DEV3_RED_FLAGS,
-        FRESH_RED_FLAGS,
-        FRESH2_RED_FLAGS,
-        FRESH3_RED_FLAGS,
-    ],
-    ids=lambda p: p.stem,
+RED_FLAG_SETS = (
+    RED_FLAGS,
+    DEV2_RED_FLAGS,
+    DEV3_RED_FLAGS,
+    FRESH_RED_FLAGS,
+    FRESH2_RED_FLAGS,
+    FRESH3_RED_FLAGS,
 )
+
+
+@pytest.mark.parametrize("path", RED_FLAG_SETS, ids=lambda p: p.stem)
 async def test_red_flag_sets_are_no_worse_than_measured(
     content: Content, record_property: RecordProperty, path: Path
 ) -> None:
@@ -327,17 +326,7 @@ async def test_negated_red_flags_do_not_raise_an_alarm(
 def test_no_held_back_message_is_among_the_exemplars() -> None:
     content = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "messages").rglob("*.yaml"))
     held_back = [
-        item.text
-        for path in (
-            RED_FLAGS,
-            DEV2_RED_FLAGS,
-            DEV3_RED_FLAGS,
-            FRESH_RED_FLAGS,
-            FRESH2_RED_FLAGS,
-            FRESH3_RED_FLAGS,
-        )
-        for item in load_questions(path)
-        if item.holdout
+        item.text for path in RED_FLAG_SETS for item in load_questions(path) if item.holdout
     ]
     leaked = [text for text in held_back if json.dumps(text, ensure_ascii=False) in content]
     assert not leaked, leaked[:3]

@@ -74,6 +74,7 @@ negation:
     window: 4
     trailing: [mehr]
     reach_past: [habe]
+    particles: [auch]
 concepts:
   fever: [fieber]
   limp: [hinkt]
@@ -180,6 +181,9 @@ def test_reach_past_verbs_carry_it_past_the_word_before(verb_second: Matcher) ->
     # no reach_past verb between: the cramp is there, only "sich" is denied
     assert "cramp" in concepts(verb_second, "der krampf löst sich nicht")
     assert "fever" in concepts(verb_second, "fieber steigt immer noch nicht")
+    # a particle is not the word before: "auch" is passed over, and nothing else is
+    assert "fever" not in concepts(verb_second, "krampf ja, fieber auch nicht")
+    assert "cramp" in concepts(verb_second, "der krampf löst sich auch nicht")
 
 
 def test_a_sign_ending_in_the_negation_stays_in_verb_second_order(verb_second: Matcher) -> None:
@@ -208,6 +212,7 @@ def test_a_bad_postposed_section_names_its_key(tmp_path: Path) -> None:
         ("uk", "набряку не було", "swelling"),
         ("de", "Fieber habe ich nicht", "fever"),
         ("de", "er hinkt nicht", "limp"),
+        ("de", "Krampf in der Wade, Fieber auch nicht", "fever"),
     ],
 )
 def test_each_language_reads_its_postposed_negation(
@@ -225,6 +230,8 @@ def test_each_language_reads_its_postposed_negation(
         ("ru", "нет сил, грудь давит", "em_chest"),
         ("ru", "нет сил грудь давит", "em_chest"),
         ("ru", "сил нет, грудь давит", "em_chest"),
+        ("ru", "дышать нечем, воздуха нет совсем", "em_breathing"),
+        ("uk", "дихати нічим, повітря немає", "em_breathing"),
         ("ru", "температуры нет, но шея не гнётся и свет режет глаза", "em_meningitis"),
         ("uk", "немає сил, груди тисне", "em_chest"),
         ("uk", "температури немає, але шия не згинається і світло ріже очі", "em_meningitis"),

@@ -226,7 +226,7 @@ class _Builder(FieldChecks):
         key = "negation.after"
         if not isinstance(raw, dict):
             raise self.fail(key, "expected a mapping with phrases (and window, trailing…)")
-        self.only(raw, "phrases window trailing joins reach_past not_after", key)
+        self.only(raw, "phrases window trailing joins reach_past particles not_after", key)
         phrases = tuple(
             tuple(phrase_words(p, self.lang))
             for p in self.words(raw.get("phrases"), f"{key}.phrases")
@@ -244,6 +244,7 @@ class _Builder(FieldChecks):
             trailing=frozenset(self.folded(raw.get("trailing", []), f"{key}.trailing")),
             joins=frozenset(self.folded(raw.get("joins", []), f"{key}.joins")),
             reach_past=words_and_stems("reach_past"),
+            particles=frozenset(self.folded(raw.get("particles", []), f"{key}.particles")),
             not_after=words_and_stems("not_after"),
         )
 

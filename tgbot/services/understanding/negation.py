@@ -29,6 +29,8 @@ class Postposed:
     # When set, it reaches past the word just before it only across one of these: "Fieber
     # HABE ich nicht" denies the fever, "der Krampf löst sich nicht" does not deny the cramp.
     reach_past: frozenset[str]
+    # Little words passed over when finding "the word just before" ("Fieber AUCH nicht").
+    particles: frozenset[str]
     # Within its reach, these (surface forms or stems) cancel it: "сил нет" (exhausted) and
     # "atmen kann ich nicht" are signs, not denials. Before a negation word they also stop
     # it from reaching forward ("Kraft habe ich keine im Arm").
@@ -120,11 +122,12 @@ def _ends_clause(tokens: Sequence[Token], at: int, size: int, after: Postposed) 
 
 def _reach_back(tokens: Sequence[Token], at: int, neg: Negation, after: Postposed) -> list[int]:
     """Positions before ``at`` in its clause, nearest first, within the window ("or"
-    carries it on: "отека или покраснения нет"), and past the adjacent word only across a
-    reach_past word when the language lists some."""
+    carries it on: "отека или покраснения нет"), and past the word just before it (particles
+    aside) only across a reach_past word when the language lists some."""
     clause = tokens[at].clause
     limit = at - after.window
     bridged = not after.reach_past
+    passed_a_word = False
     reached: list[int] = []
     j = at - 1
     while j >= 0 and tokens[j].clause == clause:
@@ -133,8 +136,9 @@ def _reach_back(tokens: Sequence[Token], at: int, neg: Negation, after: Postpose
         if j < limit and not extends:
             break
         bridged = bridged or any(k in after.reach_past for k in _stem_and_word(tokens[j]))
-        if j < at - 1 and not bridged:
+        if passed_a_word and not bridged:
             break
+        passed_a_word = passed_a_word or word not in after.particles
         reached.append(j)
         if extends:
             limit = min(limit, j - 2)

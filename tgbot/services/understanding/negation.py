@@ -93,10 +93,13 @@ def hidden_from_encoder(tokens: Sequence[Token], neg: Negation) -> frozenset[int
 def _denied_before(tokens: Sequence[Token], neg: Negation, after: Postposed) -> set[int]:
     """Tokens a postposed negation reaches back to, in its clause."""
     words = [t.keys[1][1:] for t in tokens]
+    firsts = {phrase[0] for phrase in after.phrases}
     denied: set[int] = set()
-    for phrase in after.phrases:
-        size = len(phrase)
-        for at in range(len(tokens) - size + 1):
+    for at, word in enumerate(words):
+        if word not in firsts:
+            continue
+        for phrase in after.phrases:
+            size = len(phrase)
             if tuple(words[at : at + size]) != phrase or not _ends_clause(tokens, at, size, after):
                 continue
             reached = _reach_back(tokens, at, neg, after)
@@ -153,10 +156,13 @@ def _cancelled(
     like this before ("такой боли раньше не было": the undone_by phrases)."""
     if tokens[reached[0]].keys[1][1:] in neg.extend_with:
         return True
-    cancelling = after.not_after | after.term_heads
-    if any(key in cancelling for j in reached for key in _stem_and_word(tokens[j])):
-        return True
+    for j in reached:
+        for key in _stem_and_word(tokens[j]):
+            if key in after.not_after or key in after.term_heads:
+                return True
     words = [tokens[j].keys[1][1:] for j in sorted(reached)]
+    if all(phrase[0] not in words for phrase in neg.undone_by):
+        return False
     return any(
         tuple(words[k : k + len(phrase)]) == phrase
         for phrase in neg.undone_by

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from tgbot.content.checks import FieldChecks, read_yaml
 from tgbot.content.stemmers import stemmer
 from tgbot.services.understanding.lexicon import Fuzzy, Lexicon
 from tgbot.services.understanding.matching import Matcher
-from tgbot.services.understanding.negation import Negation
+from tgbot.services.understanding.negation import Negation, Postposed
 from tgbot.services.understanding.rules import (
     Decision,
     Gate,
@@ -28,7 +29,12 @@ from tgbot.services.understanding.rules import (
     TermIndex,
     parse_rule,
 )
-from tgbot.services.understanding.text_normalise import LanguageRules, phrase_words, tokenise
+from tgbot.services.understanding.text_normalise import (
+    Folding,
+    LanguageRules,
+    phrase_words,
+    tokenise,
+)
 
 LEVELS = ("emergency", "urgent")
 TOP_KEYS = "language fuzzy phrase_max_gap negation known_words concepts red_flags intents decision"
@@ -94,9 +100,11 @@ class _Builder(FieldChecks):
         concepts = self.section(data, "concepts", dict)
         self.concepts(concepts)
         intents = self.intents(self.section(data, "intents", dict))
+        if negation.after is not None:
+            negation = replace(negation, after=self.signs_kept(negation.after))
         red_flags = self.red_flags(self.section(data, "red_flags", list))
         decision = self.decision(self.section(data, "decision", dict))
-        known = frozenset(self.words(data.get("known_words", []), "known_words"))
+        known = frozenset(self.folded(data.get("known_words", []), "known_words"))
         return Matcher(
             lexicon=self.lexicon(fuzzy, known),
             index=self.index(),
@@ -115,7 +123,7 @@ class _Builder(FieldChecks):
         self.only(
             raw,
             "suffixes min_stem keep_endings double_suffixes keep_double clause_words "
-            "replacements lemmas stemmer",
+            "replacements lemmas stemmer fold",
             "language",
         )
         lemmas = raw.get("lemmas", {})
@@ -135,6 +143,7 @@ class _Builder(FieldChecks):
             clause_words=self.words(raw.get("clause_words", []), "language.clause_words"),
             replacements=replacements,
             reduce=self.stemmer(raw.get("stemmer")),
+            folding=self.folding(raw.get("fold")),
         )
 
     def stemmer(self, name: Any) -> Callable[[str], str] | None:
@@ -144,6 +153,29 @@ class _Builder(FieldChecks):
             return stemmer(str(name))
         except ValueError as exc:
             raise self.fail("language.stemmer", str(exc)) from None
+
+    def folded(self, value: Any, key: str) -> list[str]:
+        """Words compared with a message's words as typed: folded as the message will be."""
+        return [self.lang.fold(w) for w in self.words(value, key)]
+
+    def folding(self, raw: Any) -> Folding:
+        if raw is None:
+            return Folding({}, strip_marks=False, keep=())
+        if not isinstance(raw, dict):
+            raise self.fail("language.fold", "expected {letters, strip_marks, keep}")
+        self.only(raw, "letters strip_marks keep", "language.fold")
+        letters = raw.get("letters", {})
+        if not isinstance(letters, dict) or not all(
+            isinstance(k, str) and len(k) == 1 and isinstance(v, str) for k, v in letters.items()
+        ):
+            raise self.fail("language.fold.letters", "expected a mapping of letter: text")
+        keep = self.words(raw.get("keep", []), "language.fold.keep")
+        if any(len(letter) != 1 for letter in keep):
+            raise self.fail("language.fold.keep", "expected single letters")
+        strip = raw.get("strip_marks", False)
+        if not isinstance(strip, bool):
+            raise self.fail("language.fold.strip_marks", "expected true or false")
+        return Folding(letters, strip_marks=strip, keep=keep)
 
     def fuzzy(self, raw: Mapping[str, Any]) -> Fuzzy:
         self.only(
@@ -164,33 +196,77 @@ class _Builder(FieldChecks):
             swap_min_length=self.integer(raw.get("swap_min_length", 4), "fuzzy.swap_min_length", 1),
             max_edits=tuple(pairs),
             same_first_letter=bool(raw.get("same_first_letter", True)),
-            split_words=frozenset(self.words(raw.get("split_words", []), "fuzzy.split_words")),
+            split_words=frozenset(self.folded(raw.get("split_words", []), "fuzzy.split_words")),
         )
 
     def negation(self, raw: Mapping[str, Any]) -> Negation:
         self.only(
             raw,
-            "words window extend_with undone_by not_followed_by not_preceded_by denial_words",
+            "words window extend_with undone_by not_followed_by not_preceded_by denial_words after",
             "negation",
         )
         return Negation(
-            words=frozenset(self.words(raw.get("words", []), "negation.words")),
+            words=frozenset(self.folded(raw.get("words", []), "negation.words")),
             window=self.integer(raw.get("window", 3), "negation.window"),
             not_followed_by=frozenset(
-                self.words(raw.get("not_followed_by", []), "negation.not_followed_by")
+                self.folded(raw.get("not_followed_by", []), "negation.not_followed_by")
             ),
-            extend_with=frozenset(self.words(raw.get("extend_with", []), "negation.extend_with")),
+            extend_with=frozenset(self.folded(raw.get("extend_with", []), "negation.extend_with")),
             undone_by=tuple(
                 tuple(phrase_words(p, self.lang))
                 for p in self.words(raw.get("undone_by", []), "negation.undone_by")
             ),
             denial_words=frozenset(
-                self.words(raw.get("denial_words", []), "negation.denial_words")
+                self.folded(raw.get("denial_words", []), "negation.denial_words")
             ),
             not_preceded_by=frozenset(
-                self.words(raw.get("not_preceded_by", []), "negation.not_preceded_by")
+                self.folded(raw.get("not_preceded_by", []), "negation.not_preceded_by")
             ),
+            after=self.postposed(raw["after"]) if "after" in raw else None,
         )
+
+    def postposed(self, raw: Any) -> Postposed:
+        key = "negation.after"
+        if not isinstance(raw, dict):
+            raise self.fail(key, "expected a mapping with phrases (and window, trailing…)")
+        self.only(raw, "phrases window trailing joins reach_past particles not_after", key)
+        phrases = tuple(
+            tuple(phrase_words(p, self.lang))
+            for p in self.words(raw.get("phrases"), f"{key}.phrases")
+        )
+        if not all(phrases):
+            raise self.fail(f"{key}.phrases", "a phrase has no words")
+
+        def words_and_stems(name: str) -> frozenset[str]:
+            words = self.folded(raw.get(name, []), f"{key}.{name}")
+            return frozenset(words) | {self.lang.stem(w) for w in words}
+
+        return Postposed(
+            phrases=phrases,
+            window=self.integer(raw.get("window", 3), f"{key}.window", 1),
+            trailing=frozenset(self.folded(raw.get("trailing", []), f"{key}.trailing")),
+            joins=frozenset(self.folded(raw.get("joins", []), f"{key}.joins")),
+            reach_past=words_and_stems("reach_past"),
+            particles=frozenset(self.folded(raw.get("particles", []), f"{key}.particles")),
+            not_after=words_and_stems("not_after"),
+        )
+
+    def signs_kept(self, after: Postposed) -> Postposed:
+        """A term that ends in a postposed negation ("сил нет", "hilft nicht") is a sign: its
+        first word cancels that negation in its reach. Not the phrases a concept is read
+        "except" in ("schwillt nicht"): those are denials."""
+        heads: set[str] = set()
+        blockers = set(self.exceptions.values())
+        for words, concepts in self.terms.items():
+            if concepts <= blockers:
+                continue
+            for phrase in after.phrases:
+                tail = words[len(words) - len(phrase) :]
+                if len(words) > len(phrase) and all(
+                    t in ("=" + p, self.lang.stem(p)) for t, p in zip(tail, phrase, strict=True)
+                ):
+                    heads.add(words[0].lstrip("="))
+        return replace(after, term_heads=frozenset(heads))
 
     def concepts(self, raw: Mapping[str, Any]) -> None:
         for name in raw:
@@ -272,9 +348,9 @@ class _Builder(FieldChecks):
         high = self.number(bounds[1], f"{key}.number")
         if high < low:
             raise self.fail(f"{key}.number", "high is below low")
-        units = frozenset(self.lang.stem(u) for u in self.words(term.get("units"), f"{key}.units"))
+        units = frozenset(self.lang.stem(u) for u in self.folded(term.get("units"), f"{key}.units"))
         prefix = frozenset(
-            self.lang.stem(w) for w in self.words(term.get("prefix", []), f"{key}.prefix")
+            self.lang.stem(w) for w in self.folded(term.get("prefix", []), f"{key}.prefix")
         )
         if set(term) - {"number", "units", "prefix"}:
             raise self.fail(key, "a quantity has only number, units and prefix")

@@ -15,6 +15,32 @@ HIDE_WINDOW = 99
 
 
 @dataclass(frozen=True)
+class Postposed:
+    """A negation that follows what it denies ("температуры нет", "Fieber habe ich nicht"). It
+    counts only where it ends its clause: "грудь не отпускает" or "der Krampf geht nicht weg"
+    deny nothing before them."""
+
+    phrases: tuple[tuple[str, ...], ...]  # "нет", "не было", "nicht"
+    window: int  # how many words back it reaches
+    # Words that may stand between the negation and the clause's end ("нет вообще").
+    trailing: frozenset[str]
+    # Words after which the rest of the clause is another statement ("нет И голова болит").
+    joins: frozenset[str]
+    # When set, it reaches past the word just before it only across one of these: "Fieber
+    # HABE ich nicht" denies the fever, "der Krampf löst sich nicht" does not deny the cramp.
+    reach_past: frozenset[str]
+    # Little words passed over when finding "the word just before" ("Fieber AUCH nicht").
+    particles: frozenset[str]
+    # Within its reach, these (surface forms or stems) cancel it: "сил нет" (exhausted) and
+    # "atmen kann ich nicht" are signs, not denials. Before a negation word they also stop
+    # it from reaching forward ("Kraft habe ich keine im Arm").
+    not_after: frozenset[str]
+    # The first words of vocabulary terms that end in one of the phrases ("hilft nicht"):
+    # they cancel it within its reach, but only there.
+    term_heads: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Negation:
     words: frozenset[str]
     window: int
@@ -24,6 +50,7 @@ class Negation:
     denial_words: frozenset[str]  # "breathing FINE": the clause says a sign is absent
     # "CAN'T walk far without cramping": a denial just before the negation word undoes it.
     not_preceded_by: frozenset[str] = frozenset()
+    after: Postposed | None = None
 
 
 # How many words before a negation word ``not_preceded_by`` looks ("cant even get round the
@@ -34,9 +61,10 @@ PRECEDED_WINDOW = 6
 def negated_positions(
     tokens: Sequence[Token], neg: Negation, window: int | None = None
 ) -> frozenset[int]:
-    """Tokens preceded, within the window and the same clause, by no/not/without…"""
+    """Tokens preceded, within the window and the same clause, by no/not/without…, and
+    tokens a postposed negation denies."""
     window = neg.window if window is None else window
-    negated: set[int] = set()
+    negated: set[int] = set() if neg.after is None else _denied_before(tokens, neg, neg.after)
     for i, token in enumerate(tokens):
         if not _negates(tokens, i, neg):
             continue
@@ -74,6 +102,90 @@ def hidden_from_encoder(tokens: Sequence[Token], neg: Negation) -> frozenset[int
     return frozenset(hidden)
 
 
+def _denied_before(tokens: Sequence[Token], neg: Negation, after: Postposed) -> set[int]:
+    """Tokens a postposed negation reaches back to, in its clause."""
+    words = [t.keys[1][1:] for t in tokens]
+    firsts = {phrase[0] for phrase in after.phrases}
+    denied: set[int] = set()
+    for at, word in enumerate(words):
+        if word not in firsts:
+            continue
+        for phrase in after.phrases:
+            size = len(phrase)
+            if tuple(words[at : at + size]) != phrase or not _ends_clause(tokens, at, size, after):
+                continue
+            reached = _reach_back(tokens, at, neg, after)
+            if reached and not _cancelled(tokens, reached, neg, after):
+                denied.update(reached)
+    return denied
+
+
+def _ends_clause(tokens: Sequence[Token], at: int, size: int, after: Postposed) -> bool:
+    """The phrase at ``at`` is in one clause, and only trailing words follow it there, up to
+    the clause's end or a joining word."""
+    clause = tokens[at].clause
+    if tokens[at + size - 1].clause != clause:
+        return False
+    for token in tokens[at + size :]:
+        word = token.keys[1][1:]
+        if token.clause != clause or word in after.joins:
+            return True
+        if word not in after.trailing:
+            return False
+    return True
+
+
+def _reach_back(tokens: Sequence[Token], at: int, neg: Negation, after: Postposed) -> list[int]:
+    """Positions before ``at`` in its clause, nearest first, within the window ("or"
+    carries it on: "отека или покраснения нет"), and past the word just before it (particles
+    aside) only across a reach_past word when the language lists some."""
+    clause = tokens[at].clause
+    limit = at - after.window
+    bridged = not after.reach_past
+    passed_a_word = False
+    reached: list[int] = []
+    j = at - 1
+    while j >= 0 and tokens[j].clause == clause:
+        word = tokens[j].keys[1][1:]
+        extends = word in neg.extend_with
+        if j < limit and not extends:
+            break
+        bridged = bridged or any(k in after.reach_past for k in _stem_and_word(tokens[j]))
+        if passed_a_word and not bridged:
+            break
+        passed_a_word = passed_a_word or word not in after.particles
+        reached.append(j)
+        if extends:
+            limit = min(limit, j - 2)
+        j -= 1
+    return reached
+
+
+def _cancelled(
+    tokens: Sequence[Token], reached: Sequence[int], neg: Negation, after: Postposed
+) -> bool:
+    """A sign, not a denial ("сил нет": exhausted), a question ("тромб или нет?"), or never
+    like this before ("такой боли раньше не было": the undone_by phrases)."""
+    if tokens[reached[0]].keys[1][1:] in neg.extend_with:
+        return True
+    for j in reached:
+        for key in _stem_and_word(tokens[j]):
+            if key in after.not_after or key in after.term_heads:
+                return True
+    words = [tokens[j].keys[1][1:] for j in sorted(reached)]
+    if all(phrase[0] not in words for phrase in neg.undone_by):
+        return False
+    return any(
+        tuple(words[k : k + len(phrase)]) == phrase
+        for phrase in neg.undone_by
+        for k in range(len(words) - len(phrase) + 1)
+    )
+
+
+def _stem_and_word(token: Token) -> tuple[str, str]:
+    return token.keys[0], token.keys[1][1:]
+
+
 def _negates(tokens: Sequence[Token], at: int, neg: Negation) -> bool:
     """The token at ``at`` is a negation word that negates what follows it here."""
     if tokens[at].keys[1][1:] not in neg.words:
@@ -83,6 +195,8 @@ def _negates(tokens: Sequence[Token], at: int, neg: Negation) -> bool:
         return False
     if _double_negative(tokens, at, neg):
         return False
+    if neg.after is not None and _ends_a_sign(tokens, at, neg.after):
+        return False
     return not _negation_undone(tokens, at, neg)
 
 
@@ -90,6 +204,18 @@ def _double_negative(tokens: Sequence[Token], at: int, neg: Negation) -> bool:
     clause = tokens[at].clause
     before = tokens[max(0, at - PRECEDED_WINDOW) : at]
     return any(t.clause == clause and t.keys[1][1:] in neg.not_preceded_by for t in before)
+
+
+def _ends_a_sign(tokens: Sequence[Token], at: int, after: Postposed) -> bool:
+    """The negation word closes a sign ("Kraft habe ich keine im Arm", "сил нет грудь
+    давит"): it denies nothing after it either."""
+    clause = tokens[at].clause
+    for j in range(at - 1, max(-1, at - 1 - after.window), -1):
+        if tokens[j].clause != clause:
+            return False
+        if any(key in after.not_after for key in _stem_and_word(tokens[j])):
+            return True
+    return False
 
 
 def _negation_undone(tokens: Sequence[Token], at: int, neg: Negation) -> bool:

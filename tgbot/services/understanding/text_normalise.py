@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Letters of any script, or a number with an optional decimal part ("39.8"). Everything else
 # (punctuation, emoji, symbols) separates tokens; a few punctuation marks also end a clause.
@@ -21,6 +21,40 @@ _SENTENCE_PUNCTUATION = frozenset(".!?\n")
 # Apostrophes vanish so "can't", "cant" and "can’t" are one token; U+02BC is the apostrophe
 # Ukrainian keyboards type ("мʼязи" = "м'язи").
 _APOSTROPHES = str.maketrans("", "", "'’‘`´\u02bc")
+
+
+class Folding(dict[int, str]):
+    """A ``str.translate`` table that folds letters as the language asks: its own letter
+    folds first ("ü" -> "ue"), then, with strip_marks, accents dropped from other Latin
+    letters ("está" -> "esta") except the kept ones ("ñ" is not "n"). Filled a letter at a
+    time, as letters are first seen."""
+
+    def __init__(self, letters: Mapping[str, str], strip_marks: bool, keep: Iterable[str]) -> None:
+        super().__init__()
+        self.letters = dict(letters)
+        self.strip_marks = strip_marks
+        self.keep = frozenset(keep)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.letters) or self.strip_marks
+
+    def __missing__(self, code: int) -> str:
+        letter = chr(code)
+        folded = self.letters.get(letter)
+        if folded is None:
+            folded = letter
+            if self.strip_marks and letter not in self.keep:
+                bare = "".join(
+                    c for c in unicodedata.normalize("NFD", letter) if not unicodedata.combining(c)
+                )
+                # Latin letters only: "й" or "ї" in a message in another script stay whole.
+                folded = bare if bare.isascii() else letter
+        self[code] = folded
+        return folded
+
+
+NO_FOLDING = Folding({}, strip_marks=False, keep=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +72,8 @@ class LanguageRules:
     # A maintained stemmer or lemmatiser for inflected languages (language.stemmer); when set,
     # it replaces the suffix list.
     reduce: Callable[[str], str] | None = None
+    # Applied to the message and the vocabulary alike.
+    folding: Folding = field(default_factory=lambda: NO_FOLDING)
 
     @classmethod
     def build(
@@ -52,18 +88,29 @@ class LanguageRules:
         clause_words: Iterable[str],
         replacements: Mapping[str, str],
         reduce: Callable[[str], str] | None = None,
+        folding: Folding = NO_FOLDING,
     ) -> LanguageRules:
+        """Words given here are folded as messages will be ("jamás" is read as "jamas")."""
+
+        def fold(word: str) -> str:
+            return word.casefold().translate(folding) if folding.active else word
+
         return cls(
             suffixes=tuple(sorted(set(suffixes), key=len, reverse=True)),
             min_stem=min_stem,
             keep_endings=tuple(keep_endings),
             double_suffixes=frozenset(double_suffixes),
             keep_double=frozenset(keep_double),
-            lemmas=dict(lemmas),
-            clause_words=frozenset(clause_words),
-            replacements=tuple(replacements.items()),
+            lemmas={fold(k): fold(v) for k, v in lemmas.items()},
+            clause_words=frozenset(fold(w) for w in clause_words),
+            replacements=tuple((fold(k), fold(v)) for k, v in replacements.items()),
             reduce=reduce,
+            folding=folding,
         )
+
+    def fold(self, word: str) -> str:
+        """A word from matching.yaml as it will be read in a message."""
+        return word.casefold().translate(self.folding) if self.folding.active else word
 
     def stem(self, word: str) -> str:
         lemma = self.lemmas.get(word)
@@ -99,8 +146,11 @@ class RawToken:
 
 
 def prepare(text: str, rules: LanguageRules) -> str:
-    """Unicode-normalise, lowercase and apply the language's raw replacements ("w/" -> "with")."""
+    """Unicode-normalise, lowercase, fold letters and apply the language's raw replacements
+    ("w/" -> "with")."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    if rules.folding.active:
+        text = text.translate(rules.folding)
     for old, new in rules.replacements:
         if old in text:
             text = text.replace(old, new)

@@ -27,6 +27,7 @@ from tgbot.content import Content
 from tgbot.handlers.context import BotApplication
 from tgbot.storage import open_store
 from tgbot.storage.updates import _ARRIVE, RETENTION_S, Arrival, ChatLanes, open_update_gate
+from tgbot.storage.users import UserRepository
 from tgbot.webhook import SECRET_HEADER, serve_webhook
 from tgbot_devtools.standin import FakeBotAPI
 from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
@@ -577,6 +578,27 @@ async def test_an_arrival_relaxes_the_flush_of_its_own_commit_only(postgres_url:
             assert await cursor.fetchall() == [(61,), (62,)]
     finally:
         await store.close()
+
+
+async def test_a_users_change_through_one_replica_is_seen_by_another_at_once(
+    postgres_url: str,
+) -> None:
+    """Each replica's UserRepository on one schema: rows are read, not served from memory."""
+    stores = [await open_store(postgres_url) for _ in range(2)]
+    here, there = (UserRepository(store) for store in stores)
+    try:
+        assert (await here.touch(5, "en", now=1_000)).language == "en"
+        assert (await here.get(5)) is not None
+        await there.set_language(5, "de")
+        await there.update_settings(5, prompt={"what": "zone", "opened": 1_000})
+        seen = await here.touch(5, "en", now=1_010)  # within the last-seen resolution
+        assert seen.language == "de" and seen.settings.prompt is not None
+        assert seen.last_seen_at == 1_000  # a read: last seen is written once a minute
+        assert (await here.get(5)) == seen
+        assert (await here.touch(5, "en", now=1_100)).last_seen_at == 1_100
+    finally:
+        for store in stores:
+            await store.close()
 
 
 # ---------------------------------------------------------------------------- settings

@@ -32,6 +32,7 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import psycopg
@@ -148,13 +149,13 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
-def backend_cpu_seconds(application_name: str) -> dict[int, float]:
+def backend_cpu_seconds(admin: psycopg.Connection[Any], application_name: str) -> dict[int, float]:
     """CPU of each backend now serving the replicas (their connections carry the bench's
-    application_name), by process id: other sessions' backends left out."""
-    with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3) as admin:
-        rows = admin.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (application_name,)
-        ).fetchall()
+    application_name), by process id: other sessions' backends left out. ``admin`` is opened
+    before the replicas start: by the end their pools may hold every connection allowed."""
+    rows = admin.execute(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (application_name,)
+    ).fetchall()
     found = {}
     for (pid,) in rows:
         with contextlib.suppress(OSError, IndexError):
@@ -340,8 +341,8 @@ def _verdict(ok: bool) -> str:
 
 async def bench(args: argparse.Namespace) -> int:
     schema = f"bench_webhook_{secrets.token_hex(4)}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
+    admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+    admin.execute(f"CREATE SCHEMA {schema}")
     separator = "&" if "?" in POSTGRES_URL else "?"
     database_url = (
         f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}&application_name={schema}"
@@ -377,7 +378,7 @@ async def bench(args: argparse.Namespace) -> int:
             cpu_before = [cpu_seconds(r.pid) for r in replicas] + [time.process_time()]
             busy_before = machine_busy_seconds()
             postgres_before = postgres_cpu_seconds()
-            backends_before = backend_cpu_seconds(schema)
+            backends_before = backend_cpu_seconds(admin, schema)
             offered = await offer(load, users, args.rate, args.seconds)
             await settle(meter, load, 30)
             elapsed = time.perf_counter() - started
@@ -385,7 +386,7 @@ async def bench(args: argparse.Namespace) -> int:
             used = [after - before for after, before in zip(cpu, cpu_before, strict=True)]
             busy = machine_busy_seconds() - busy_before
             postgres = postgres_cpu_seconds() - postgres_before  # backends of others too
-            backends = backend_cpu_used(backends_before, backend_cpu_seconds(schema))
+            backends = backend_cpu_used(backends_before, backend_cpu_seconds(admin, schema))
             lost = meter.outstanding()
             report(args, meter, load, replicas, offered, elapsed, lost, began)
             handled = max(1, len(meter.latencies))
@@ -413,7 +414,7 @@ async def bench(args: argparse.Namespace) -> int:
         await asyncio.gather(*(r.stop() for r in replicas), return_exceptions=True)
         await http.close()
         await server.close()
-        with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3) as admin:
+        with admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 

@@ -32,6 +32,7 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import psycopg
@@ -146,6 +147,26 @@ def postgres_cpu_seconds() -> float:
             if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
                 total += cpu_seconds(int(entry.name))
     return total
+
+
+def backend_cpu_seconds(admin: psycopg.Connection[Any], application_name: str) -> dict[int, float]:
+    """CPU of each backend now serving the replicas (their connections carry the bench's
+    application_name), by process id: other sessions' backends left out. ``admin`` is opened
+    before the replicas start: by the end their pools may hold every connection allowed."""
+    rows = admin.execute(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (application_name,)
+    ).fetchall()
+    found = {}
+    for (pid,) in rows:
+        with contextlib.suppress(OSError, IndexError):
+            found[int(pid)] = cpu_seconds(int(pid))
+    return found
+
+
+def backend_cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """Backends opened meanwhile count from zero; one closed meanwhile is missed (pools
+    keep theirs for minutes)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def free_port() -> int:
@@ -320,10 +341,12 @@ def _verdict(ok: bool) -> str:
 
 async def bench(args: argparse.Namespace) -> int:
     schema = f"bench_webhook_{secrets.token_hex(4)}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
+    admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+    admin.execute(f"CREATE SCHEMA {schema}")
     separator = "&" if "?" in POSTGRES_URL else "?"
-    database_url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    database_url = (
+        f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}&application_name={schema}"
+    )
     meter = Meter(Latency(args.latency_ms, args.jitter_ms))
     server = await start_http_server(meter)
     connector = aiohttp.TCPConnector(limit=0)
@@ -355,6 +378,7 @@ async def bench(args: argparse.Namespace) -> int:
             cpu_before = [cpu_seconds(r.pid) for r in replicas] + [time.process_time()]
             busy_before = machine_busy_seconds()
             postgres_before = postgres_cpu_seconds()
+            backends_before = backend_cpu_seconds(admin, schema)
             offered = await offer(load, users, args.rate, args.seconds)
             await settle(meter, load, 30)
             elapsed = time.perf_counter() - started
@@ -362,6 +386,7 @@ async def bench(args: argparse.Namespace) -> int:
             used = [after - before for after, before in zip(cpu, cpu_before, strict=True)]
             busy = machine_busy_seconds() - busy_before
             postgres = postgres_cpu_seconds() - postgres_before  # backends of others too
+            backends = backend_cpu_used(backends_before, backend_cpu_seconds(admin, schema))
             lost = meter.outstanding()
             report(args, meter, load, replicas, offered, elapsed, lost, began)
             handled = max(1, len(meter.latencies))
@@ -372,7 +397,8 @@ async def bench(args: argparse.Namespace) -> int:
             print(
                 f"CPU per update handled: replicas {shares}; load generator + stand-in "
                 f"{used[-1] / handled * 1000:.2f} ms; "
-                f"PostgreSQL {postgres / handled * 1000:.2f} ms; "
+                f"PostgreSQL {postgres / handled * 1000:.2f} ms (the replicas' own backends "
+                f"{backends / handled * 1000:.2f} ms); "
                 f"whole machine {busy / handled * 1000:.2f} ms "
                 f"({busy / elapsed:.2f} cores busy of {usable_cpus()}, other sessions included)"
             )
@@ -388,7 +414,7 @@ async def bench(args: argparse.Namespace) -> int:
         await asyncio.gather(*(r.stop() for r in replicas), return_exceptions=True)
         await http.close()
         await server.close()
-        with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3) as admin:
+        with admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 

@@ -8,7 +8,7 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
 from tgbot.http_client import AiohttpRequest
@@ -53,6 +53,21 @@ async def test_messages_and_files_go_through(
     texts = [m.get("text") or m.get("caption") for m in user.messages]
     assert texts == ["Calf cramp: straighten the leg", "For you"]
     assert user.messages[1]["document"]["file_name"] == "summary.pdf"
+
+
+async def test_a_keyboard_and_non_ascii_text_arrive_as_sent(
+    standin: tuple[FakeBotAPI, StandinHttpServer],
+) -> None:
+    """The JSON body carries objects as JSON text, as the form did: the server reads both."""
+    api, http = standin
+    user = api.user(user_id=42, first_name="Ann")
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Дневник 📓", callback_data="d:1")]])
+    async with bot_for(http, AiohttpRequest(8, lenient=True)) as bot:
+        sent = await bot.send_message(42, "Судорога & «икра» 100%", reply_markup=keyboard)
+    assert user.messages[-1]["text"] == "Судорога & «икра» 100%"
+    rows = user.messages[-1]["reply_markup"]["inline_keyboard"]
+    assert rows == [[{"text": "Дневник 📓", "callback_data": "d:1"}]]
+    assert sent.reply_markup == keyboard
 
 
 async def test_telegram_errors_keep_their_meaning(

@@ -26,7 +26,8 @@ from tgbot.config import ConfigError, Settings, load_settings
 from tgbot.content import Content
 from tgbot.handlers.context import BotApplication
 from tgbot.storage import open_store
-from tgbot.storage.updates import RETENTION_S, Arrival, ChatLanes, open_update_gate
+from tgbot.storage.updates import _ARRIVE, RETENTION_S, Arrival, ChatLanes, open_update_gate
+from tgbot.storage.users import UserRepository
 from tgbot.webhook import SECRET_HEADER, serve_webhook
 from tgbot_devtools.standin import FakeBotAPI
 from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
@@ -525,6 +526,79 @@ async def test_the_gate_forgets_processed_updates_after_a_day(store_location: st
     finally:
         await gate.close()
         await store.close()
+
+
+async def test_a_turn_handles_the_chats_waiting_updates_in_order_then_its_own(
+    postgres_url: str,
+) -> None:
+    """Updates whose replica died after they arrived wait in the inbox: the chat's next turn
+    handles them first, oldest first, each marked done before the next is taken."""
+    store = await open_store(postgres_url)
+    gate = await open_update_gate(store, postgres_url, "r2", turns=2)
+    handled: list[tuple[int, list[str]]] = []
+
+    async def handle(update_id: int, payload: str) -> None:
+        done = [processed(postgres_url, n) for n in (50, 51)]
+        handled.append((update_id, [r[0] if r else "" for r in done]))
+
+    try:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            for update_id in (51, 50):  # arrival order differs from update order
+                connection.execute(
+                    "INSERT INTO update_inbox (update_id, chat_key, payload, arrived_at) "
+                    "VALUES (%s, 9, %s, %s)",
+                    (update_id, f'{{"update_id": {update_id}}}', int(time.time())),
+                )
+        own = Arrival(update_id=52, chat_key=9, payload='{"update_id": 52}')
+        assert await gate.deliver(own, handle) == "handled"
+        assert handled == [(50, ["", ""]), (51, ["r2", ""]), (52, ["r2", "r2"])]
+        late = Arrival(update_id=50, chat_key=9, payload='{"update_id": 50}')
+        assert await gate.deliver(late, handle) == "duplicate"  # Telegram's retry of 50
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            assert connection.execute("SELECT count(*) FROM update_inbox").fetchone() == (0,)
+    finally:
+        await gate.close()
+        await store.close()
+
+
+async def test_an_arrival_relaxes_the_flush_of_its_own_commit_only(postgres_url: str) -> None:
+    """The inbox row is committed without waiting for the WAL flush; the session keeps
+    synchronous commits, so the turn's commit (the update marked done) is flushed."""
+    store = await open_store(postgres_url)  # the schema, migrated
+    try:
+        async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as conn:
+            async with conn.transaction():  # to see the setting before the commit
+                await conn.execute(_ARRIVE, (61, 9, '{"update_id": 61}', int(time.time()), 61))
+                cursor = await conn.execute("SHOW synchronous_commit")
+                assert await cursor.fetchone() == ("off",)
+            await conn.execute(_ARRIVE, (62, 9, '{"update_id": 62}', int(time.time()), 62))
+            cursor = await conn.execute("SHOW synchronous_commit")
+            assert await cursor.fetchone() == ("on",)
+            cursor = await conn.execute("SELECT update_id FROM update_inbox ORDER BY update_id")
+            assert await cursor.fetchall() == [(61,), (62,)]
+    finally:
+        await store.close()
+
+
+async def test_a_users_change_through_one_replica_is_seen_by_another_at_once(
+    postgres_url: str,
+) -> None:
+    """Each replica's UserRepository on one schema: rows are read, not served from memory."""
+    stores = [await open_store(postgres_url) for _ in range(2)]
+    here, there = (UserRepository(store) for store in stores)
+    try:
+        assert (await here.touch(5, "en", now=1_000)).language == "en"
+        assert (await here.get(5)) is not None
+        await there.set_language(5, "de")
+        await there.update_settings(5, prompt={"what": "zone", "opened": 1_000})
+        seen = await here.touch(5, "en", now=1_010)  # within the last-seen resolution
+        assert seen.language == "de" and seen.settings.prompt is not None
+        assert seen.last_seen_at == 1_000  # a read: last seen is written once a minute
+        assert (await here.get(5)) == seen
+        assert (await here.touch(5, "en", now=1_100)).last_seen_at == 1_100
+    finally:
+        for store in stores:
+            await store.close()
 
 
 # ---------------------------------------------------------------------------- settings

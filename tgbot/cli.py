@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import uvloop
 from telegram.error import InvalidToken
 
 from tgbot.config import (
@@ -165,6 +166,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     secrets = [s for s in (settings.token, settings.webhook_secret) if s]
     configure_logging(settings.log_level_number, secrets, json_lines=settings.log_format == "json")
     set_replica(settings.replica_id)
+    # uvloop's event loop: ~8 % less CPU per update in webhook mode (bench/README.md).
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     beat = heartbeat_path(settings.db_path)
     app = build_application(settings, heartbeat=beat)
     if settings.metrics_listen:

@@ -204,6 +204,9 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             )
         if setup.settings.metrics_listen:
             # /readyz on the metrics port is served by a thread: it reads the last answer.
+            # The first answer now: the job's first run, due before the scheduler starts, is
+            # moved one interval on (as the heartbeat's), and a serving bot is ready.
+            await readiness_of(app).ready()
             app.job_queue.run_repeating(_check_readiness, interval=READY_TTL_S, first=0)
         app.job_queue.run_repeating(
             _clean_up_diaries, interval=DIARY_CLEAN_UP_SECONDS, first=60, name="diary-retention"

@@ -172,14 +172,7 @@ def _cancelled(
         for key in _stem_and_word(tokens[j]):
             if key in after.not_after or key in after.term_heads:
                 return True
-    words = [tokens[j].keys[1][1:] for j in sorted(reached)]
-    if all(phrase[0] not in words for phrase in neg.undone_by):
-        return False
-    return any(
-        tuple(words[k : k + len(phrase)]) == phrase
-        for phrase in neg.undone_by
-        for k in range(len(words) - len(phrase) + 1)
-    )
+    return _holds_a_phrase([tokens[j].keys[1][1:] for j in sorted(reached)], neg.undone_by)
 
 
 def _stem_and_word(token: Token) -> tuple[str, str]:
@@ -226,9 +219,15 @@ def _negation_undone(tokens: Sequence[Token], at: int, neg: Negation) -> bool:
         if token.clause != clause:
             break
         words.append(token.keys[1][1:])
+    return _holds_a_phrase(words, neg.undone_by)
+
+
+def _holds_a_phrase(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> bool:
+    """One of ``phrases`` stands in ``words``, word for word."""
     return any(
         tuple(words[k : k + len(phrase)]) == phrase
-        for phrase in neg.undone_by
+        for phrase in phrases
+        if phrase[0] in words
         for k in range(len(words) - len(phrase) + 1)
     )
 

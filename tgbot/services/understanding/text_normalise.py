@@ -57,6 +57,10 @@ class Folding(dict[int, str]):
 NO_FOLDING = Folding({}, strip_marks=False, keep=())
 
 
+def _fold(word: str, folding: Folding) -> str:
+    return word.casefold().translate(folding) if folding.active else word
+
+
 @dataclass(frozen=True, slots=True)
 class LanguageRules:
     """How to reduce a word to a stem; loaded from matching.yaml ``language``."""
@@ -91,26 +95,24 @@ class LanguageRules:
         folding: Folding = NO_FOLDING,
     ) -> LanguageRules:
         """Words given here are folded as messages will be ("jamás" is read as "jamas")."""
-
-        def fold(word: str) -> str:
-            return word.casefold().translate(folding) if folding.active else word
-
         return cls(
             suffixes=tuple(sorted(set(suffixes), key=len, reverse=True)),
             min_stem=min_stem,
             keep_endings=tuple(keep_endings),
             double_suffixes=frozenset(double_suffixes),
             keep_double=frozenset(keep_double),
-            lemmas={fold(k): fold(v) for k, v in lemmas.items()},
-            clause_words=frozenset(fold(w) for w in clause_words),
-            replacements=tuple((fold(k), fold(v)) for k, v in replacements.items()),
+            lemmas={_fold(k, folding): _fold(v, folding) for k, v in lemmas.items()},
+            clause_words=frozenset(_fold(w, folding) for w in clause_words),
+            replacements=tuple(
+                (_fold(k, folding), _fold(v, folding)) for k, v in replacements.items()
+            ),
             reduce=reduce,
             folding=folding,
         )
 
     def fold(self, word: str) -> str:
         """A word from matching.yaml as it will be read in a message."""
-        return word.casefold().translate(self.folding) if self.folding.active else word
+        return _fold(word, self.folding)
 
     def stem(self, word: str) -> str:
         lemma = self.lemmas.get(word)

@@ -35,6 +35,7 @@ from tgbot_devtools.evaluation import (
     load_questions,
 )
 from tgbot_devtools.terminal import spoken_in
+from tgbot_devtools.worked_cases import worked_case_texts
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
@@ -45,6 +46,7 @@ DEV3_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev3.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
+FRESH4_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh4.yaml"
 SHARED_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.yaml"
 START_COMMANDS = ("/start", "/menu", "/help")
 
@@ -88,17 +90,20 @@ async def run_local(content: Content, items: Sequence[EvalItem]) -> EvalReport:
             return Reply(html_to_plain(catalog.text("welcome")), "greeting", "none", None)
         reading = understand(content, language, item.text, "use")
         assert reading is not None, "messages/en/matching.yaml did not load"
-        understood = reading.understood
-        body = answer_body(catalog, understood)
-        return Reply(
-            body,
-            understood.kind.value,
-            understood.level.label,
-            understood.screen,
-            in_language=spoken_in(content, body, language),
-        )
+        return reply_to(content, language, reading.understood)
 
     return await evaluate(items, reply)
+
+
+def reply_to(content: Content, language: str, understood: Understanding) -> Reply:
+    body = answer_body(content.catalogs[language], understood)
+    return Reply(
+        body,
+        understood.kind.value,
+        understood.level.label,
+        understood.screen,
+        in_language=spoken_in(content, body, language),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -292,6 +297,7 @@ RED_FLAG_SETS = (
     FRESH_RED_FLAGS,
     FRESH2_RED_FLAGS,
     FRESH3_RED_FLAGS,
+    FRESH4_RED_FLAGS,
 )
 
 
@@ -306,6 +312,43 @@ async def test_red_flag_sets_are_no_worse_than_measured(
     for (ceiling_path, part), ceiling in RED_FLAG_UNDER_CEILING.items():
         if ceiling_path == path:
             assert by_part[part].under <= ceiling, text
+
+
+# Leave one set out: a tuned part read with the worked cases filed from that very set taken out
+# of the semantic tier (the rules still know it), so the figure shows how the tier does on
+# wordings it has not stored, on far more items than the held-back quarters. When the check
+# landed, 9 of 2,308 English items were under-triaged and 84.5 % got their screen; after the
+# agreed window and the frequency, medicine and lemma fixes, 3 and 87.9 % (lowest set 84.5 %).
+LEFT_OUT_UNDER_CEILING = {
+    RED_FLAGS: 0,
+    DEV2_RED_FLAGS: 0,
+    DEV3_RED_FLAGS: 1,
+    FRESH_RED_FLAGS: 0,
+    FRESH2_RED_FLAGS: 2,
+}
+LEFT_OUT_SCREENS_FLOOR = 0.84
+
+
+@pytest.mark.parametrize("path", list(LEFT_OUT_UNDER_CEILING), ids=lambda p: p.stem)
+async def test_tuned_sets_read_without_their_own_worked_cases(
+    content: Content, record_property: RecordProperty, path: Path
+) -> None:
+    full = understander_for(content.catalogs["en"], "use")
+    assert full is not None and full.tier is not None
+    left_out = full.tier.without(worked_case_texts(path))
+    assert len(left_out.exemplars.sentences()) > 0 and left_out is not full.tier
+    understander = Understander(full.matcher, left_out)
+    items = [item for item in load_questions(path, "en") if not item.holdout]
+
+    async def reply(item: EvalItem) -> Reply:
+        return reply_to(content, "en", understander.understand(item.text))
+
+    report = await evaluate(items, reply)
+    text = format_report(report, f"{path.name}, its worked cases left out")
+    print(text)
+    record_property("report", text)
+    assert report.all.under <= LEFT_OUT_UNDER_CEILING[path], text
+    assert (report.all.screen_accuracy or 0) >= LEFT_OUT_SCREENS_FLOOR, text
 
 
 async def test_negated_red_flags_do_not_raise_an_alarm(

@@ -201,6 +201,41 @@ def test_a_double_negative_says_yes(matcher: Matcher) -> None:
     assert matcher.match(walking).screen_id == "doc_walking"
     calm = "I walk to the shops without my calves cramping"
     assert matcher.match(calm).screen_id != "doc_walking"
+    far = "can't walk the dog round the block without my calves burning, have to stop and rest"
+    assert matcher.match(far).screen_id == "doc_walking"
+
+
+def test_an_irregular_form_reads_as_its_dictionary_form(matcher: Matcher) -> None:
+    # "woke" -> "wake" must land on the stem "wake" has in the vocabulary ("wak").
+    rules = matcher._lexicon.rules
+    for irregular, regular in [("woke", "wake"), ("bled", "bleed"), ("babys", "baby")]:
+        assert rules.stem(irregular) == rules.stem(regular)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "leg cramps most nights, I'm exhausted",
+        "woken by a calf cramp 5 nights this week",
+        "cramps evry nite",
+        "he is up four times a night with leg cramps",
+    ],
+)
+def test_frequent_cramps_see_a_doctor(matcher: Matcher, text: str) -> None:
+    assert matcher.match(text).screen_id == "doc_frequent"
+
+
+@pytest.mark.parametrize(
+    "text", ["why do I get leg cramps at night?", "I get the odd cramp at night, once a month"]
+)
+def test_ordinary_night_cramps_stay_self_care(matcher: Matcher, text: str) -> None:
+    assert matcher.match(text).level in (None, "self_care")
+
+
+def test_cramps_since_any_new_medicine_see_a_doctor(matcher: Matcher) -> None:
+    text = "my dad started naproxen and since then his legs keep cramping"
+    assert matcher.match(text).screen_id == "doc_medicine"
+    assert matcher.match("does naproxen help leg cramps?").screen_id != "doc_medicine"
 
 
 # ------------------------------------------------------------------------------ routing

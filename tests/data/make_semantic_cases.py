@@ -9,11 +9,12 @@ under its answer. From the repository root:
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tgbot_devtools.worked_cases import filed_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = (
@@ -23,15 +24,10 @@ SOURCES = (
     "redflags_fresh.yaml",
     "redflags_fresh2.yaml",
 )
-HELD_BACK_ONLY = ("redflags_fresh3.yaml",)  # never a source of cases
+HELD_BACK_ONLY = ("redflags_fresh3.yaml", "redflags_fresh4.yaml")  # never a source of cases
 TARGET = ROOT / "messages" / "en" / "semantic_cases.yaml"
 ALARMING = ("emergency", "urgent", "see_doctor")
 MAX_LENGTH = 300  # the loader's limit; a longer ramble is left out rather than cut
-# An ordinary question with the red flag after it: as a whole-message case it would pull the
-# ordinary question alone ("ice or heat for a back spasm?") to the flag, so the case keeps only
-# what follows the first sentence.
-SECOND_QUESTION = "second_question"
-FIRST_SENTENCE = re.compile(r"^[^.?!]*[.?!]+\s+")
 
 HEADER = """\
 # Worked cases for the semantic tier: whole messages, each under the screen it needs. Written
@@ -61,8 +57,7 @@ def main() -> None:
             screen = (item.get("screens") or [""])[0]
             if item.get("holdout") or len(text) > MAX_LENGTH or text in seen:
                 continue
-            if item.get("form") == SECOND_QUESTION:
-                text = FIRST_SENTENCE.sub("", text, count=1)
+            text = filed_text(item)
             if item["level"] in ALARMING:
                 section = "red_flags" if screen in flags else "answers"
             elif item.get("form") != "negated":

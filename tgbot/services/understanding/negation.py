@@ -55,7 +55,7 @@ class Negation:
 
 # How many words before a negation word ``not_preceded_by`` looks ("cant even get round the
 # shops without", "never go a night without").
-PRECEDED_WINDOW = 6
+PRECEDED_WINDOW = 8
 
 
 def negated_positions(

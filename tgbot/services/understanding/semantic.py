@@ -11,10 +11,11 @@ per content version and encoder, cached in memory and on disk (keyed by the cont
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,14 +45,29 @@ class Thresholds:
     unread_score: float  # and every level's threshold at most this (across languages, lower)
     raise_extra: float  # above the level threshold, to ask one level above the rules' red flag
     severity_window: float  # a more severe flag wins if its score is within this of the best
+    agreed_window: float  # the same, when the closest flag is the screen the rules chose
 
 
 THRESHOLDS = {
     "use": Thresholds(
-        {"emergency": 0.50, "urgent": 0.60, "see_doctor": 0.60}, 0.04, 0.72, -0.05, 0.50, 0.1, 0.1
+        {"emergency": 0.50, "urgent": 0.60, "see_doctor": 0.60},
+        0.04,
+        0.72,
+        -0.05,
+        0.50,
+        0.1,
+        0.1,
+        0.03,
     ),
     "e5": Thresholds(
-        {"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89}, 0.005, 0.92, -0.01, 0.86, 0.0, 0.02
+        {"emergency": 0.86, "urgent": 0.87, "see_doctor": 0.89},
+        0.005,
+        0.92,
+        -0.01,
+        0.86,
+        0.0,
+        0.02,
+        0.01,
     ),
 }
 
@@ -135,16 +151,34 @@ class SemanticTier:
         self._screens = [screen for screen, _ in pairs]
         self._is_flag = np.array([s in exemplars.red_flags for s, _ in pairs], dtype=bool)
         self._level = {s: flag.level for s, flag in exemplars.red_flags.items()}
+        self._by_level = self._rows_by_level()
+
+    def _rows_by_level(self) -> dict[str, NDArray[np.intp]]:
         levels = np.array([self._level.get(s, "") for s in self._screens])
-        self._by_level = {
+        return {
             level: np.flatnonzero(levels == level)
             for level in FLAG_LEVELS
             if (levels == level).any()
         }
 
-    def verdict(self, segments: Sequence[str], *, need_margin: bool = True) -> Verdict | None:
+    def without(self, sentences: Collection[str]) -> SemanticTier:
+        """This tier with the exemplars whose text is in ``sentences`` left out: the
+        leave-one-set-out evaluation reads a set's items without the worked cases filed from
+        them, to see how the tier does on wordings it has not stored."""
+        keep = np.array([text not in sentences for _, text in self.exemplars.sentences()])
+        tier = copy.copy(self)
+        tier._blocks = (np.vstack(self._blocks)[keep],)
+        tier._screens = [s for s, k in zip(self._screens, keep, strict=True) if k]
+        tier._is_flag = self._is_flag[keep]
+        tier._by_level = tier._rows_by_level()
+        return tier
+
+    def verdict(
+        self, segments: Sequence[str], *, need_margin: bool = True, agreed: str | None = None
+    ) -> Verdict | None:
         """The red flag a piece of the message resembles beyond its level's threshold, if any:
-        the most severe of those within ``severity_window`` of the closest. Without
+        the most severe of those within ``severity_window`` of the closest (``agreed_window``
+        when the closest is ``agreed``, the screen the rules chose: two readings agree). Without
         ``need_margin`` (messages the rules could not answer) it may fall a little short of
         the closest answer, and a same-day or see-a-doctor flag counts from a lower score: a
         message in another language sits further from the English exemplars (measured: its
@@ -170,9 +204,12 @@ class SemanticTier:
         if not candidates:
             return None
         # The most severe among those nearly as close as the closest: a faint call-now
-        # resemblance does not override a message that is plainly a see-a-doctor case.
-        top = max(c.score for c in candidates)
-        close = [c for c in candidates if c.score >= top - t.severity_window]
+        # resemblance does not override a message that is plainly a see-a-doctor case. Where
+        # the rules and the closest exemplar name the same screen, a worse flag must be nearer
+        # still (leave-one-set-out screen accuracy 84.5 -> 87.6 %, under-triage unchanged).
+        closest = max(candidates, key=lambda c: c.score)
+        window = t.agreed_window if closest.screen == agreed else t.severity_window
+        close = [c for c in candidates if c.score >= closest.score - window]
         return max(close, key=lambda c: (-FLAG_LEVELS.index(c.level), c.score))
 
     def _similarity(self, encoded: Vectors) -> Vectors:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Letters of any script, or a number with an optional decimal part ("39.8"). Everything else
 # (punctuation, emoji, symbols) separates tokens; a few punctuation marks also end a clause.
@@ -94,8 +94,11 @@ class LanguageRules:
         reduce: Callable[[str], str] | None = None,
         folding: Folding = NO_FOLDING,
     ) -> LanguageRules:
-        """Words given here are folded as messages will be ("jamás" is read as "jamas")."""
-        return cls(
+        """Words given here are folded as messages will be ("jamás" is read as "jamas").
+        Without a stemmer a lemma names the dictionary form, stemmed by the suffix list like
+        the vocabulary ("woke" -> "wake" -> "wak", as "wake" itself reads); with one, the
+        lemma is the stem the stemmer gives the vocabulary, written out."""
+        rules = cls(
             suffixes=tuple(sorted(set(suffixes), key=len, reverse=True)),
             min_stem=min_stem,
             keep_endings=tuple(keep_endings),
@@ -109,6 +112,11 @@ class LanguageRules:
             reduce=reduce,
             folding=folding,
         )
+        if reduce is not None:
+            return rules
+        unlemmatised = replace(rules, lemmas={})
+        stemmed = {k: unlemmatised.stem(v) for k, v in rules.lemmas.items()}
+        return replace(rules, lemmas=stemmed)
 
     def fold(self, word: str) -> str:
         """A word from matching.yaml as it will be read in a message."""

@@ -101,7 +101,9 @@ class Understander:
         unread = rules.kind in (MatchKind.UNSURE, MatchKind.OFF_TOPIC)
         segments = analysis.segments if analysis.concepts else analysis.unmasked
         verdict = (
-            self.tier.verdict(segments, need_margin=not unread) if self.tier is not None else None
+            self.tier.verdict(segments, need_margin=not unread, agreed=rules.screen_id)
+            if self.tier is not None
+            else None
         )
         if rules.kind is MatchKind.RED_FLAG:
             return self._red_flag(analysis, verdict)

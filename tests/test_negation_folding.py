@@ -225,6 +225,23 @@ def test_each_language_reads_its_postposed_negation(
 
 
 @pytest.mark.parametrize(
+    ("language", "text", "sign"),
+    [
+        ("ru", "как никогда сильно болит голова", "headache"),
+        ("uk", "як ніколи сильно болить голова", "headache"),
+        ("de", "wie noch nie tut mir der Kopf weh", "head_word"),
+    ],
+)
+def test_like_never_before_is_not_a_denial(
+    content: Content, language: str, text: str, sign: str
+) -> None:
+    # An intensifier ("like never before"), not a negation: read as one, it hid the sign.
+    matcher = content.catalogs[language].matcher
+    assert matcher is not None
+    assert sign in matcher.analyse(text).concepts
+
+
+@pytest.mark.parametrize(
     ("language", "text", "screen"),
     [
         ("ru", "нет сил, грудь давит", "em_chest"),

@@ -387,8 +387,9 @@ def test_the_understander_uses_the_semantic_tier(catalog: Catalog) -> None:
 # to today's measured figure. Every reply must be in the person's language.
 LANGUAGE_SETS = {code: DATA / f"questions_{code}.yaml" for code in ("es", "ru", "pt", "uk", "de")}
 # Measured when each set landed (tuned / held back under-triaged): pt 0/0, ru 0/1 (an urgent
-# item), de 0/0, es 0/1 (a see-a-doctor item), uk 0/0. The target stays 0.
-LANGUAGE_HELD_BACK_UNDER_CEILING: dict[str, int] = {"ru": 1, "es": 1}
+# item), de 0/0, es 0/1 (a see-a-doctor item), uk 0/0; ru's went to 0 once "как никогда" (like
+# never before) stopped reading as a denial. The target stays 0.
+LANGUAGE_HELD_BACK_UNDER_CEILING: dict[str, int] = {"es": 1}
 TARGET_LANGUAGE_SCREENS = 0.90  # issue 13: screen accuracy per language
 
 

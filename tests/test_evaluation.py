@@ -287,6 +287,9 @@ RED_FLAG_UNDER_CEILING = {
     (FRESH2_RED_FLAGS, "tuned"): 0,
     (FRESH2_RED_FLAGS, "held back"): 1,
     (FRESH3_RED_FLAGS, "held back"): 8,
+    # Written blind this session; measured once, before and after the session's changes: 15, 14.
+    (FRESH4_RED_FLAGS, "tuned"): 0,
+    (FRESH4_RED_FLAGS, "held back"): 14,
 }
 
 
@@ -318,7 +321,8 @@ async def test_red_flag_sets_are_no_worse_than_measured(
 # of the semantic tier (the rules still know it), so the figure shows how the tier does on
 # wordings it has not stored, on far more items than the held-back quarters. When the check
 # landed, 9 of 2,308 English items were under-triaged and 84.5 % got their screen; after the
-# agreed window and the frequency, medicine and lemma fixes, 3 and 87.9 % (lowest set 84.5 %).
+# agreed window, the frequency, medicine and lemma fixes and the answers' new exemplars, 3 and
+# 88.3 % (lowest set 84.8 %).
 LEFT_OUT_UNDER_CEILING = {
     RED_FLAGS: 0,
     DEV2_RED_FLAGS: 0,

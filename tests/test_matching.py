@@ -205,6 +205,25 @@ def test_a_double_negative_says_yes(matcher: Matcher) -> None:
     assert matcher.match(far).screen_id == "doc_walking"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "calf cramp, it's been going for 25 minutes",
+        "my calf cramp has not stopped for 25 minutes",
+        "foot cramp hasn't eased for 15 minutes",
+    ],
+)
+def test_a_cramp_that_goes_on_is_a_red_flag_however_it_is_punctuated(
+    matcher: Matcher, text: str
+) -> None:
+    assert matcher.match(text).screen_id == "ur_long_cramp"
+
+
+def test_a_walk_after_a_cramp_is_not_a_long_cramp(matcher: Matcher) -> None:
+    text = "I had a cramp last night, then walked for 20 minutes and it was fine"
+    assert matcher.match(text).kind is not MatchKind.RED_FLAG
+
+
 def test_an_irregular_form_reads_as_its_dictionary_form(matcher: Matcher) -> None:
     # "woke" -> "wake" must land on the stem "wake" has in the vocabulary ("wak").
     rules = matcher._lexicon.rules

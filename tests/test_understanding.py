@@ -108,6 +108,37 @@ def test_semantic_tier_never_silences_a_rule(understander) -> None:
     assert understood.kind is Kind.RED_FLAG and understood.level is Level.EMERGENCY
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I had a cramp for about a minute, stretched and it went away, now just a bit sore",
+        "my calf cramps only last a minute or two and stretching stops them, is magnesium good?",
+    ],
+)
+def test_a_cramp_said_to_be_brief_is_not_asked_about_as_one_that_will_not_stop(
+    understander, text: str
+) -> None:
+    understood = understander.understand(text)
+    assert understood.screen != "ur_long_cramp" and understood.level < Level.URGENT, understood
+
+
+def test_a_long_cramp_is_still_a_red_flag_when_an_earlier_one_was_brief(understander) -> None:
+    text = "my cramp went away after a minute but came back and has not stopped for 25 minutes"
+    understood = understander.understand(text)
+    assert understood.screen == "ur_long_cramp" and understood.level >= Level.URGENT, understood
+
+
+def test_content_check_names_a_ruled_out_screen_that_does_not_exist(tmp_path: Path) -> None:
+    messages = _copy_messages(tmp_path)
+    path = messages / "en" / "matching.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        '  ur_long_cramp: "cramp_brief', '  ur_no_such: "cramp_brief'
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ContentError, match=r"semantic_ruled_out\.ur_no_such: unknown screen"):
+        load_content(messages)
+
+
 # ------------------------------------------------------------------------------ confirm flow
 
 

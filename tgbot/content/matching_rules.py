@@ -37,7 +37,10 @@ from tgbot.services.understanding.text_normalise import (
 )
 
 LEVELS = ("emergency", "urgent")
-TOP_KEYS = "language fuzzy phrase_max_gap negation known_words concepts red_flags intents decision"
+TOP_KEYS = (
+    "language fuzzy phrase_max_gap negation known_words concepts red_flags intents decision "
+    "semantic_ruled_out"
+)
 DECISION_KEYS = (
     "min_score sure_score margin max_suggestions default_suggestions off_topic "
     "off_topic_min_tokens thanks greeting"
@@ -104,6 +107,7 @@ class _Builder(FieldChecks):
             negation = replace(negation, after=self.signs_kept(negation.after))
         red_flags = self.red_flags(self.section(data, "red_flags", list))
         decision = self.decision(self.section(data, "decision", dict))
+        ruled_out = self.ruled_out(data.get("semantic_ruled_out", {}))
         known = frozenset(self.folded(data.get("known_words", []), "known_words"))
         return Matcher(
             lexicon=self.lexicon(fuzzy, known),
@@ -117,6 +121,7 @@ class _Builder(FieldChecks):
             decision=decision,
             concept_names=self.concept_ids,
             defined_concepts=frozenset(concepts),
+            semantic_ruled_out=ruled_out,
         )
 
     def language(self, raw: Mapping[str, Any]) -> LanguageRules:
@@ -400,6 +405,17 @@ class _Builder(FieldChecks):
                 self.add_term(term, concept, where)
             terms.append((concept, self.number(weight, where, low=-100.0)))
         return tuple(terms)
+
+    def ruled_out(self, raw: Any) -> dict[str, Node]:
+        """Screens the semantic tier may not raise to when their rule holds."""
+        if not isinstance(raw, dict):
+            raise self.fail("semantic_ruled_out", "expected a mapping of screen: rule")
+        return {
+            self.screen(screen, f"semantic_ruled_out.{screen}"): self.rule(
+                rule, f"semantic_ruled_out.{screen}"
+            )
+            for screen, rule in raw.items()
+        }
 
     def red_flags(self, raw: list[Any]) -> list[RedFlagRule]:
         flags = []

@@ -31,6 +31,7 @@ from tgbot.services.understanding.negation import (
 from tgbot.services.understanding.rules import (
     Decision,
     Intent,
+    Node,
     Occurrences,
     Quantity,
     RedFlagRule,
@@ -82,6 +83,9 @@ class Analysis:
     segments: tuple[str, ...]  # the whole message, then its sentences, negated phrases removed
     unmasked: tuple[str, ...]  # the same pieces with nothing removed (a message in another
     # language: its "no" is not this language's negation)
+    # Red-flag screens the message itself rules out ("it went after a minute" is not a cramp
+    # that will not stop): the semantic tier may not raise to them (semantic_ruled_out).
+    ruled_out: frozenset[str] = frozenset()
 
 
 class Matcher:
@@ -102,6 +106,7 @@ class Matcher:
         decision: Decision,
         concept_names: Mapping[str, int],
         defined_concepts: Collection[str],
+        semantic_ruled_out: Mapping[str, Node] | None = None,
     ) -> None:
         self._lexicon = lexicon
         self._concept_names = {i: name for name, i in concept_names.items()}
@@ -116,6 +121,7 @@ class Matcher:
         self._red_flags = tuple(red_flags)
         self._intents = tuple(intents)
         self._decision = decision
+        self._ruled_out = dict(semantic_ruled_out or {})
 
     # -- public ---------------------------------------------------------------------------
 
@@ -143,7 +149,8 @@ class Matcher:
         answer = self._decide(occ, len(tokens))
         flag = self._red_flag(occ)
         concepts = frozenset(self._concept_names[c] for c in occ)
-        return Analysis(flag or answer, answer, negated, concepts, segments, unmasked)
+        ruled_out = frozenset(screen for screen, rule in self._ruled_out.items() if rule(occ))
+        return Analysis(flag or answer, answer, negated, concepts, segments, unmasked, ruled_out)
 
     def _result(self, occ: Occurrences, n_tokens: int) -> MatchResult:
         flag = self._red_flag(occ)

@@ -149,6 +149,7 @@ class SemanticTier:
         self.thresholds = THRESHOLDS[encoder.name]
         self._blocks = tuple(vectors)
         self._screens = [screen for screen, _ in pairs]
+        self._screen_ids = np.array(self._screens)
         self._is_flag = np.array([s in exemplars.red_flags for s, _ in pairs], dtype=bool)
         self._level = {s: flag.level for s, flag in exemplars.red_flags.items()}
         self._by_level = self._rows_by_level()
@@ -169,16 +170,23 @@ class SemanticTier:
         tier = copy.copy(self)
         tier._blocks = (np.vstack(self._blocks)[keep],)
         tier._screens = [s for s, k in zip(self._screens, keep, strict=True) if k]
+        tier._screen_ids = self._screen_ids[keep]
         tier._is_flag = self._is_flag[keep]
         tier._by_level = tier._rows_by_level()
         return tier
 
     def verdict(
-        self, segments: Sequence[str], *, need_margin: bool = True, agreed: str | None = None
+        self,
+        segments: Sequence[str],
+        *,
+        need_margin: bool = True,
+        agreed: str | None = None,
+        ruled_out: Collection[str] = (),
     ) -> Verdict | None:
         """The red flag a piece of the message resembles beyond its level's threshold, if any:
         the most severe of those within ``severity_window`` of the closest (``agreed_window``
-        when the closest is ``agreed``, the screen the rules chose: two readings agree). Without
+        when the closest is ``agreed``, the screen the rules chose: two readings agree), never
+        one of ``ruled_out`` (screens the rules read the message as ruling out). Without
         ``need_margin`` (messages the rules could not answer) it may fall a little short of
         the closest answer, and a same-day or see-a-doctor flag counts from a lower score: a
         message in another language sits further from the English exemplars (measured: its
@@ -192,10 +200,14 @@ class SemanticTier:
         if not segments:
             return None
         similarity = self._similarity(self.encoder.encode(segments))  # segments x exemplars
+        allowed = ~np.isin(self._screen_ids, list(ruled_out)) if ruled_out else None
         candidates: list[Verdict] = []
         for row, segment in zip(similarity, segments, strict=True):
             answer_best = float(np.max(row[~self._is_flag], initial=-1.0))
-            for level, members in self._by_level.items():
+            for level, all_members in self._by_level.items():
+                members = all_members if allowed is None else all_members[allowed[all_members]]
+                if not len(members):
+                    continue
                 at = int(members[np.argmax(row[members])])
                 score = float(row[at])
                 margin = score - answer_best

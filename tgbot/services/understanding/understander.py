@@ -101,7 +101,12 @@ class Understander:
         unread = rules.kind in (MatchKind.UNSURE, MatchKind.OFF_TOPIC)
         segments = analysis.segments if analysis.concepts else analysis.unmasked
         verdict = (
-            self.tier.verdict(segments, need_margin=not unread, agreed=rules.screen_id)
+            self.tier.verdict(
+                segments,
+                need_margin=not unread,
+                agreed=rules.screen_id,
+                ruled_out=analysis.ruled_out,
+            )
             if self.tier is not None
             else None
         )

@@ -153,11 +153,11 @@ async def test_a_reply_sent_unread_is_the_request_send_message_makes() -> None:
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Menu", callback_data="m:menu")]])
     request = _Recording()
     bot = ExtBot(TOKEN, request=request, defaults=defaults)
-    for reply_markup in (markup, None):
+    for reply_markup in (markup, None, markup):  # the keyboard's JSON text reused
         await bot.send_message(42, "<b>Hi</b> there", reply_markup=reply_markup)
         await send_unread(bot, 42, "<b>Hi</b> there", reply_markup)
-    assert len(request.calls) == 4
-    assert request.calls[0] == request.calls[1]
+    assert len(request.calls) == 6
+    assert request.calls[0] == request.calls[1] == request.calls[4] == request.calls[5]
     assert request.calls[2] == request.calls[3]
     endpoint, parameters = request.calls[0]
     assert endpoint == "sendMessage"

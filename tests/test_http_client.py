@@ -4,13 +4,19 @@ calls, an uploaded file, a third-party server's loose replies, and failures as P
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram._utils.types import ODVInput
+from telegram.constants import ParseMode
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Defaults, ExtBot
+from telegram.request import BaseRequest, RequestData
 
+from tgbot.handlers.replies import send_unread
 from tgbot.http_client import AiohttpRequest
 from tgbot_devtools.standin import FakeBotAPI
 from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
@@ -115,3 +121,46 @@ async def test_connections_are_capped_and_calls_wait_for_one(
     async with bot_for(http, AiohttpRequest(2, lenient=True)) as bot:
         sent = await asyncio.gather(*(bot.send_message(42, f"n{i}") for i in range(20)))
     assert sorted(str(m.text) for m in sent) == sorted(f"n{i}" for i in range(20))
+
+
+class _Recording(AiohttpRequest):
+    """Records each call's endpoint and JSON parameters; answers as Telegram would."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.calls: list[tuple[str, dict[str, object]]] = []
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        assert request_data is not None
+        self.calls.append((url.rsplit("/", 1)[-1], dict(request_data.json_parameters)))
+        message = {"message_id": 1, "date": 0, "chat": {"id": 42, "type": "private"}, "text": "x"}
+        return 200, json.dumps({"ok": True, "result": message}).encode()
+
+
+async def test_a_reply_sent_unread_is_the_request_send_message_makes() -> None:
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+    )
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Menu", callback_data="m:menu")]])
+    request = _Recording()
+    bot = ExtBot(TOKEN, request=request, defaults=defaults)
+    for reply_markup in (markup, None, markup):  # the keyboard's JSON text reused
+        await bot.send_message(42, "<b>Hi</b> there", reply_markup=reply_markup)
+        await send_unread(bot, 42, "<b>Hi</b> there", reply_markup)
+    assert len(request.calls) == 6
+    assert request.calls[0] == request.calls[1] == request.calls[4] == request.calls[5]
+    assert request.calls[2] == request.calls[3]
+    endpoint, parameters = request.calls[0]
+    assert endpoint == "sendMessage"
+    assert parameters["parse_mode"] == "HTML"
+    assert json.loads(str(parameters["link_preview_options"])) == {"is_disabled": True}
+    assert "reply_markup" in parameters and "reply_markup" not in request.calls[2][1]

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from tests.conftest import POSTGRES_URL
 from tests.test_cli import run_tgbot
@@ -26,8 +27,15 @@ from tgbot.config import ConfigError, Settings, load_settings
 from tgbot.content import Content
 from tgbot.handlers.context import BotApplication
 from tgbot.storage import open_store
-from tgbot.storage.updates import _ARRIVE, RETENTION_S, Arrival, ChatLanes, open_update_gate
-from tgbot.storage.users import UserRepository
+from tgbot.storage.updates import (
+    _ARRIVE,
+    RETENTION_S,
+    Arrival,
+    ChatLanes,
+    ReadAhead,
+    open_update_gate,
+)
+from tgbot.storage.users import UserRepository, read_ahead_sql, users_read_ahead
 from tgbot.webhook import SECRET_HEADER, serve_webhook
 from tgbot_devtools.standin import FakeBotAPI
 from tgbot_devtools.standin.http_server import StandinHttpServer, start_http_server
@@ -503,7 +511,7 @@ async def test_the_gate_forgets_processed_updates_after_a_day(store_location: st
     gate = await open_update_gate(store, url, "r1", turns=2)
     handled: list[int] = []
 
-    async def handle(update_id: int, payload: str) -> None:
+    async def handle(update_id: int, payload: str, ahead: ReadAhead = None) -> None:
         handled.append(update_id)
 
     try:
@@ -515,7 +523,7 @@ async def test_the_gate_forgets_processed_updates_after_a_day(store_location: st
         assert await gate.deliver(arrival, handle) == "handled"  # a day on: new again
         assert handled == [41, 41]
 
-        async def failing(update_id: int, payload: str) -> None:
+        async def failing(update_id: int, payload: str, ahead: ReadAhead = None) -> None:
             raise RuntimeError("the handler broke")
 
         broken = Arrival(update_id=42, chat_key=7, payload='{"update_id": 42}')
@@ -537,9 +545,12 @@ async def test_a_turn_handles_the_chats_waiting_updates_in_order_then_its_own(
     gate = await open_update_gate(store, postgres_url, "r2", turns=2)
     handled: list[tuple[int, list[str]]] = []
 
-    async def handle(update_id: int, payload: str) -> None:
+    read: list[ReadAhead] = []
+
+    async def handle(update_id: int, payload: str, ahead: ReadAhead = None) -> None:
         done = [processed(postgres_url, n) for n in (50, 51)]
         handled.append((update_id, [r[0] if r else "" for r in done]))
+        read.append(ahead)
 
     try:
         with psycopg.connect(postgres_url, autocommit=True) as connection:
@@ -549,9 +560,12 @@ async def test_a_turn_handles_the_chats_waiting_updates_in_order_then_its_own(
                     "VALUES (%s, 9, %s, %s)",
                     (update_id, f'{{"update_id": {update_id}}}', int(time.time())),
                 )
-        own = Arrival(update_id=52, chat_key=9, payload='{"update_id": 52}')
+        # Read ahead in each turn, after the lock: each sees the updates before it done.
+        done_before = "SELECT count(*) AS done FROM processed_updates WHERE update_id IN (50, 51)"
+        own = Arrival(update_id=52, chat_key=9, payload='{"update_id": 52}', read_ahead=done_before)
         assert await gate.deliver(own, handle) == "handled"
         assert handled == [(50, ["", ""]), (51, ["r2", ""]), (52, ["r2", "r2"])]
+        assert read == [[{"done": 0}], [{"done": 1}], [{"done": 2}]]
         late = Arrival(update_id=50, chat_key=9, payload='{"update_id": 50}')
         assert await gate.deliver(late, handle) == "duplicate"  # Telegram's retry of 50
         with psycopg.connect(postgres_url, autocommit=True) as connection:
@@ -665,3 +679,29 @@ async def test_chat_lanes_keep_arrival_order_even_when_a_waiter_gives_up() -> No
     release.set()
     await asyncio.gather(first, third, return_exceptions=True)
     assert order == ["first", "third"] and len(lanes) == 0
+
+
+async def test_the_senders_row_read_ahead_is_the_row_touch_would_read(postgres_url: str) -> None:
+    """The gate's connections read jsonb as objects, the store's as text: read_ahead_sql gives
+    the store's shape, and touch() takes it instead of a query of its own."""
+    store = await open_store(postgres_url)
+    users = UserRepository(store)
+    try:
+        await users.touch(5, "en", 1000)
+        await users.update_settings(5, country="DE", medicines="ibuprofen")
+        await users.set_time_zone(5, "Europe/Berlin")
+        stored = await users.get(5)
+        with psycopg.connect(postgres_url, autocommit=True, row_factory=dict_row) as connection:
+            rows = connection.execute(read_ahead_sql(5)).fetchall()
+            connection.execute("UPDATE users SET language = 'fr' WHERE user_id = 5")
+        # Changed since it was read ahead: touch() returns what was read (under the chat's
+        # lock, in webhook mode), not the newer row, so it made no query.
+        with users_read_ahead(5, rows):
+            assert await users.touch(5, "en", 1010) == stored
+            assert (await users.touch(5, "en", 1010)).language == "fr"  # once only
+        with users_read_ahead(6, []):  # read ahead: no such user, so it is created
+            assert (await users.touch(6, "de", 1010)).language == "de"
+        with users_read_ahead(7, rows):  # another user's read-ahead is not taken
+            assert await users.touch(5, "en", 1010) != stored
+    finally:
+        await store.close()

@@ -30,7 +30,11 @@ def normalise_payload(api_method: str, payload: bytes) -> bytes:
         return payload
     if not isinstance(body, dict) or body.get("ok") is not True:
         return payload
-    body["result"] = _normalise_result(api_method, body.get("result"))
+    result = body.get("result")
+    fixed = _normalise_result(api_method, result)
+    if fixed == result:
+        return payload  # already Telegram's shape: not encoded again
+    body["result"] = fixed
     return json.dumps(body).encode()
 
 

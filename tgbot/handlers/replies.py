@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardMarkup, Message, Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ReplyMarkup
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError
 
@@ -43,9 +46,44 @@ async def send(update: Update, context: BotContext, rendered: Rendered) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    await retrying(
-        lambda: context.bot.send_message(chat.id, rendered.text, reply_markup=rendered.markup)
-    )
+    await retrying(lambda: send_unread(context.bot, chat.id, rendered.text, rendered.markup))
+
+
+async def send_unread(bot: Bot, chat_id: int, text: str, markup: ReplyMarkup | None) -> None:
+    """``bot.send_message(chat_id, text, reply_markup=markup)`` without reading the answer:
+    PTB builds a Message from Telegram's answer (~0.2 ms of CPU, a tenth of a webhook
+    replica's per update) that a reply never uses. The same request, through the same rate
+    limiter and errors (tests/test_http_client.py compares the two); the bot's Defaults
+    (parse mode, link previews) are filled in as for send_message."""
+    data: dict[str, object] = {
+        "chat_id": chat_id,
+        "text": text,
+        "reply_markup": None if markup is None else _markup_json(markup),
+        "disable_notification": DEFAULT_NONE,
+        "link_preview_options": DEFAULT_NONE,
+        "parse_mode": DEFAULT_NONE,
+        "protect_content": DEFAULT_NONE,
+    }
+    await bot._post("sendMessage", data)
+
+
+# Keyboards are built once per screen and reused (screens.py's render cache), and PTB would
+# turn each into JSON again for every send (~0.1 ms): the JSON text of each recent one, by
+# identity (the entry holds the keyboard, so its id is not reused while it is here).
+_MARKUP_JSON: dict[int, tuple[ReplyMarkup, str]] = {}
+_MARKUP_JSON_SIZE = 8192
+
+
+def _markup_json(markup: ReplyMarkup) -> str:
+    """The keyboard as PTB sends it (a JSON text, which the request passes on as it is)."""
+    known = _MARKUP_JSON.get(id(markup))
+    if known is not None:
+        return known[1]
+    if len(_MARKUP_JSON) >= _MARKUP_JSON_SIZE:
+        _MARKUP_JSON.clear()
+    text = json.dumps(markup.to_dict())
+    _MARKUP_JSON[id(markup)] = (markup, text)
+    return text
 
 
 async def show_in_place(update: Update, context: BotContext, rendered: Rendered) -> None:

@@ -2,9 +2,10 @@
 however many replicas it reaches, and one chat's updates one at a time, in update order.
 
 ``await gate.deliver(arrival, handle)`` returns "handled" or "duplicate" (already handled:
-answer Telegram 200 and do nothing); ``handle(update_id, payload)`` runs the bot on one
-update. An update counts as handled only once ``handle`` returned; any exception propagates
-and leaves it unhandled, so Telegram's retry gets it.
+answer Telegram 200 and do nothing); ``handle(update_id, payload, ahead)`` runs the bot on one
+update (``ahead``: the rows of the arrival's ``read_ahead`` statement, see below). An update
+counts as handled only once ``handle`` returned; any exception propagates and leaves it
+unhandled, so Telegram's retry gets it.
 
 - PostgreSQL (several replicas): the update is first written to ``update_inbox``. After a
   short reorder window it takes its chat's turn: a transaction holding the chat's advisory
@@ -16,7 +17,9 @@ and leaves it unhandled, so Telegram's retry gets it.
   same moment are thus handled in Telegram's order, not in the order their requests won the
   lock; one whose replica died is handled by the chat's next holder. A replica that dies
   drops its connection: its transaction rolls back, its lock goes at once, nothing it had
-  not finished is marked.
+  not finished is marked. An arrival may name a ``read_ahead`` statement (the sender's users
+  row): it goes in the turn's message, after the lock, so the handler needs no round trip of
+  its own for it (a webhook replica's CPU per update is mostly round trips).
 - SQLite (one instance): an in-process lane per chat; the processed row is written after.
 
 Either way a replica's own updates for one chat also wait in an in-process lane, so a busy
@@ -28,18 +31,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import DictRow
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from tgbot.storage.database import StorageUnavailable
 from tgbot.storage.postgres import CONNECT_TIMEOUT_S, Connection, new_pool, one_line, pyformat
-from tgbot.storage.store import Store
+from tgbot.storage.store import Row, Store
 
 # Telegram keeps an update (and retries it) for at most a day; older rows can go.
 RETENTION_S = 24 * 3600
@@ -52,9 +56,12 @@ ARRIVAL_CONNECTIONS = 4
 REORDER_WINDOW_S = 0.02
 
 Outcome = Literal["handled", "duplicate"]
-# Runs the bot on one update: its id and its JSON (another replica's, when this one holds the
-# chat's turn; the caller may have its own update parsed already).
-Handle = Callable[[int, str], Awaitable[object]]
+# The rows of an arrival's read_ahead statement, read under the chat's lock just before the
+# update is handled; None when there was none (or on SQLite).
+ReadAhead = Sequence[Row] | None
+# Runs the bot on one update: its id, its JSON (another replica's, when this one holds the
+# chat's turn; the caller may have its own update parsed already), and the rows read ahead.
+Handle = Callable[[int, str, ReadAhead], Awaitable[object]]
 # ensure(known): known says the settings recorded in the database are these ones.
 EnsureWebhook = Callable[[bool], Awaitable[None]]
 
@@ -64,6 +71,9 @@ class Arrival:
     update_id: int
     chat_key: int  # whose turn it waits for: the chat, else the user, else its own id
     payload: str  # the update's JSON, as Telegram sent it
+    # A SELECT without parameters (values as literals) run in each of this arrival's turns
+    # after the lock; PostgreSQL only. Its rows go to handle().
+    read_ahead: str | None = None
 
 
 _PROCESSED = (
@@ -144,7 +154,7 @@ class SqliteUpdateGate:
         async with self._lanes.turn(arrival.chat_key):
             if await self._store.fetchone(_SEEN, (arrival.update_id,)) is not None:
                 return "duplicate"
-            await handle(arrival.update_id, arrival.payload)
+            await handle(arrival.update_id, arrival.payload, None)
             await self._store.execute(
                 _PROCESSED, (arrival.update_id, int(time.time()), self._replica)
             )
@@ -163,6 +173,16 @@ class SqliteUpdateGate:
 
     async def close(self) -> None:
         pass  # the store is the application's
+
+
+async def _row_sets(cursor: psycopg.AsyncCursor[DictRow]) -> list[list[DictRow]]:
+    """The rows of each statement of a message that returns rows, in order."""
+    sets: list[list[DictRow]] = []
+    while True:
+        if cursor.description is not None:
+            sets.append(await cursor.fetchall())
+        if not cursor.nextset():
+            return sets
 
 
 async def _roll_back(connection: Connection) -> None:
@@ -221,21 +241,24 @@ class PostgresUpdateGate:
         """The chat's arrived updates up to this one, oldest first, one transaction each:
         the chat's lock, the update handled, marked done, and the commit that releases the
         lock (two round trips; the values are integers and a quoted literal). After another
-        replica's update, marking it done and the next turn go in one message."""
+        replica's update, marking it done and the next turn go in one message; the arrival's
+        read_ahead statement follows each turn."""
         replica = sql.Literal(self._replica).as_string(connection)
         turn = f"BEGIN; SELECT * FROM tgbot_chat_turn({arrival.chat_key:d}, {arrival.update_id:d})"
+        if arrival.read_ahead is not None:
+            turn = f"{turn}; {arrival.read_ahead}"
         message = turn
         while True:
             try:
                 cursor = await connection.execute(message)
-                while cursor.nextset():
-                    pass  # to the turn's result, the message's last (past BEGIN's and others')
-                row = await cursor.fetchone()
-                if row is None:
+                results = await _row_sets(cursor)  # past BEGIN's and the others without rows
+                ahead = results.pop() if arrival.read_ahead is not None else None
+                waiting = results[-1]
+                if not waiting:
                     await connection.execute("COMMIT")
                     return "duplicate"  # handled already, by this replica or another
-                update_id = int(row["waiting_id"])
-                await handle(update_id, row["waiting_payload"])
+                update_id = int(waiting[0]["waiting_id"])
+                await handle(update_id, waiting[0]["waiting_payload"], ahead)
                 done = f"SELECT tgbot_update_done({update_id:d}, {replica}, {int(time.time()):d})"
                 if update_id == arrival.update_id:
                     await connection.execute(f"{done}; COMMIT")

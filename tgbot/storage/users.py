@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Literal
 
 from tgbot.storage.database import StorageUnavailable
 from tgbot.storage.store import PerDialect, Row, Store
@@ -15,6 +17,32 @@ from tgbot.storage.store import PerDialect, Row, Store
 LAST_SEEN_RESOLUTION_S = 60
 # Recently active users stay in memory, so a tap costs no database round trip (SQLite).
 CACHE_SIZE = 10_000
+# Webhook mode on PostgreSQL: the sender's row, read in the same message as the chat's turn
+# (read_ahead_sql, storage/updates.py), for touch() to use instead of a round trip of its own.
+_READ_AHEAD: ContextVar[tuple[int, Sequence[Row]] | None] = ContextVar(
+    "users_read_ahead", default=None
+)
+
+
+def read_ahead_sql(user_id: int) -> str:
+    """PostgreSQL: the user's row, jsonb as its JSON text (the store's connections read it so;
+    this runs on the update gate's). Values are literals: it goes in a multi-statement
+    message."""
+    return (
+        "SELECT user_id, language, time_zone, settings::text AS settings, created_at, "
+        f"last_seen_at FROM users WHERE user_id = {int(user_id):d}"
+    )
+
+
+@contextmanager
+def users_read_ahead(user_id: int, rows: Sequence[Row] | None) -> Iterator[None]:
+    """Within this block, ``touch(user_id, ...)`` takes ``rows`` (read_ahead_sql's result, no
+    row: no such user) as the stored row, once. ``rows`` None: nothing was read ahead."""
+    token = _READ_AHEAD.set(None if rows is None else (user_id, rows))
+    try:
+        yield
+    finally:
+        _READ_AHEAD.reset(token)
 
 
 @dataclass(frozen=True)
@@ -96,7 +124,8 @@ class UserRepository:
             if not self._cache_is_current:
                 # Read first: a row seen within the resolution needs no write, and an upsert
                 # that changes nothing still locks the row (a WAL flush, ~0.3 ms of CPU).
-                stored = await self._select(user_id)
+                ahead = _taken_ahead(user_id)
+                stored = await self._select(user_id) if ahead is None else ahead or None
                 if stored is not None and now - stored.last_seen_at < LAST_SEEN_RESOLUTION_S:
                     return self._remember(stored)
             return self._remember(await self._upsert(user_id, language, now))
@@ -178,6 +207,17 @@ class UserRepository:
     async def count(self) -> int:
         row = await self._db.fetchone("SELECT count(*) AS n FROM users")
         return int(row["n"]) if row else 0
+
+
+def _taken_ahead(user_id: int) -> UserRecord | Literal[False] | None:
+    """The row read ahead for this user (False: read ahead, none stored), once; None: not
+    read ahead, so read it now."""
+    ahead = _READ_AHEAD.get()
+    if ahead is None or ahead[0] != user_id:
+        return None
+    _READ_AHEAD.set(None)
+    rows = ahead[1]
+    return _record(rows[0]) if rows else False
 
 
 def _record(row: Row) -> UserRecord:

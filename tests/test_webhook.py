@@ -27,6 +27,7 @@ from tgbot.config import ConfigError, Settings, load_settings
 from tgbot.content import Content
 from tgbot.handlers.context import BotApplication
 from tgbot.storage import open_store
+from tgbot.storage.database import StorageUnavailable
 from tgbot.storage.updates import (
     _ARRIVE,
     RETENTION_S,
@@ -532,6 +533,26 @@ async def test_the_gate_forgets_processed_updates_after_a_day(store_location: st
         assert await gate.deliver(broken, handle) == "handled"  # not marked: retried
         assert handled == [41, 41, 42]
     finally:
+        await gate.close()
+        await store.close()
+
+
+async def test_the_sweep_reports_a_database_that_is_down_rather_than_ending_the_server(
+    postgres_url: str,
+) -> None:
+    parts = urlsplit(postgres_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await proxy.up()
+    url = through(postgres_url, proxy.port)
+    store = await open_store(url)
+    gate = await open_update_gate(store, url, "r1", turns=1)
+    try:
+        assert await gate.forget_expired() == 0
+        await proxy.down()
+        with pytest.raises(StorageUnavailable):  # _sweep logs it and tries again later
+            await gate.forget_expired()
+    finally:
+        await proxy.down()
         await gate.close()
         await store.close()
 

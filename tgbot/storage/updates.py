@@ -277,16 +277,21 @@ class PostgresUpdateGate:
             await connection.execute(pyformat(_RECORD), (fingerprint, int(time.time())))
 
     async def forget_expired(self, now: float | None = None) -> int:
+        """Deletes what is older than a day; StorageUnavailable while the database is down
+        (the sweep tries again later; it must not end the server)."""
         cutoff = int(now if now is not None else time.time()) - RETENTION_S
-        async with self._pool.connection() as connection:
-            cursor = await connection.execute(
-                "DELETE FROM processed_updates WHERE handled_at < %s", (cutoff,)
-            )
-            deleted = cursor.rowcount
-            cursor = await connection.execute(
-                "DELETE FROM update_inbox WHERE arrived_at < %s", (cutoff,)
-            )
-            return deleted + cursor.rowcount
+        try:
+            async with self._pool.connection() as connection:
+                cursor = await connection.execute(
+                    "DELETE FROM processed_updates WHERE handled_at < %s", (cutoff,)
+                )
+                deleted = cursor.rowcount
+                cursor = await connection.execute(
+                    "DELETE FROM update_inbox WHERE arrived_at < %s", (cutoff,)
+                )
+                return deleted + cursor.rowcount
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise StorageUnavailable(one_line(exc)) from exc
 
     async def close(self) -> None:
         await self._pool.close()

@@ -30,6 +30,7 @@ from tgbot.services.understanding.rules import (
     parse_rule,
 )
 from tgbot.services.understanding.text_normalise import (
+    NO_FOLDING,
     Folding,
     LanguageRules,
     phrase_words,
@@ -166,7 +167,7 @@ class _Builder(FieldChecks):
 
     def folding(self, raw: Any) -> Folding:
         if raw is None:
-            return Folding({}, strip_marks=False, keep=())
+            return NO_FOLDING
         if not isinstance(raw, dict):
             raise self.fail("language.fold", "expected {letters, strip_marks, keep}")
         self.only(raw, "letters strip_marks keep", "language.fold")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -60,6 +60,16 @@ def one_line(exc: BaseException) -> str:
     return re.sub(r"\s*\n\s*", "; ", str(exc).strip()) or type(exc).__name__
 
 
+@contextmanager
+def unreachable_as_unavailable() -> Iterator[None]:
+    """The server gone, or every pooled connection busy too long: StorageUnavailable (a write
+    that cannot be done now), as a locked SQLite is."""
+    try:
+        yield
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        raise StorageUnavailable(one_line(exc)) from exc
+
+
 async def _configure(connection: Connection) -> None:
     # jsonb reads as its JSON text, as SQLite's TEXT column does (UserSettings.from_json).
     connection.adapters.register_loader("jsonb", TextLoader)
@@ -98,13 +108,10 @@ class PostgresDatabase:
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[_ConnectionSession]:
-        """A pooled connection; the server gone or every connection busy too long is
-        StorageUnavailable (a write that cannot be done now), as a locked SQLite is."""
-        try:
+        """A pooled connection (unreachable_as_unavailable)."""
+        with unreachable_as_unavailable():
             async with self._pool.connection() as connection:
                 yield _ConnectionSession(connection)
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StorageUnavailable(one_line(exc)) from exc
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         async with self._session() as session:
@@ -124,11 +131,9 @@ class PostgresDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
-        try:
+        with unreachable_as_unavailable():
             async with self._pool.connection() as connection, connection.transaction():
                 yield _ConnectionSession(connection)
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StorageUnavailable(one_line(exc)) from exc
 
     async def schema_version(self) -> int:
         row = await self.fetchone("SELECT coalesce(max(version), 0) AS version FROM schema_version")

@@ -39,10 +39,15 @@ from typing import Literal, Protocol
 import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool
 
-from tgbot.storage.database import StorageUnavailable
-from tgbot.storage.postgres import CONNECT_TIMEOUT_S, Connection, new_pool, one_line, pyformat
+from tgbot.storage.postgres import (
+    CONNECT_TIMEOUT_S,
+    Connection,
+    new_pool,
+    pyformat,
+    unreachable_as_unavailable,
+)
 from tgbot.storage.store import Row, Store
 
 # Telegram keeps an update (and retries it) for at most a day; older rows can go.
@@ -213,7 +218,7 @@ class PostgresUpdateGate:
         self._turns = asyncio.Semaphore(max(1, (pool.max_size or 1) - ARRIVAL_CONNECTIONS))
 
     async def deliver(self, arrival: Arrival, handle: Handle) -> Outcome:
-        try:
+        with unreachable_as_unavailable():
             async with self._pool.connection() as connection:
                 await connection.execute(
                     _ARRIVE,
@@ -232,8 +237,6 @@ class PostgresUpdateGate:
                 self._pool.connection() as connection,
             ):
                 return await self._take_turns(connection, arrival, handle)
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StorageUnavailable(one_line(exc)) from exc
 
     async def _take_turns(
         self, connection: Connection, arrival: Arrival, handle: Handle
@@ -280,7 +283,7 @@ class PostgresUpdateGate:
         """Deletes what is older than a day; StorageUnavailable while the database is down
         (the sweep tries again later; it must not end the server)."""
         cutoff = int(now if now is not None else time.time()) - RETENTION_S
-        try:
+        with unreachable_as_unavailable():
             async with self._pool.connection() as connection:
                 cursor = await connection.execute(
                     "DELETE FROM processed_updates WHERE handled_at < %s", (cutoff,)
@@ -290,8 +293,6 @@ class PostgresUpdateGate:
                     "DELETE FROM update_inbox WHERE arrived_at < %s", (cutoff,)
                 )
                 return deleted + cursor.rowcount
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StorageUnavailable(one_line(exc)) from exc
 
     async def close(self) -> None:
         await self._pool.close()

@@ -148,8 +148,7 @@ class SemanticTier:
         self.encoder = encoder
         self.thresholds = THRESHOLDS[encoder.name]
         self._blocks = tuple(vectors)
-        self._screens = [screen for screen, _ in pairs]
-        self._screen_ids = np.array(self._screens)
+        self._screens = np.array([screen for screen, _ in pairs])
         self._is_flag = np.array([s in exemplars.red_flags for s, _ in pairs], dtype=bool)
         self._level = {s: flag.level for s, flag in exemplars.red_flags.items()}
         self._by_level = self._rows_by_level()
@@ -169,8 +168,7 @@ class SemanticTier:
         keep = np.array([text not in sentences for _, text in self.exemplars.sentences()])
         tier = copy.copy(self)
         tier._blocks = (np.vstack(self._blocks)[keep],)
-        tier._screens = [s for s, k in zip(self._screens, keep, strict=True) if k]
-        tier._screen_ids = self._screen_ids[keep]
+        tier._screens = self._screens[keep]
         tier._is_flag = self._is_flag[keep]
         tier._by_level = tier._rows_by_level()
         return tier
@@ -200,19 +198,19 @@ class SemanticTier:
         if not segments:
             return None
         similarity = self._similarity(self.encoder.encode(segments))  # segments x exemplars
-        allowed = ~np.isin(self._screen_ids, list(ruled_out)) if ruled_out else None
+        if ruled_out:
+            similarity[:, self._is_flag & np.isin(self._screens, list(ruled_out))] = -np.inf
         candidates: list[Verdict] = []
         for row, segment in zip(similarity, segments, strict=True):
             answer_best = float(np.max(row[~self._is_flag], initial=-1.0))
-            for level, all_members in self._by_level.items():
-                members = all_members if allowed is None else all_members[allowed[all_members]]
-                if not len(members):
-                    continue
+            for level, members in self._by_level.items():
                 at = int(members[np.argmax(row[members])])
                 score = float(row[at])
                 margin = score - answer_best
                 if score >= floor[level] and margin >= margin_needed:
-                    candidates.append(Verdict(self._screens[at], level, score, margin, segment))
+                    candidates.append(
+                        Verdict(str(self._screens[at]), level, score, margin, segment)
+                    )
         if not candidates:
             return None
         # The most severe among those nearly as close as the closest: a faint call-now
@@ -233,7 +231,7 @@ class SemanticTier:
         """The nearest exemplar's screen and similarity (for tuning and the eval report)."""
         row = self._similarity(self.encoder.encode([text]))[0]
         at = int(np.argmax(row))
-        return self._screens[at], float(row[at])
+        return str(self._screens[at]), float(row[at])
 
 
 _tiers: dict[tuple[str, str, str], SemanticTier] = {}

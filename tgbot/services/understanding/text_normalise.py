@@ -114,9 +114,7 @@ class LanguageRules:
         )
         if reduce is not None:
             return rules
-        unlemmatised = replace(rules, lemmas={})
-        stemmed = {k: unlemmatised.stem(v) for k, v in rules.lemmas.items()}
-        return replace(rules, lemmas=stemmed)
+        return replace(rules, lemmas={k: rules._stem_regular(v) for k, v in rules.lemmas.items()})
 
     def fold(self, word: str) -> str:
         """A word from matching.yaml as it will be read in a message."""
@@ -124,8 +122,10 @@ class LanguageRules:
 
     def stem(self, word: str) -> str:
         lemma = self.lemmas.get(word)
-        if lemma is not None:
-            return lemma
+        return lemma if lemma is not None else self._stem_regular(word)
+
+    def _stem_regular(self, word: str) -> str:
+        """The stem by the stemmer or the suffix list, irregular forms aside."""
         if word.isdigit() or len(word) <= self.min_stem:
             return word
         if self.reduce is not None:

@@ -145,6 +145,29 @@ async def test_a_429_on_one_path_pauses_the_other() -> None:
     assert min(released) - started >= 5.0
 
 
+async def test_a_joining_hold_keeps_messages_back_but_not_other_calls() -> None:
+    """A replica that joins holds its messages one window; deleteWebhook, getMe or a button's
+    answer go at once (held, they made the first getUpdates a second late)."""
+    clock = VirtualTime()
+    budget = clock.budget(30)
+    budget.hold(1.0)
+    started = clock.now
+    released: dict[str, float] = {}
+
+    async def reply() -> None:
+        await budget.wait(7, reply=True)
+        released["message"] = clock.now - started
+
+    async def other_call() -> None:
+        await budget.unpaused()
+        released["other"] = clock.now - started
+
+    await clock.run(reply(), other_call())
+    assert released["other"] == 0.0
+    assert released["message"] >= 1.0
+    assert budget.holding is False and budget.paused is False
+
+
 async def test_the_reply_limiter_pauses_everything_on_a_429_and_tries_again() -> None:
     clock = VirtualTime()
     budget = clock.budget(30)

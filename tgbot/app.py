@@ -180,12 +180,17 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         clock=setup.clock,
         understanding=warm_up,
     )
-    # The encoder and the exemplars load beside the running bot, not on someone's first
-    # message and not before the first update is fetched.
-    warm_up.start()
     engine.start()
     attach_engine(engine)  # /metrics reads its counters
-    if app.job_queue is not None:
+    if app.job_queue is None:
+        _load_in_background(app.bot_data[SERVICES_KEY])
+    else:
+        # The encoder, the exemplars and the date reader load beside the running bot, not on
+        # someone's first message, and not in threads that slow the first getUpdates (~1 s
+        # at start-up): the job queue starts once polling or the webhook has.
+        app.job_queue.run_once(
+            _warm_up, when=0, name="warm-up", job_kwargs={"misfire_grace_time": None}
+        )
         app.job_queue.run_repeating(
             _tick,
             interval=TICK_SECONDS,
@@ -265,6 +270,15 @@ async def _check_readiness(context: BotContext) -> None:
 
 async def _beat(path: Path) -> None:
     write_heartbeat(path)
+
+
+def _load_in_background(services: BotServices) -> None:
+    services.understanding.start()
+    services.diary.start_loading()
+
+
+async def _warm_up(context: BotContext) -> None:
+    _load_in_background(context.services)
 
 
 async def _tick(context: BotContext) -> None:

@@ -70,6 +70,7 @@ class _Builder(FieldChecks):
         self.exceptions: dict[int, int] = {}
         self.surface_phrases: list[str] = []  # vocabulary as written, for typo correction
         self.words_of: dict[str, tuple[str, ...]] = {}  # phrase -> its stems
+        self.stems: dict[str, str] = {}  # word -> its stem (terms share most of their words)
         self.rules: LanguageRules | None = None
 
     # -- helpers ----------------------------------------------------------------------------
@@ -340,17 +341,29 @@ class _Builder(FieldChecks):
         self.surface_phrases.append(term.replace("=", " "))
 
     def term_words(self, phrase: str) -> tuple[str, ...]:
-        # A third of the terms come again through "@concept" includes: read each phrase once.
+        # A third of the terms come again through "@concept" includes, and terms share most
+        # of their words: read each phrase and each word once.
         cached = self.words_of.get(phrase)
         if cached is not None:
             return cached
         words: list[str] = []
         for piece in phrase.split():
-            exact = piece.startswith("=")
-            for tok in tokenise(piece.lstrip("="), self.lang):
-                words.append("=" + tok.text if exact else self.lang.stem(tok.text))
+            found = self.words_of.get(piece)
+            if found is None:
+                exact = piece.startswith("=")
+                found = self.words_of[piece] = tuple(
+                    "=" + tok.text if exact else self.stem(tok.text)
+                    for tok in tokenise(piece.lstrip("="), self.lang)
+                )
+            words.extend(found)
         self.words_of[phrase] = tuple(words)
         return self.words_of[phrase]
+
+    def stem(self, word: str) -> str:
+        stem = self.stems.get(word)
+        if stem is None:
+            stem = self.stems[word] = self.lang.stem(word)
+        return stem
 
     def add_quantity(self, term: Mapping[str, Any], concept: int, key: str) -> None:
         bounds = term.get("number")
@@ -497,10 +510,10 @@ class _Builder(FieldChecks):
 
     def lexicon(self, fuzzy: Fuzzy, known: frozenset[str]) -> Lexicon:
         surface: dict[str, str] = {}
-        for phrase in self.surface_phrases:
+        for phrase in dict.fromkeys(self.surface_phrases):  # once each, in order
             for tok in tokenise(phrase, self.lang):
-                if tok.text.isalpha():
-                    surface.setdefault(tok.text, self.lang.stem(tok.text))
+                if tok.text.isalpha() and tok.text not in surface:
+                    surface[tok.text] = self.stem(tok.text)
         by_first: dict[str, list[str]] = {}
         for word in surface:
             if len(word) >= fuzzy.swap_min_length:

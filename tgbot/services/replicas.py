@@ -142,7 +142,7 @@ class ReplicaBudget:
     async def _hold_for_pause(self, until: float) -> None:
         left = until - self._now()
         if left > 0:
-            self._budget.hold(left)
+            self._budget.follow_pause(left)
 
     def _announce(self, seconds: float) -> None:
         """This replica was told 429: tell the others (the local pause is already on)."""

@@ -129,9 +129,14 @@ class SendBudget:
         if self.on_pause is not None:
             self.on_pause(seconds)
 
-    def hold(self, seconds: float) -> None:
-        """Send nothing for ``seconds``: another replica was told 429, or this one is joining."""
+    def follow_pause(self, seconds: float) -> None:
+        """Another replica was told 429: pause as it did, without announcing it again."""
         self._slots.pause(seconds)
+
+    def hold(self, seconds: float) -> None:
+        """Send no message for ``seconds`` (this replica is joining, or may be counted dead);
+        calls that are not messages, such as deleteWebhook or answering a button, go on."""
+        self._slots.hold(seconds)
 
     @property
     def share(self) -> float:
@@ -150,7 +155,13 @@ class SendBudget:
 
     @property
     def paused(self) -> bool:
+        """A 429 pause is running: nothing goes out."""
         return self.monotonic() < self._slots.paused_until
+
+    @property
+    def holding(self) -> bool:
+        """No message goes out now (a pause, or a hold)."""
+        return self.monotonic() < self._slots.held_until
 
     def _bucket(self, chat_id: int, now: float) -> _Bucket:
         bucket = self._chats.get(chat_id)

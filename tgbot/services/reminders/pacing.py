@@ -83,6 +83,7 @@ class Pacer:
             # its last second: count that second as full.
             self._window.fill(monotonic())
         self._paused_until = -math.inf
+        self._held_until = -math.inf
 
     async def wait(self) -> None:
         """Return when the next send may go out, and count it as sent."""
@@ -96,7 +97,7 @@ class Pacer:
 
     def earliest(self) -> float:
         """When the next send may go out (monotonic seconds)."""
-        return max(self._paused_until, self._next_slot, self._window.opens())
+        return max(self._paused_until, self._held_until, self._next_slot, self._window.opens())
 
     def take(self, now: float) -> None:
         """Count a send going out ``now`` (at or after ``earliest()``)."""
@@ -109,6 +110,10 @@ class Pacer:
         """Telegram said 429 retry_after: nothing goes out before that time has passed."""
         self._paused_until = max(self._paused_until, self._monotonic() + seconds)
 
+    def hold(self, seconds: float) -> None:
+        """No send goes out before ``seconds`` have passed (unlike a pause, only sends)."""
+        self._held_until = max(self._held_until, self._monotonic() + seconds)
+
     def resized(self, rate: float) -> Pacer:
         """The same pacer at another rate (a replica's share changed). It starts from a full
         window, so no one-second window holds sends of both rates; a pause carries over."""
@@ -120,8 +125,13 @@ class Pacer:
             spacing=self._spacing,
         )
         pacer._paused_until = self._paused_until
+        pacer._held_until = self._held_until
         return pacer
 
     @property
     def paused_until(self) -> float:
         return self._paused_until
+
+    @property
+    def held_until(self) -> float:
+        return max(self._paused_until, self._held_until)

@@ -14,6 +14,7 @@ import pytest
 from tgbot.content import Catalog, Content, ContentError
 from tgbot.content.matching_rules import load_matcher
 from tgbot.services.understanding.matching import Matcher, MatchKind, MatchResult
+from tgbot.services.understanding.text_normalise import LanguageRules, tokenise
 
 MATCHING_YAML = Path(__file__).resolve().parents[1] / "messages" / "en" / "matching.yaml"
 
@@ -188,6 +189,21 @@ def test_negated_symptoms_do_not_count(matcher: Matcher, text: str) -> None:
 def test_negation_stops_at_the_clause(matcher: Matcher) -> None:
     assert matcher.match("no swelling, but my chest hurts").screen_id == "em_chest"
     assert matcher.match("not sure why but my chest is really tight").screen_id == "em_chest"
+
+
+def test_a_spaced_dash_ends_a_clause_and_a_hyphen_does_not(matcher: Matcher) -> None:
+    # Before, the "no" reached past the dash and hid the chest from the sentence encoder.
+    analysis = matcher.analyse("no cramps at all - it's my chest that keeps tightening")
+    assert analysis.result.screen_id == "em_chest"
+    assert any("chest" in segment for segment in analysis.segments)
+    assert matcher.analyse("not a cramp — my chest is tight").result.screen_id == "em_chest"
+    rules = LanguageRules.build(
+        suffixes=(), min_stem=3, keep_endings=(), double_suffixes=(), keep_double=(),
+        lemmas={}, clause_words=(), replacements={},
+    )  # fmt: skip
+    tokens = tokenise("no cramp - 5-a-side, x-ray – fine", rules)
+    assert [t.text for t in tokens] == ["no", "cramp", "5", "a", "side", "x", "ray", "fine"]
+    assert [t.clause for t in tokens] == [0, 0, 1, 1, 1, 2, 2, 3]
 
 
 def test_negation_undone_by_like_this(matcher: Matcher) -> None:

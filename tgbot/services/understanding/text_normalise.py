@@ -15,8 +15,10 @@ from dataclasses import dataclass, field, replace
 
 # Letters of any script, or a number with an optional decimal part ("39.8"). Everything else
 # (punctuation, emoji, symbols) separates tokens; a few punctuation marks also end a clause.
-_TOKEN_RE = re.compile(r"[^\W\d_]+|\d+(?:[.,]\d+)?|[.,;:!?\n]")
-_CLAUSE_PUNCTUATION = frozenset(".,;:!?\n")
+# A dash between spaces, or any en or em dash, ends a clause ("no cramp at all - it's my
+# chest"); a hyphen inside a word ("5-a-side") does not.
+_TOKEN_RE = re.compile(r"[^\W\d_]+|\d+(?:[.,]\d+)?|[.,;:!?\n]|[–—]+|(?<!\S)-+(?!\S)")
+_CLAUSE_PUNCTUATION = frozenset(".,;:!?\n-–—")
 _SENTENCE_PUNCTUATION = frozenset(".!?\n")
 # Apostrophes vanish so "can't", "cant" and "can’t" are one token; U+02BC is the apostrophe
 # Ukrainian keyboards type ("мʼязи" = "м'язи").
@@ -172,7 +174,7 @@ def tokenise(text: str, rules: LanguageRules) -> list[RawToken]:
     tokens: list[RawToken] = []
     clause = sentence = 0
     for piece in _TOKEN_RE.findall(prepare(text, rules)):
-        if piece in _CLAUSE_PUNCTUATION:
+        if piece[0] in _CLAUSE_PUNCTUATION:
             clause += 1
             sentence += piece in _SENTENCE_PUNCTUATION
             continue

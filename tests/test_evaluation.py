@@ -323,13 +323,14 @@ async def test_red_flag_sets_are_no_worse_than_measured(
 # wordings it has not stored, on far more items than the held-back quarters. When the check
 # landed, 9 of 2,308 English items were under-triaged and 84.5 % got their screen; after the
 # agreed window, the frequency, medicine and lemma fixes and the answers' new exemplars, 3 and
-# 88.3 % (lowest set 84.8 %).
+# 88.3 % (lowest set 84.8 %); after "they happen every night", "OD'd" (read "odd") and "I drink
+# a lot" (alcohol, unless of water), 0 and 88.4 %.
 LEFT_OUT_UNDER_CEILING = {
     RED_FLAGS: 0,
     DEV2_RED_FLAGS: 0,
-    DEV3_RED_FLAGS: 1,
+    DEV3_RED_FLAGS: 0,
     FRESH_RED_FLAGS: 0,
-    FRESH2_RED_FLAGS: 2,
+    FRESH2_RED_FLAGS: 0,
 }
 LEFT_OUT_SCREENS_FLOOR = 0.84
 

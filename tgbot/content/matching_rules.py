@@ -19,6 +19,8 @@ from tgbot.services.understanding.lexicon import Fuzzy, Lexicon
 from tgbot.services.understanding.matching import Matcher
 from tgbot.services.understanding.negation import Negation, Postposed
 from tgbot.services.understanding.rules import (
+    DENIED_OFFSET,
+    DENIED_PREFIX,
     Decision,
     Gate,
     Intent,
@@ -427,15 +429,22 @@ class _Builder(FieldChecks):
         return tuple(terms)
 
     def ruled_out(self, raw: Any) -> dict[str, Node]:
-        """Screens the semantic tier may not raise to when their rule holds."""
+        """Screens the semantic tier may not raise to when their rule holds; these rules may
+        also name ``denied_<concept>`` (the message denies it: "I'm not confused")."""
         if not isinstance(raw, dict):
             raise self.fail("semantic_ruled_out", "expected a mapping of screen: rule")
-        return {
-            self.screen(screen, f"semantic_ruled_out.{screen}"): self.rule(
-                rule, f"semantic_ruled_out.{screen}"
-            )
-            for screen, rule in raw.items()
-        }
+        names = dict(self.concept_ids)
+        names.update({DENIED_PREFIX + n: DENIED_OFFSET + i for n, i in self.concept_ids.items()})
+        rules: dict[str, Node] = {}
+        for screen, text in raw.items():
+            key = f"semantic_ruled_out.{screen}"
+            if not isinstance(text, str):
+                raise self.fail(key, "expected a rule (text)")
+            try:
+                rules[self.screen(screen, key)] = parse_rule(text, names)
+            except ValueError as exc:
+                raise self.fail(key, f"bad rule: {exc}") from None
+        return rules
 
     def red_flags(self, raw: list[Any]) -> list[RedFlagRule]:
         flags = []

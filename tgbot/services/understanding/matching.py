@@ -26,9 +26,11 @@ from tgbot.services.understanding.negation import (
     Negation,
     hidden_from_encoder,
     negated_positions,
+    said_normal,
     without_negated,
 )
 from tgbot.services.understanding.rules import (
+    DENIED_OFFSET,
     Decision,
     Intent,
     Node,
@@ -149,8 +151,23 @@ class Matcher:
         answer = self._decide(occ, len(tokens))
         flag = self._red_flag(occ)
         concepts = frozenset(self._concept_names[c] for c in occ)
-        ruled_out = frozenset(screen for screen, rule in self._ruled_out.items() if rule(occ))
+        denied_at = negated_at | said_normal(tokens, self._negation)
+        ruled_out = self._ruled_out_by(found, occ, denied_at)
         return Analysis(flag or answer, answer, negated, concepts, segments, unmasked, ruled_out)
+
+    def _ruled_out_by(
+        self, found: Occurrences, occ: Occurrences, denied_at: frozenset[int]
+    ) -> frozenset[str]:
+        """The screens whose semantic_ruled_out rule holds, read with what the message
+        denies ("not confused", "my wee is a normal colour") as ``denied_<concept>``."""
+        if not self._ruled_out:
+            return frozenset()
+        read = dict(occ)
+        for concept, spans in found.items():
+            denied = [span for span in spans if span[0] in denied_at]
+            if denied:
+                read[DENIED_OFFSET + concept] = denied
+        return frozenset(screen for screen, rule in self._ruled_out.items() if rule(read))
 
     def _result(self, occ: Occurrences, n_tokens: int) -> MatchResult:
         flag = self._red_flag(occ)
@@ -226,11 +243,16 @@ class Matcher:
                         found.setdefault(concept, []).append((start, end, tokens[start].clause))
 
     def _match_term(self, tokens: Sequence[Token], start: int, words: tuple[str, ...]) -> int:
-        """Index of the term's last token, or -1; up to ``max_gap`` filler words between."""
+        """Index of the term's last token, or -1; up to ``max_gap`` filler words between. A
+        term that opens with a negation word stays in its clause, as a negation does ("not
+        sick, not confused, peeing" holds no "not peeing"; "black, tarry poo" is black poo)."""
         pos = start
+        one_clause = words[0].lstrip("=") in self._negation.words
         for word in words[1:]:
             limit = min(len(tokens), pos + 2 + self._max_gap)
             for nxt in range(pos + 1, limit):
+                if one_clause and tokens[nxt].clause != tokens[start].clause:
+                    return -1
                 if word in tokens[nxt].keys:
                     pos = nxt
                     break

@@ -87,19 +87,23 @@ def hidden_from_encoder(tokens: Sequence[Token], neg: Negation) -> frozenset[int
     swelling in my face or throat"), the negation words, and clauses that say a sign is
     normal ("urine is clear", "a normal colour"). Wider than the rules' window on purpose:
     a masked word can only lower a resemblance the rules did not confirm anyway."""
-    hidden = set(negated_positions(tokens, neg, window=HIDE_WINDOW))
-    # A denial word says what comes before it in its clause is normal ("my breathing is
-    # fine"), not what follows ("I was fine until my face dropped").
+    hidden = set(negated_positions(tokens, neg, window=HIDE_WINDOW)) | said_normal(tokens, neg)
+    for i in range(len(tokens)):
+        # A cancelled negation word stays: hiding the "não" of "não consigo respirar" (a
+        # sign the rules read as present) would tell the encoder "I can breathe".
+        if _negates(tokens, i, neg):
+            hidden.add(i)
+    return frozenset(hidden)
+
+
+def said_normal(tokens: Sequence[Token], neg: Negation) -> frozenset[int]:
+    """Words a denial word says are normal: what comes before it in its clause ("my
+    breathing is FINE"), not what follows ("I was fine until my face dropped")."""
     last_denial: dict[int, int] = {}
     for i, token in enumerate(tokens):
         if token.keys[1][1:] in neg.denial_words:
             last_denial[token.clause] = i
-    for i, token in enumerate(tokens):
-        # A cancelled negation word stays: hiding the "não" of "não consigo respirar" (a
-        # sign the rules read as present) would tell the encoder "I can breathe".
-        if _negates(tokens, i, neg) or i <= last_denial.get(token.clause, -1):
-            hidden.add(i)
-    return frozenset(hidden)
+    return frozenset(i for i, token in enumerate(tokens) if i <= last_denial.get(token.clause, -1))
 
 
 def _denied_before(tokens: Sequence[Token], neg: Negation, after: Postposed) -> set[int]:

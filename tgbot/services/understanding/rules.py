@@ -20,6 +20,10 @@ Span = tuple[int, int, int]  # first token, last token, clause of the first toke
 # --------------------------------------------------------------------------------------------
 
 Occurrences = Mapping[int, list[Span]]
+# In semantic_ruled_out rules, "denied_<concept>" holds where the message denies that concept
+# ("not confused"); its id is the concept's plus this offset.
+DENIED_PREFIX = "denied_"
+DENIED_OFFSET = 1 << 20
 Node = Callable[[Occurrences], list[Span]]
 _TRUE: list[Span] = [(-(10**6), -(10**6), -1)]  # "holds, but nowhere in particular" (from !x)
 _RULE_TOKEN_RE = re.compile(r"\s*(?:(near_clause|near)\s*\(|([A-Za-z_][A-Za-z0-9_]*)|(\d+)|(.))")

@@ -47,6 +47,7 @@ FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
 FRESH4_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh4.yaml"
+FRESH5_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh5.yaml"
 SHARED_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.yaml"
 START_COMMANDS = ("/start", "/menu", "/help")
 
@@ -291,6 +292,11 @@ RED_FLAG_UNDER_CEILING = {
     # spaced dash ended a clause (its writer's "not a cramp - my chest…" hid the chest).
     (FRESH4_RED_FLAGS, "tuned"): 0,
     (FRESH4_RED_FLAGS, "held back"): 10,
+    # Written blind in the fifth session, after that session's general fixes: 10 of 494 red
+    # flags under-triaged when it landed, all English; 9 after claudication, dystonia and
+    # restless-legs vocabulary written from the facts sheet (its texts were never read; only
+    # its per-flag counts were).
+    (FRESH5_RED_FLAGS, "held back"): 9,
 }
 
 
@@ -302,6 +308,7 @@ RED_FLAG_SETS = (
     FRESH2_RED_FLAGS,
     FRESH3_RED_FLAGS,
     FRESH4_RED_FLAGS,
+    FRESH5_RED_FLAGS,
 )
 
 

@@ -206,6 +206,18 @@ def test_a_spaced_dash_ends_a_clause_and_a_hyphen_does_not(matcher: Matcher) -> 
     assert [t.clause for t in tokens] == [0, 0, 1, 1, 1, 2, 2, 3]
 
 
+def test_a_negation_term_stays_in_its_clause_and_other_terms_may_cross_a_comma(
+    matcher: Matcher,
+) -> None:
+    # "not [confused,] peeing" read as the sign "not peeing" (little urine) and fired rhabdo.
+    analysis = matcher.analyse("Long ride, cramps. Not sick, not confused, peeing normally")
+    assert "little_urine" not in analysis.concepts
+    assert analysis.result.kind is not MatchKind.RED_FLAG
+    # An adjective list keeps its phrase: "black, tarry poo" on quinine is bleeding.
+    quinine = matcher.match("I'm on quinine for cramps and I noticed black, tarry poo today")
+    assert quinine.screen_id == "ur_quinine"
+
+
 def test_negation_undone_by_like_this(matcher: Matcher) -> None:
     assert matcher.match("never had chest pain like this before").screen_id == "em_chest"
     assert matcher.match("i never had chest pain").kind is not MatchKind.RED_FLAG

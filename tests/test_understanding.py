@@ -128,6 +128,40 @@ def test_a_long_cramp_is_still_a_red_flag_when_an_earlier_one_was_brief(understa
     assert understood.screen == "ur_long_cramp" and understood.level >= Level.URGENT, understood
 
 
+DENIED_SIGNS = {
+    "em_heatstroke": "I'm not confused or dizzy and haven't fainted, just cramps on a sunny hike",
+    "em_rhabdo": "Long ride, cramps at the end. Not sick, not confused, peeing normally. Tips?",
+    "ur_wound": "I cut my finger on a clean knife. No dirty wounds, no rust. Night cramps though",
+}
+
+
+@pytest.mark.parametrize(("screen", "text"), DENIED_SIGNS.items())
+def test_a_red_flag_whose_signs_are_denied_is_not_asked_about(
+    understander, screen: str, text: str
+) -> None:
+    analysis = understander.matcher.analyse(text)
+    assert screen in analysis.ruled_out
+    understood = understander.decide(analysis)
+    assert understood.kind is not Kind.CONFIRM and understood.level < Level.URGENT, understood
+
+
+def test_a_denied_sign_does_not_rule_out_a_flag_whose_other_sign_is_there(understander) -> None:
+    text = "not confused, but after the heat she is very hot to touch and has stopped sweating"
+    assert "em_heatstroke" not in understander.matcher.analyse(text).ruled_out
+    assert understander.understand(text).level is Level.EMERGENCY
+
+
+def test_content_check_names_an_unknown_denied_concept(tmp_path: Path) -> None:
+    messages = _copy_messages(tmp_path)
+    path = messages / "en" / "matching.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        '  em_poison: "denied_toxin', '  em_poison: "denied_toxn'
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ContentError, match=r"semantic_ruled_out\.em_poison: bad rule: unknown"):
+        load_content(messages)
+
+
 def test_content_check_names_a_ruled_out_screen_that_does_not_exist(tmp_path: Path) -> None:
     messages = _copy_messages(tmp_path)
     path = messages / "en" / "matching.yaml"

@@ -287,7 +287,7 @@ RED_FLAG_UNDER_CEILING = {
     (FRESH_RED_FLAGS, "held back"): 1,
     (FRESH2_RED_FLAGS, "tuned"): 0,
     (FRESH2_RED_FLAGS, "held back"): 1,
-    (FRESH3_RED_FLAGS, "held back"): 8,
+    (FRESH3_RED_FLAGS, "held back"): 7,  # 8 before the fifth session's general fixes
     # Written blind; measured before and after the fourth session's changes: 15, 14; 10 once a
     # spaced dash ended a clause (its writer's "not a cramp - my chest…" hid the chest).
     (FRESH4_RED_FLAGS, "tuned"): 0,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import re
 import shutil
 from collections.abc import Callable
@@ -14,6 +16,7 @@ import yaml
 from tests.conftest import english_catalogue_copy
 from tgbot.content import Content, ContentError, load_content
 from tgbot.content.catalog import REQUIRED_UI_KEYS
+from tgbot.content.checks import PARSED_CACHE
 from tgbot.services.navigation import screen_callback
 from tgbot.telegram_html import html_to_plain
 
@@ -174,3 +177,45 @@ def test_packaged_wheel_ships_the_messages_not_the_dev_tools(tmp_path: Path) -> 
     runtime = [line for line in requires if "extra ==" not in line]
     assert not [line for line in runtime if "pypdf" in line or "pytest" in line]
     assert "tgbot/messages/not_spoken.yaml" in names
+
+
+def test_parsed_files_are_kept_by_their_bytes_and_still_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second start reads the parsed files from the cache, yet a file edited since is
+    parsed again and every content check runs on what was kept."""
+    monkeypatch.setenv("TGBOT_CACHE_DIR", str(tmp_path / "cache"))
+    messages = english_catalogue_copy(tmp_path / "messages")
+    first = load_content(messages)
+    kept = tmp_path / "cache" / PARSED_CACHE
+    assert kept.is_file()
+    assert (
+        load_content(messages).catalogs["en"].screens.keys() == first.catalogs["en"].screens.keys()
+    )
+
+    ui = messages / "en" / "ui.yaml"
+    ui.write_text(ui.read_text(encoding="utf-8") + "\n  oops: [\n", encoding="utf-8")
+    with pytest.raises(ContentError, match=r"ui\.yaml: not valid YAML"):
+        load_content(messages)
+
+    kept.write_bytes(b"not marshal data")  # a broken cache is parsed around, not trusted
+    ui.write_text(ui.read_text(encoding="utf-8").replace("\n  oops: [\n", "\n"), encoding="utf-8")
+    assert (
+        load_content(messages).catalogs["en"].screens.keys() == first.catalogs["en"].screens.keys()
+    )
+
+
+def test_the_parsed_cache_holds_only_the_last_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tests and edits load many versions: the cache keeps one load's files, not all."""
+    monkeypatch.setenv("TGBOT_CACHE_DIR", str(tmp_path / "cache"))
+    messages = english_catalogue_copy(tmp_path / "messages")
+    load_content(messages)
+    ui = messages / "en" / "ui.yaml"
+    before = hashlib.sha256(ui.read_bytes()).hexdigest()
+    ui.write_text(ui.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    load_content(messages)
+    kept = marshal.loads((tmp_path / "cache" / PARSED_CACHE).read_bytes())
+    assert before not in kept and hashlib.sha256(ui.read_bytes()).hexdigest() in kept
+    assert len(kept) <= len({p.read_bytes() for p in messages.rglob("*.yaml")})

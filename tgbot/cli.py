@@ -263,8 +263,8 @@ def _migrate_store(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _warm(args: argparse.Namespace, settings: Settings) -> int:
+    from tgbot.caching import cache_dir
     from tgbot.content import load_content
-    from tgbot.services.understanding.semantic import cache_dir
     from tgbot.services.understanding.understander import understander_for
 
     _quiet_logging(settings)

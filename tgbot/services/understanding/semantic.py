@@ -17,19 +17,18 @@ import os
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from tgbot.caching import cache_dir
 from tgbot.config import ENCODERS
 from tgbot.content.semantic import FLAG_LEVELS, SemanticExemplars
 
 log = logging.getLogger(__name__)
 
 Vectors = NDArray[np.float32]
-CACHE_ENV = "TGBOT_CACHE_DIR"
 
 
 @dataclass(frozen=True)
@@ -270,11 +269,3 @@ def _embed(exemplars: SemanticExemplars, encoder: SentenceEncoder) -> Vectors:
     except OSError as exc:  # a read-only home is fine: the next start embeds again
         log.info("could not cache exemplar embeddings: %s", exc)
     return vectors
-
-
-def cache_dir() -> Path:
-    configured = os.environ.get(CACHE_ENV, "").strip()
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
-    return Path(base) / "tgbot"

@@ -223,10 +223,12 @@ def test_a_translation_missing_a_file_is_refused(messages: Path, second: Path) -
 
 
 def test_every_content_file_is_parsed_by_the_one_reader(
-    messages: Path, monkeypatch: pytest.MonkeyPatch
+    messages: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """content.checks.read_yaml (libyaml when installed) parses each file once; a loader with
-    its own yaml.load would leave its file out."""
+    its own yaml.load would leave its file out. (An empty cache folder: nothing is kept from an
+    earlier load, so every file is parsed.)"""
+    monkeypatch.setenv("TGBOT_CACHE_DIR", str(tmp_path / "empty-cache"))
     parsed: list[str] = []
     reader = checks._YAML_LOADER
 

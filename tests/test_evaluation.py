@@ -287,7 +287,9 @@ RED_FLAG_UNDER_CEILING = {
     (FRESH_RED_FLAGS, "held back"): 1,
     (FRESH2_RED_FLAGS, "tuned"): 0,
     (FRESH2_RED_FLAGS, "held back"): 1,
-    (FRESH3_RED_FLAGS, "held back"): 7,  # 8 before the fifth session's general fixes
+    # 8 before the fifth session's general fixes, then 6; the last one came with "soil near a
+    # wound", a term written from the facts sheet for a miss its report had once shown ("muddy").
+    (FRESH3_RED_FLAGS, "held back"): 6,
     # Written blind; measured before and after the fourth session's changes: 15, 14; 10 once a
     # spaced dash ended a clause (its writer's "not a cramp - my chest…" hid the chest).
     (FRESH4_RED_FLAGS, "tuned"): 0,

@@ -218,6 +218,21 @@ def test_a_negation_term_stays_in_its_clause_and_other_terms_may_cross_a_comma(
     assert quinine.screen_id == "ur_quinine"
 
 
+def test_a_negation_that_opens_a_sign_denies_nothing_after_it(matcher: Matcher) -> None:
+    # "not sweating" is a sign of heatstroke; its "not" had hidden "talking nonsense" too.
+    text = "my friend is burning hot after the rave, not sweating and talking nonsense"
+    analysis = matcher.analyse(text)
+    assert {"very_hot", "confused"} <= analysis.concepts
+    assert analysis.result.screen_id == "em_heatstroke"
+    # An ordinary "not" still denies: not confused is not confused.
+    assert "confused" not in matcher.analyse("hot day, not confused, just cramps").concepts
+
+
+def test_content_check_names_an_unknown_sign_concept(tmp_path: Path, catalog: Catalog) -> None:
+    message = broken(tmp_path, catalog, "sign_concepts: [very_hot,", "sign_concepts: [very_hott,")
+    assert "negation.sign_concepts: unknown concept 'very_hott'" in message
+
+
 def test_negation_undone_by_like_this(matcher: Matcher) -> None:
     assert matcher.match("never had chest pain like this before").screen_id == "em_chest"
     assert matcher.match("i never had chest pain").kind is not MatchKind.RED_FLAG

@@ -110,6 +110,7 @@ class _Builder(FieldChecks):
         intents = self.intents(self.section(data, "intents", dict))
         if negation.after is not None:
             negation = replace(negation, after=self.signs_kept(negation.after))
+        negation = replace(negation, sign_concepts=self.sign_concepts(data["negation"]))
         red_flags = self.red_flags(self.section(data, "red_flags", list))
         decision = self.decision(self.section(data, "decision", dict))
         ruled_out = self.ruled_out(data.get("semantic_ruled_out", {}))
@@ -212,7 +213,8 @@ class _Builder(FieldChecks):
     def negation(self, raw: Mapping[str, Any]) -> Negation:
         self.only(
             raw,
-            "words window extend_with undone_by not_followed_by not_preceded_by denial_words after",
+            "words window extend_with undone_by not_followed_by not_preceded_by denial_words after "
+            "sign_concepts",
             "negation",
         )
         return Negation(
@@ -234,6 +236,14 @@ class _Builder(FieldChecks):
             ),
             after=self.postposed(raw["after"]) if "after" in raw else None,
         )
+
+    def sign_concepts(self, raw: Mapping[str, Any]) -> frozenset[int]:
+        key = "negation.sign_concepts"
+        names = self.words(raw.get("sign_concepts", []), key)
+        unknown = [name for name in names if name not in self.concept_ids]
+        if unknown:
+            raise self.fail(key, f"unknown concept '{unknown[0]}'")
+        return frozenset(self.concept_ids[name] for name in names)
 
     def postposed(self, raw: Any) -> Postposed:
         key = "negation.after"

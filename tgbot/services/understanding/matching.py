@@ -27,6 +27,7 @@ from tgbot.services.understanding.negation import (
     hidden_from_encoder,
     negated_positions,
     said_normal,
+    sign_openers,
     without_negated,
 )
 from tgbot.services.understanding.rules import (
@@ -137,8 +138,9 @@ class Matcher:
         sentence encoder with the negated phrases masked out ("no chest pain, just a cramp"
         becomes "just a cramp"): embeddings do not see negation, the rules do."""
         tokens = self._tokens(text[:MAX_CHARS])
-        negated_at = negated_positions(tokens, self._negation)
         found = self._found(tokens)
+        signs = sign_openers(tokens, self._negation, found)
+        negated_at = negated_positions(tokens, self._negation, signs=signs)
         occ = without_negated(found, negated_at)
         negated = frozenset(self._concept_names[c] for c in found if c not in occ)
         known = frozenset(
@@ -146,7 +148,8 @@ class Matcher:
             for i, t in enumerate(tokens)
             if any(k in self._single or k in self._multi for k in t.keys)
         )
-        segments = _segments(tokens, hidden_from_encoder(tokens, self._negation), known)
+        hidden = hidden_from_encoder(tokens, self._negation, signs)
+        segments = _segments(tokens, hidden, known)
         unmasked = _segments(tokens, frozenset(), known)
         answer = self._decide(occ, len(tokens))
         flag = self._red_flag(occ)
@@ -206,7 +209,9 @@ class Matcher:
             yield Token(keys, tok.clause, tok.number, tok.sentence)
 
     def _occurrences(self, tokens: Sequence[Token]) -> dict[int, list[Span]]:
-        return without_negated(self._found(tokens), negated_positions(tokens, self._negation))
+        found = self._found(tokens)
+        signs = sign_openers(tokens, self._negation, found)
+        return without_negated(found, negated_positions(tokens, self._negation, signs=signs))
 
     def _found(self, tokens: Sequence[Token]) -> dict[int, list[Span]]:
         """Every concept occurrence, negated or not."""

@@ -51,6 +51,10 @@ class Negation:
     # "CAN'T walk far without cramping": a denial just before the negation word undoes it.
     not_preceded_by: frozenset[str] = frozenset()
     after: Postposed | None = None
+    # Concepts whose terms may open with a negation word and state a sign ("NOT sweating",
+    # "DOESN'T fade"): there the word denies nothing after the term ("not sweating and
+    # talking nonsense" is confused too).
+    sign_concepts: frozenset[int] = frozenset()
 
 
 # How many words before a negation word ``not_preceded_by`` looks ("cant even get round the
@@ -59,14 +63,18 @@ PRECEDED_WINDOW = 8
 
 
 def negated_positions(
-    tokens: Sequence[Token], neg: Negation, window: int | None = None
+    tokens: Sequence[Token],
+    neg: Negation,
+    window: int | None = None,
+    signs: frozenset[int] = frozenset(),
 ) -> frozenset[int]:
     """Tokens preceded, within the window and the same clause, by no/not/without…, and
-    tokens a postposed negation denies."""
+    tokens a postposed negation denies. A negation word at one of ``signs`` (it opens a sign
+    term, see ``Negation.sign_concepts``) denies nothing."""
     window = neg.window if window is None else window
     negated: set[int] = set() if neg.after is None else _denied_before(tokens, neg, neg.after)
     for i, token in enumerate(tokens):
-        if not _negates(tokens, i, neg):
+        if i in signs or not _negates(tokens, i, neg):
             continue
         limit = i + 1 + window
         j = i + 1
@@ -82,18 +90,32 @@ def negated_positions(
     return frozenset(negated)
 
 
-def hidden_from_encoder(tokens: Sequence[Token], neg: Negation) -> frozenset[int]:
+def hidden_from_encoder(
+    tokens: Sequence[Token], neg: Negation, signs: frozenset[int] = frozenset()
+) -> frozenset[int]:
     """What the encoder must not read: each negation to the end of its clause ("no
     swelling in my face or throat"), the negation words, and clauses that say a sign is
     normal ("urine is clear", "a normal colour"). Wider than the rules' window on purpose:
     a masked word can only lower a resemblance the rules did not confirm anyway."""
-    hidden = set(negated_positions(tokens, neg, window=HIDE_WINDOW)) | said_normal(tokens, neg)
+    hidden = set(negated_positions(tokens, neg, HIDE_WINDOW, signs)) | said_normal(tokens, neg)
     for i in range(len(tokens)):
         # A cancelled negation word stays: hiding the "não" of "não consigo respirar" (a
         # sign the rules read as present) would tell the encoder "I can breathe".
-        if _negates(tokens, i, neg):
+        if i not in signs and _negates(tokens, i, neg):
             hidden.add(i)
     return frozenset(hidden)
+
+
+def sign_openers(
+    tokens: Sequence[Token], neg: Negation, found: Mapping[int, list[Span]]
+) -> frozenset[int]:
+    """Negation words that open a term of one of ``neg.sign_concepts`` ("NOT sweating")."""
+    return frozenset(
+        span[0]
+        for concept in neg.sign_concepts
+        for span in found.get(concept, ())
+        if tokens[span[0]].keys[1][1:] in neg.words
+    )
 
 
 def said_normal(tokens: Sequence[Token], neg: Negation) -> frozenset[int]:

@@ -151,25 +151,23 @@ def test_a_denied_sign_does_not_rule_out_a_flag_whose_other_sign_is_there(unders
     assert understander.understand(text).level is Level.EMERGENCY
 
 
-def test_content_check_names_an_unknown_denied_concept(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        ('ur_long_cramp: "cramp_brief', 'ur_no_such: "cramp_brief', "ur_no_such: unknown screen"),
+        ('em_poison: "denied_toxin', 'em_poison: "denied_toxn', "em_poison: bad rule: unknown"),
+    ],
+)  # fmt: skip
+def test_content_check_names_a_broken_ruled_out_rule(
+    tmp_path: Path, old: str, new: str, error: str
+) -> None:
+    """A ruled-out rule naming a screen, or a denied concept, that does not exist."""
     messages = _copy_messages(tmp_path)
     path = messages / "en" / "matching.yaml"
-    text = path.read_text(encoding="utf-8").replace(
-        '  em_poison: "denied_toxin', '  em_poison: "denied_toxn'
-    )
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ContentError, match=r"semantic_ruled_out\.em_poison: bad rule: unknown"):
-        load_content(messages)
-
-
-def test_content_check_names_a_ruled_out_screen_that_does_not_exist(tmp_path: Path) -> None:
-    messages = _copy_messages(tmp_path)
-    path = messages / "en" / "matching.yaml"
-    text = path.read_text(encoding="utf-8").replace(
-        '  ur_long_cramp: "cramp_brief', '  ur_no_such: "cramp_brief'
-    )
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ContentError, match=r"semantic_ruled_out\.ur_no_such: unknown screen"):
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(ContentError, match=r"semantic_ruled_out\." + error):
         load_content(messages)
 
 

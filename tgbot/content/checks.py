@@ -73,10 +73,11 @@ def read_yaml(path: Path) -> Any:
             data = yaml.load(raw.decode("utf-8"), Loader=_YAML_LOADER)
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise ContentError(f"{path}: not valid YAML: {exc}") from None
-        with contextlib.suppress(ValueError):  # a YAML date, say, is not kept
-            kept = marshal.dumps(data)
-    if _parsed is not None:
+    if _parsed is not None:  # a whole load: what it read is kept for the next one
         _parsed[path] = data
+        if kept is None:
+            with contextlib.suppress(ValueError):  # a YAML date, say, is not kept
+                kept = marshal.dumps(data)
         if kept is not None:
             _parsed_now[digest] = kept
     return data

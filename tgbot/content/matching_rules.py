@@ -87,11 +87,12 @@ class _Builder(FieldChecks):
             raise self.fail(key, f"unknown screen '{value}'")
         return value
 
-    def rule(self, text: Any, key: str) -> Node:
+    def rule(self, text: Any, key: str, names: Mapping[str, int] | None = None) -> Node:
+        """``names``: the names the rule may use (default: the concepts)."""
         if not isinstance(text, str):
             raise self.fail(key, "expected a rule (text)")
         try:
-            return parse_rule(text, self.concept_ids)
+            return parse_rule(text, self.concept_ids if names is None else names)
         except ValueError as exc:
             raise self.fail(key, f"bad rule: {exc}") from None
 
@@ -445,16 +446,12 @@ class _Builder(FieldChecks):
             raise self.fail("semantic_ruled_out", "expected a mapping of screen: rule")
         names = dict(self.concept_ids)
         names.update({DENIED_PREFIX + n: DENIED_OFFSET + i for n, i in self.concept_ids.items()})
-        rules: dict[str, Node] = {}
-        for screen, text in raw.items():
-            key = f"semantic_ruled_out.{screen}"
-            if not isinstance(text, str):
-                raise self.fail(key, "expected a rule (text)")
-            try:
-                rules[self.screen(screen, key)] = parse_rule(text, names)
-            except ValueError as exc:
-                raise self.fail(key, f"bad rule: {exc}") from None
-        return rules
+        return {
+            self.screen(screen, f"semantic_ruled_out.{screen}"): self.rule(
+                rule, f"semantic_ruled_out.{screen}", names
+            )
+            for screen, rule in raw.items()
+        }
 
     def red_flags(self, raw: list[Any]) -> list[RedFlagRule]:
         flags = []

@@ -116,7 +116,8 @@ class Pacer:
 
     def resized(self, rate: float) -> Pacer:
         """The same pacer at another rate (a replica's share changed). It starts from a full
-        window, so no one-second window holds sends of both rates; a pause carries over."""
+        window, so no one-second window holds sends of both rates; a pause or a hold carries
+        over."""
         pacer = Pacer(
             rate,
             monotonic=self._monotonic,

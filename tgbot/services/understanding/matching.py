@@ -139,8 +139,7 @@ class Matcher:
         becomes "just a cramp"): embeddings do not see negation, the rules do."""
         tokens = self._tokens(text[:MAX_CHARS])
         found = self._found(tokens)
-        signs = sign_openers(tokens, self._negation, found)
-        negated_at = negated_positions(tokens, self._negation, signs=signs)
+        signs, negated_at = self._negated(tokens, found)
         occ = without_negated(found, negated_at)
         negated = frozenset(self._concept_names[c] for c in found if c not in occ)
         known = frozenset(
@@ -148,14 +147,14 @@ class Matcher:
             for i, t in enumerate(tokens)
             if any(k in self._single or k in self._multi for k in t.keys)
         )
-        hidden = hidden_from_encoder(tokens, self._negation, signs)
+        normal = said_normal(tokens, self._negation)
+        hidden = hidden_from_encoder(tokens, self._negation, signs, normal)
         segments = _segments(tokens, hidden, known)
         unmasked = _segments(tokens, frozenset(), known)
         answer = self._decide(occ, len(tokens))
         flag = self._red_flag(occ)
         concepts = frozenset(self._concept_names[c] for c in occ)
-        denied_at = negated_at | said_normal(tokens, self._negation)
-        ruled_out = self._ruled_out_by(found, occ, denied_at)
+        ruled_out = self._ruled_out_by(found, occ, negated_at | normal)
         return Analysis(flag or answer, answer, negated, concepts, segments, unmasked, ruled_out)
 
     def _ruled_out_by(
@@ -210,8 +209,14 @@ class Matcher:
 
     def _occurrences(self, tokens: Sequence[Token]) -> dict[int, list[Span]]:
         found = self._found(tokens)
+        return without_negated(found, self._negated(tokens, found)[1])
+
+    def _negated(
+        self, tokens: Sequence[Token], found: Occurrences
+    ) -> tuple[frozenset[int], frozenset[int]]:
+        """The negation words that open a sign term, and the positions the others deny."""
         signs = sign_openers(tokens, self._negation, found)
-        return without_negated(found, negated_positions(tokens, self._negation, signs=signs))
+        return signs, negated_positions(tokens, self._negation, signs=signs)
 
     def _found(self, tokens: Sequence[Token]) -> dict[int, list[Span]]:
         """Every concept occurrence, negated or not."""

@@ -91,13 +91,19 @@ def negated_positions(
 
 
 def hidden_from_encoder(
-    tokens: Sequence[Token], neg: Negation, signs: frozenset[int] = frozenset()
+    tokens: Sequence[Token],
+    neg: Negation,
+    signs: frozenset[int] = frozenset(),
+    normal: frozenset[int] | None = None,
 ) -> frozenset[int]:
     """What the encoder must not read: each negation to the end of its clause ("no
     swelling in my face or throat"), the negation words, and clauses that say a sign is
     normal ("urine is clear", "a normal colour"). Wider than the rules' window on purpose:
-    a masked word can only lower a resemblance the rules did not confirm anyway."""
-    hidden = set(negated_positions(tokens, neg, HIDE_WINDOW, signs)) | said_normal(tokens, neg)
+    a masked word can only lower a resemblance the rules did not confirm anyway. ``normal``:
+    ``said_normal``'s answer, when the caller has it already."""
+    if normal is None:
+        normal = said_normal(tokens, neg)
+    hidden = set(negated_positions(tokens, neg, HIDE_WINDOW, signs)) | normal
     for i in range(len(tokens)):
         # A cancelled negation word stays: hiding the "não" of "não consigo respirar" (a
         # sign the rules read as present) would tell the encoder "I can breathe".

@@ -30,6 +30,7 @@ from tgbot.storage import open_store
 from tgbot.storage.database import StorageUnavailable
 from tgbot.storage.updates import (
     _ARRIVE,
+    REORDER_WAIT_S,
     RETENTION_S,
     Arrival,
     ChatLanes,
@@ -591,6 +592,67 @@ async def test_a_turn_handles_the_chats_waiting_updates_in_order_then_its_own(
         assert await gate.deliver(late, handle) == "duplicate"  # Telegram's retry of 50
         with psycopg.connect(postgres_url, autocommit=True) as connection:
             assert connection.execute("SELECT count(*) FROM update_inbox").fetchone() == (0,)
+    finally:
+        await gate.close()
+        await store.close()
+
+
+async def test_a_chats_later_update_waits_for_an_earlier_one_still_on_its_way(
+    postgres_url: str,
+) -> None:
+    """Two of one chat's updates reach two replicas; the earlier one's replica is slow to
+    record it (a busy event loop). The later one waits for it, whatever the delay (well
+    past a fixed window), and the two are handled in update_id order."""
+    store = await open_store(postgres_url)
+    gates = [await open_update_gate(store, postgres_url, f"r{n}", turns=2) for n in (1, 2)]
+    handled: list[int] = []
+
+    async def handle(update_id: int, payload: str, ahead: ReadAhead = None) -> None:
+        handled.append(update_id)
+
+    def arrival(update_id: int) -> Arrival:
+        return Arrival(update_id, chat_key=5, payload=f'{{"update_id": {update_id}}}')
+
+    async def late(update_id: int, delay: float) -> str:
+        await asyncio.sleep(delay)
+        return await gates[0].deliver(arrival(update_id), handle)
+
+    try:
+        assert await gates[0].deliver(arrival(70), handle) == "handled"  # the bot's first
+        second = asyncio.create_task(late(71, delay=0.15))
+        assert await gates[1].deliver(arrival(72), handle) == "handled"
+        assert await second in ("handled", "duplicate")  # 72's turn may have handled 71
+        assert handled == [70, 71, 72]
+    finally:
+        for gate in gates:
+            await gate.close()
+        await store.close()
+
+
+async def test_an_update_that_never_arrives_is_waited_for_once(postgres_url: str) -> None:
+    """A gap in update_id (lost on the way; Telegram sends it again later) holds the next
+    update back at most REORDER_WAIT_S, and the ones after it not at all."""
+    store = await open_store(postgres_url)
+    gate = await open_update_gate(store, postgres_url, "r1", turns=2)
+    handled: list[int] = []
+
+    async def handle(update_id: int, payload: str, ahead: ReadAhead = None) -> None:
+        handled.append(update_id)
+
+    def arrival(update_id: int, chat: int) -> Arrival:
+        return Arrival(update_id, chat_key=chat, payload=f'{{"update_id": {update_id}}}')
+
+    try:
+        assert await gate.deliver(arrival(80, 1), handle) == "handled"
+        started = time.monotonic()
+        assert await gate.deliver(arrival(82, 2), handle) == "handled"  # 81 never comes
+        waited = time.monotonic() - started
+        assert REORDER_WAIT_S * 0.8 <= waited < REORDER_WAIT_S + 1.0
+        started = time.monotonic()
+        assert await gate.deliver(arrival(83, 2), handle) == "handled"
+        assert time.monotonic() - started < REORDER_WAIT_S * 0.5
+        assert await gate.deliver(arrival(81, 1), handle) == "handled"  # the retry, late
+        assert handled == [80, 82, 83, 81]
     finally:
         await gate.close()
         await store.close()

@@ -15,7 +15,11 @@ unhandled, so Telegram's retry gets it.
   each: marked processed and taken out of the inbox (``tgbot_update_done``), then committed,
   which releases the lock. Two updates of one chat that reach two replicas at nearly the
   same moment are thus handled in Telegram's order, not in the order their requests won the
-  lock; one whose replica died is handled by the chat's next holder. A replica that dies
+  lock; one whose replica died is handled by the chat's next holder. A busy replica may
+  record an update later than the window: a turn also waits, holding the lock, for the
+  ``update_id``s just below its own that no replica has recorded yet (Telegram's sequence is
+  bot-wide, so one may be the chat's), up to ``REORDER_WAIT_S``; an id that never comes is a
+  gap, not waited for again. A replica that dies
   drops its connection: its transaction rolls back, its lock goes at once, nothing it had
   not finished is marked. An arrival may name a ``read_ahead`` statement (the sender's users
   row): it goes in the turn's message, after the lock, so the handler needs no round trip of
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -59,6 +64,12 @@ ARRIVAL_CONNECTIONS = 4
 # Updates of one chat arriving within this of each other are handled in update_id order even
 # when they reach different replicas: each waits this long after its arrival is recorded.
 REORDER_WINDOW_S = 0.02
+# After the window, the turn waits for the REORDER_SPAN ids below its own that have not
+# arrived anywhere (tgbot_missing_below, migration 0011) up to REORDER_WAIT_S after its
+# arrival, checking at these intervals (then every 50 ms).
+REORDER_SPAN = 64
+REORDER_WAIT_S = 0.5
+_RECHECK_S = (0.005, 0.01, 0.02, 0.04)
 
 Outcome = Literal["handled", "duplicate"]
 # The rows of an arrival's read_ahead statement, read under the chat's lock just before the
@@ -214,6 +225,8 @@ class PostgresUpdateGate:
         self._pool = pool
         self._replica = replica
         self._window = reorder_window_s
+        self._reorder_wait_s = REORDER_WAIT_S
+        self._gaps: set[int] = set()  # ids waited for in vain: not waited for again
         self._lanes = ChatLanes()
         self._turns = asyncio.Semaphore(max(1, (pool.max_size or 1) - ARRIVAL_CONNECTIONS))
 
@@ -230,31 +243,41 @@ class PostgresUpdateGate:
                         arrival.update_id,
                     ),
                 )
+            deadline = time.monotonic() + self._reorder_wait_s
             await asyncio.sleep(self._window)
             async with (
                 self._lanes.turn(arrival.chat_key),
                 self._turns,
                 self._pool.connection() as connection,
             ):
-                return await self._take_turns(connection, arrival, handle)
+                return await self._take_turns(connection, arrival, handle, deadline)
 
     async def _take_turns(
-        self, connection: Connection, arrival: Arrival, handle: Handle
+        self, connection: Connection, arrival: Arrival, handle: Handle, deadline: float
     ) -> Outcome:
         """The chat's arrived updates up to this one, oldest first, one transaction each:
         the chat's lock, the update handled, marked done, and the commit that releases the
         lock (two round trips; the values are integers and a quoted literal). After another
         replica's update, marking it done and the next turn go in one message; the arrival's
-        read_ahead statement follows each turn."""
+        read_ahead statement follows each turn. The first turn's message also asks which ids
+        below this one have not arrived yet; if any has not, the turn waits for them."""
         replica = sql.Literal(self._replica).as_string(connection)
         turn = f"BEGIN; SELECT * FROM tgbot_chat_turn({arrival.chat_key:d}, {arrival.update_id:d})"
         if arrival.read_ahead is not None:
             turn = f"{turn}; {arrival.read_ahead}"
-        message = turn
+        missing_below = f"SELECT tgbot_missing_below({arrival.update_id:d}, {REORDER_SPAN:d}) AS m"
+        message = f"{turn}; {missing_below}"
         while True:
             try:
                 cursor = await connection.execute(message)
                 results = await _row_sets(cursor)  # past BEGIN's and the others without rows
+                if message.endswith(missing_below):
+                    missing = set(results.pop()[0]["m"]) - self._gaps
+                    mine = results[-2 if arrival.read_ahead is not None else -1]
+                    if mine and missing and await self._waited_for(connection, missing, deadline):
+                        # Arrived meanwhile: one may be this chat's, to handle first.
+                        cursor = await connection.execute(turn.removeprefix("BEGIN; "))
+                        results = await _row_sets(cursor)
                 ahead = results.pop() if arrival.read_ahead is not None else None
                 waiting = results[-1]
                 if not waiting:
@@ -270,6 +293,34 @@ class PostgresUpdateGate:
             except BaseException:
                 await _roll_back(connection)
                 raise
+
+    async def _waited_for(self, connection: Connection, missing: set[int], deadline: float) -> bool:
+        """Waits, in the turn's transaction, until every id in ``missing`` has arrived or
+        ``deadline`` (monotonic) has passed; those still missing then are gaps. True if any
+        arrived."""
+        arrived = False
+        for attempt in itertools.count():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            await asyncio.sleep(min(_RECHECK_S[attempt] if attempt < 4 else 0.05, left))
+            ids = ",".join(str(n) for n in sorted(missing))
+            cursor = await connection.execute(
+                f"SELECT array(SELECT update_id FROM update_inbox WHERE update_id IN ({ids}) "
+                f"UNION ALL SELECT update_id FROM processed_updates WHERE update_id IN ({ids})) "
+                "AS arrived"
+            )
+            row = await cursor.fetchone()
+            came = set(row["arrived"]) if row is not None else set()
+            arrived = arrived or bool(came & missing)
+            missing -= came | self._gaps  # the gaps: another turn gave up on it already
+            if not missing:
+                return arrived
+        self._gaps |= missing
+        if len(self._gaps) > 4 * REORDER_SPAN:  # only ids near the newest are asked about
+            newest = max(self._gaps)
+            self._gaps = {gap for gap in self._gaps if gap > newest - 2 * REORDER_SPAN}
+        return arrived
 
     async def set_webhook_once(self, fingerprint: str, ensure: EnsureWebhook) -> None:
         async with self._pool.connection() as connection, connection.transaction():

@@ -48,6 +48,7 @@ FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
 FRESH4_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh4.yaml"
 FRESH5_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh5.yaml"
+FRESH6_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh6.yaml"
 SHARED_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.yaml"
 START_COMMANDS = ("/start", "/menu", "/help")
 
@@ -299,6 +300,11 @@ RED_FLAG_UNDER_CEILING = {
     # restless-legs vocabulary written from the facts sheet (its texts were never read; only
     # its per-flag counts were).
     (FRESH5_RED_FLAGS, "held back"): 9,
+    # Written blind in the sixth session from the facts sheet only (600 items, 32 natively in
+    # each of es, ru, pt, uk, de) and measured before any change: 10 of 489 red flags
+    # under-triaged (8 English, 1 German, 1 Russian), 88.3 % screens, benign confirm 1.8 %.
+    (FRESH6_RED_FLAGS, "tuned"): 0,
+    (FRESH6_RED_FLAGS, "held back"): 10,
 }
 
 
@@ -311,6 +317,7 @@ RED_FLAG_SETS = (
     FRESH3_RED_FLAGS,
     FRESH4_RED_FLAGS,
     FRESH5_RED_FLAGS,
+    FRESH6_RED_FLAGS,
 )
 
 

@@ -108,6 +108,15 @@ def test_semantic_tier_never_silences_a_rule(understander) -> None:
     assert understood.kind is Kind.RED_FLAG and understood.level is Level.EMERGENCY
 
 
+def test_a_sentence_said_over_and_over_is_read_once(understander) -> None:
+    """A stuck or pasted message (4,000 characters of one sentence) gets the sentence's own
+    answer; read whole, the repetition had looked like a long pregnancy story."""
+    once = understander.understand("my calf hurts and I do not know why.")
+    again = understander.understand("my calf hurts and I do not know why. " * 110)
+    assert (again.kind, again.level, again.screen) == (once.kind, once.level, once.screen)
+    assert once.screen == "causes"
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -360,6 +360,11 @@ def _segments(
     def text(positions: Sequence[int]) -> str:
         return " ".join(tokens[i].keys[1][1:] for i in positions)
 
+    # A sentence said again adds nothing (a pasted or stuck message): read once.
+    distinct: dict[str, list[int]] = {}
+    for sentence in sentences.values():
+        distinct.setdefault(text(sentence), sentence)
+    sentences = dict(enumerate(distinct.values()))
     everything = [i for sentence in sentences.values() for i in sentence]
     if not everything:
         return ()

@@ -65,6 +65,21 @@ def test_a_denied_red_flag_does_not_alarm(understander) -> None:
     assert understood.level < Level.URGENT and understood.screen == "calf_now"
 
 
+@pytest.mark.parametrize(
+    ("text", "screen"),
+    [
+        ("my calf cramps at night, no other symptoms like chest pain", "night_cramps"),
+        ("no other symptoms like chest pain, but my calf is hot and swollen", "ur_dvt"),
+    ],
+)
+def test_a_negation_carries_over_the_examples_it_names(
+    understander, text: str, screen: str
+) -> None:
+    """ "symptoms like" carries the denial past the three-word window, and no further."""
+    understood = understander.understand(text)
+    assert understood.level < Level.EMERGENCY and understood.screen == screen, understood
+
+
 def test_a_negation_does_not_hide_the_red_flag_next_to_it(understander) -> None:
     understood = understander.understand(
         "I don't have a temperature but my neck is so stiff, worst headache ever, light hurts"

@@ -215,7 +215,7 @@ class _Builder(FieldChecks):
         self.only(
             raw,
             "words window extend_with undone_by not_followed_by not_preceded_by denial_words after "
-            "sign_concepts",
+            "sign_concepts carried_by",
             "negation",
         )
         return Negation(
@@ -236,6 +236,10 @@ class _Builder(FieldChecks):
                 self.folded(raw.get("not_preceded_by", []), "negation.not_preceded_by")
             ),
             after=self.postposed(raw["after"]) if "after" in raw else None,
+            carried_by=tuple(
+                tuple(phrase_words(p, self.lang))
+                for p in self.words(raw.get("carried_by", []), "negation.carried_by")
+            ),
         )
 
     def sign_concepts(self, raw: Mapping[str, Any]) -> frozenset[int]:

@@ -55,6 +55,9 @@ class Negation:
     # "DOESN'T fade"): there the word denies nothing after the term ("not sweating and
     # talking nonsense" is confused too).
     sign_concepts: frozenset[int] = frozenset()
+    # "no other symptoms LIKE chest pain": within the window, these phrases carry it on past
+    # the examples that follow (not "like" alone: "not been like 15 min" denies nothing).
+    carried_by: tuple[tuple[str, ...], ...] = ()
 
 
 # How many words before a negation word ``not_preceded_by`` looks ("cant even get round the
@@ -86,8 +89,23 @@ def negated_positions(
             negated.add(j)
             if extends:
                 limit = max(limit, j + 1) + 2
+            elif _ends_phrase(tokens, j, neg.carried_by, token.clause):
+                limit = j + 1 + window
             j += 1
     return frozenset(negated)
+
+
+def _ends_phrase(
+    tokens: Sequence[Token], at: int, phrases: Sequence[tuple[str, ...]], clause: int
+) -> bool:
+    for phrase in phrases:
+        start = at + 1 - len(phrase)
+        if start >= 0 and all(
+            tokens[start + k].clause == clause and tokens[start + k].keys[1][1:] == word
+            for k, word in enumerate(phrase)
+        ):
+            return True
+    return False
 
 
 def hidden_from_encoder(

@@ -262,14 +262,21 @@ def _ends_a_sign(tokens: Sequence[Token], at: int, after: Postposed) -> bool:
 
 
 def _negation_undone(tokens: Sequence[Token], at: int, neg: Negation) -> bool:
-    """A phrase later in the same clause turns "never had X" into "have X now"."""
+    """A phrase later in the same clause turns "never had X" into "have X now". A phrase
+    that opens with a negation word ("never before") is sought only after that word."""
     clause = tokens[at].clause
+    word = tokens[at].keys[1][1:]
     words = []
     for token in tokens[at + 1 :]:
         if token.clause != clause:
             break
         words.append(token.keys[1][1:])
-    return _holds_a_phrase(words, neg.undone_by)
+    phrases = [
+        phrase[1:] if phrase[0] in neg.words else phrase
+        for phrase in neg.undone_by
+        if phrase[0] not in neg.words or (phrase[0] == word and len(phrase) > 1)
+    ]
+    return _holds_a_phrase(words, phrases)
 
 
 def _holds_a_phrase(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> bool:

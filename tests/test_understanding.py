@@ -80,6 +80,13 @@ def test_a_negation_carries_over_the_examples_it_names(
     assert understood.level < Level.EMERGENCY and understood.screen == screen, understood
 
 
+def test_a_negation_word_is_never_a_phrases_filler(understander) -> None:
+    """A phrase may skip a word ("head really hurts"), but not "not": "my head doesn't hurt"
+    holds no headache (the negation after "head" cannot reach back to it)."""
+    assert "headache" in understander.matcher.analyse("my head really hurts").concepts
+    assert "headache" not in understander.matcher.analyse("my head doesn't hurt").concepts
+
+
 def test_a_negation_does_not_hide_the_red_flag_next_to_it(understander) -> None:
     understood = understander.understand(
         "I don't have a temperature but my neck is so stiff, worst headache ever, light hurts"

@@ -253,9 +253,10 @@ class Matcher:
                         found.setdefault(concept, []).append((start, end, tokens[start].clause))
 
     def _match_term(self, tokens: Sequence[Token], start: int, words: tuple[str, ...]) -> int:
-        """Index of the term's last token, or -1; up to ``max_gap`` filler words between. A
-        term that opens with a negation word stays in its clause, as a negation does ("not
-        sick, not confused, peeing" holds no "not peeing"; "black, tarry poo" is black poo)."""
+        """Index of the term's last token, or -1; up to ``max_gap`` filler words between, never
+        a negation word ("light DOESN'T bother me", "серце НЕ болить" are no sign). A term that
+        opens with a negation word stays in its clause, as a negation does ("not sick, not
+        confused, peeing" holds no "not peeing"; "black, tarry poo" is black poo)."""
         pos = start
         one_clause = words[0].lstrip("=") in self._negation.words
         for word in words[1:]:
@@ -266,6 +267,8 @@ class Matcher:
                 if word in tokens[nxt].keys:
                     pos = nxt
                     break
+                if tokens[nxt].keys[1][1:] in self._negation.words:
+                    return -1
             else:
                 return -1
         return pos

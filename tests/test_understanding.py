@@ -109,6 +109,7 @@ def test_a_sign_said_to_be_fine_is_not_read_but_what_follows_is(understander) ->
     [
         "i havent been able to pee since this morning",
         "she hasn't been able to wee all day and her back is agony",
+        "her face isn't moving on one side",  # a face that "isn't moving" droops: a stroke
     ],
 )
 def test_an_inability_is_a_sign_not_a_denial(understander, text: str) -> None:

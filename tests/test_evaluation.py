@@ -45,6 +45,7 @@ DEV2_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev2.yaml"
 DEV3_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev3.yaml"
 DEV4_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev4.yaml"
 DEV5_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev5.yaml"
+DEV6_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev6.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
@@ -296,6 +297,11 @@ RED_FLAG_UNDER_CEILING = {
     (DEV4_RED_FLAGS, "held back"): 3,
     (DEV5_RED_FLAGS, "tuned"): 0,  # 4 until each language's vocabulary was broadened
     (DEV5_RED_FLAGS, "held back"): 0,
+    # dev6 (implied signs, very short messages, carers, people who play it down) measured whole
+    # before any change: 22 of 370. The two tuned misses left need clock arithmetic ("it
+    # started at 1.10 and it's 1.35").
+    (DEV6_RED_FLAGS, "tuned"): 2,
+    (DEV6_RED_FLAGS, "held back"): 8,
     (FRESH_RED_FLAGS, "tuned"): 0,
     (FRESH_RED_FLAGS, "held back"): 0,  # 1 until dev4's worked cases joined the tier
     (FRESH2_RED_FLAGS, "tuned"): 0,
@@ -307,7 +313,7 @@ RED_FLAG_UNDER_CEILING = {
     # Written blind; measured before and after the fourth session's changes: 15, 14; 10 once a
     # spaced dash ended a clause (its writer's "not a cramp - my chest…" hid the chest).
     (FRESH4_RED_FLAGS, "tuned"): 0,
-    (FRESH4_RED_FLAGS, "held back"): 9,
+    (FRESH4_RED_FLAGS, "held back"): 7,
     # Written blind in the fifth session, after that session's general fixes: 10 of 494 red
     # flags under-triaged when it landed, all English; 9 after claudication, dystonia and
     # restless-legs vocabulary written from the facts sheet (its texts were never read; only
@@ -327,6 +333,7 @@ RED_FLAG_SETS = (
     DEV3_RED_FLAGS,
     DEV4_RED_FLAGS,
     DEV5_RED_FLAGS,
+    DEV6_RED_FLAGS,
     FRESH_RED_FLAGS,
     FRESH2_RED_FLAGS,
     FRESH3_RED_FLAGS,

@@ -15,6 +15,7 @@ from typing import Any
 
 from tgbot.content.checks import FieldChecks, read_yaml
 from tgbot.content.stemmers import stemmer
+from tgbot.services.understanding.clock import ClockSpan
 from tgbot.services.understanding.lexicon import Fuzzy, Lexicon
 from tgbot.services.understanding.matching import Matcher
 from tgbot.services.understanding.negation import Negation, Postposed
@@ -69,6 +70,7 @@ class _Builder(FieldChecks):
         self.concept_ids: dict[str, int] = {}
         self.terms: dict[tuple[str, ...], set[int]] = {}
         self.quantities: list[Quantity] = []
+        self.clock_spans: list[ClockSpan] = []
         self.exceptions: dict[int, int] = {}
         self.surface_phrases: list[str] = []  # vocabulary as written, for typo correction
         self.words_of: dict[str, tuple[str, ...]] = {}  # phrase -> its stems
@@ -120,6 +122,7 @@ class _Builder(FieldChecks):
             lexicon=self.lexicon(fuzzy, known),
             index=self.index(),
             quantities=self.quantities,
+            clock_spans=self.clock_spans,
             exceptions=self.exceptions,
             negation=negation,
             max_gap=max_gap,
@@ -347,7 +350,10 @@ class _Builder(FieldChecks):
 
     def add_term(self, term: Any, concept: int, key: str) -> None:
         if isinstance(term, dict):
-            self.add_quantity(term, concept, key)
+            if "clock_minutes" in term:
+                self.add_clock_span(term, concept, key)
+            else:
+                self.add_quantity(term, concept, key)
             return
         if not isinstance(term, str) or not term.strip():
             raise self.fail(key, "expected a word or phrase")
@@ -381,6 +387,33 @@ class _Builder(FieldChecks):
         if stem is None:
             stem = self.stems[word] = self.lang.stem(word)
         return stem
+
+    def add_clock_span(self, term: Mapping[str, Any], concept: int, key: str) -> None:
+        fields = "clock_minutes hour_words hour_ends now_words am_words pm_words"
+        self.only(term, fields, key)
+        bounds = term.get("clock_minutes")
+        if not isinstance(bounds, list) or len(bounds) != 2:
+            raise self.fail(f"{key}.clock_minutes", "expected [low, high]")
+        low = self.number(bounds[0], f"{key}.clock_minutes")
+        high = self.number(bounds[1], f"{key}.clock_minutes")
+        if not 0 < low <= high < 12 * 60:
+            raise self.fail(f"{key}.clock_minutes", "expected 0 < low <= high < 720")
+
+        def words(name: str) -> frozenset[str]:
+            return frozenset(self.folded(term.get(name, []), f"{key}.{name}"))
+
+        self.clock_spans.append(
+            ClockSpan(
+                low,
+                high,
+                words("hour_words"),
+                words("now_words"),
+                words("hour_ends"),
+                words("am_words"),
+                words("pm_words"),
+                concept,
+            )
+        )
 
     def add_quantity(self, term: Mapping[str, Any], concept: int, key: str) -> None:
         bounds = term.get("number")

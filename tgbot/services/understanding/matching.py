@@ -21,6 +21,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tgbot.services.understanding.clock import ClockSpan, elapsed_now
 from tgbot.services.understanding.lexicon import Lexicon, Token
 from tgbot.services.understanding.negation import (
     Negation,
@@ -101,6 +102,7 @@ class Matcher:
         lexicon: Lexicon,
         index: TermIndex,
         quantities: Sequence[Quantity],
+        clock_spans: Sequence[ClockSpan] = (),
         exceptions: Mapping[int, int],
         negation: Negation,
         max_gap: int,
@@ -118,6 +120,7 @@ class Matcher:
         self._single = index.single
         self._multi = index.multi
         self._quantities = tuple(quantities)
+        self._clock_spans = tuple(clock_spans)
         self._exceptions = dict(exceptions)  # concept id -> id of its "except" pseudo-concept
         self._negation = negation
         self._max_gap = max_gap
@@ -232,6 +235,11 @@ class Matcher:
                     self._match_phrases(tokens, start, by_second, reach, found)
             if token.number is not None:
                 self._match_quantities(tokens, start, found)
+        for clock in self._clock_spans:
+            elapsed = elapsed_now(tokens, clock)
+            if elapsed is not None and clock.low <= elapsed[0] <= clock.high:
+                _, first, last = elapsed
+                found.setdefault(clock.concept, []).append((first, last, tokens[first].clause))
         self._apply_exceptions(found)
         return found
 

@@ -1,0 +1,58 @@
+"""A cramp timed by the clock ("it started at 1.10 and it's 1.35") is a long cramp: the
+red flag for over ten minutes, read from two clock times (services/understanding/clock.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import english_catalogue_copy
+from tgbot.content import Content, ContentError, load_content
+from tgbot.services.understanding.understander import Level, Understander, understander_for
+
+
+@pytest.fixture(scope="module")
+def understander(content: Content) -> Understander:
+    found = understander_for(content.catalog("en"), "use")
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The clock said 1.10 when my calf cramped and it's 1.35 and it's still tight",
+        "thigh cramp there at 2am when I woke, it's gone 3 now and still rock solid",
+        "cramp started at 3:10 and now it is 3:25, still there",
+        "calf cramp at 11.50pm and its now 12.15",
+    ],
+)
+def test_a_cramp_timed_by_the_clock_past_ten_minutes_is_a_long_cramp(
+    understander: Understander, text: str
+) -> None:
+    understood = understander.understand(text)
+    assert (understood.level, understood.screen) == (Level.URGENT, "ur_long_cramp"), understood
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I get cramps at 3am and again at 5am most nights",  # two cramps, not one long one
+        "calf cramp at 3am, it's 3.05 now",  # five minutes
+        "I take magnesium at 8 and go to bed at 10, still get cramps",  # no time is now
+    ],
+)
+def test_clock_times_that_are_not_one_long_cramp(understander: Understander, text: str) -> None:
+    assert "long_minutes" not in understander.matcher.analyse(text).concepts
+
+
+def test_the_loader_names_a_broken_clock_term(tmp_path: Path) -> None:
+    messages = english_catalogue_copy(tmp_path / "messages")
+    path = messages / "en" / "matching.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "{clock_minutes: [10, 180],"
+    assert old in text
+    path.write_text(text.replace(old, "{clock_minutes: [180, 10],"), encoding="utf-8")
+    with pytest.raises(ContentError, match=r"long_minutes.*clock_minutes"):
+        load_content(messages)

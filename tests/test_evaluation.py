@@ -370,6 +370,7 @@ LEFT_OUT_UNDER_CEILING = {
     FRESH_RED_FLAGS: 0,
     FRESH2_RED_FLAGS: 0,
     DEV4_RED_FLAGS: 0,
+    DEV6_RED_FLAGS: 0,  # its items are not filed as worked cases: this reads it as it is
 }
 LEFT_OUT_SCREENS_FLOOR = 0.84
 

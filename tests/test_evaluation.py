@@ -46,6 +46,7 @@ DEV3_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev3.yaml"
 DEV4_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev4.yaml"
 DEV5_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev5.yaml"
 DEV6_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev6.yaml"
+DEV7_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev7.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
@@ -302,6 +303,10 @@ RED_FLAG_UNDER_CEILING = {
     # started at 1.10 and it's 1.35", services/understanding/clock.py).
     (DEV6_RED_FLAGS, "tuned"): 0,
     (DEV6_RED_FLAGS, "held back"): 8,
+    # dev7 (es, ru, pt, uk, de in dev6's manner, clock times too), measured whole before any
+    # change: 14 of 230.
+    (DEV7_RED_FLAGS, "tuned"): 12,
+    (DEV7_RED_FLAGS, "held back"): 2,
     (FRESH_RED_FLAGS, "tuned"): 0,
     (FRESH_RED_FLAGS, "held back"): 0,  # 1 until dev4's worked cases joined the tier
     (FRESH2_RED_FLAGS, "tuned"): 0,
@@ -334,6 +339,7 @@ RED_FLAG_SETS = (
     DEV4_RED_FLAGS,
     DEV5_RED_FLAGS,
     DEV6_RED_FLAGS,
+    DEV7_RED_FLAGS,
     FRESH_RED_FLAGS,
     FRESH2_RED_FLAGS,
     FRESH3_RED_FLAGS,

@@ -26,6 +26,7 @@ def understander(content: Content) -> Understander:
         "thigh cramp there at 2am when I woke, it's gone 3 now and still rock solid",
         "cramp started at 3:10 and now it is 3:25, still there",
         "calf cramp at 11.50pm and its now 12.15",
+        "calf cramp since 5h10 and it's 5h35 now",  # the hour-h-minutes way of writing
     ],
 )
 def test_a_cramp_timed_by_the_clock_past_ten_minutes_is_a_long_cramp(

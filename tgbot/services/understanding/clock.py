@@ -66,6 +66,15 @@ def clock_times(tokens: Sequence[Token], span: ClockSpan) -> list[ClockTime]:
             and nxt.clause == token.clause + 1  # "3:10" is cut at its colon
         ):
             hours, minutes, last = int(raw), int(_word(nxt)), i + 1
+        elif (
+            token.number is not None
+            and _HOUR.match(raw)
+            and i + 2 < len(tokens)
+            and _word(tokens[i + 1]) == "h"
+            and tokens[i + 2].number is not None
+            and _TWO_DIGITS.match(_word(tokens[i + 2]))
+        ):
+            hours, minutes, last = int(raw), int(_word(tokens[i + 2])), i + 2  # "5h50"
         elif token.number is not None and _HOUR.match(raw):
             said_half = nxt is not None and _word(nxt) in span.am_words | span.pm_words
             after_word = i > 0 and _word(tokens[i - 1]) in span.hour_words

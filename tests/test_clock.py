@@ -40,6 +40,8 @@ def test_a_cramp_timed_by_the_clock_past_ten_minutes_is_a_long_cramp(
     "text",
     [
         "I get cramps at 3am and again at 5am most nights",  # two cramps, not one long one
+        "I had a cramp at 3am and another at 5am, now I'm fine",
+        "cramp at 3, then again at 4, it's ok now",
         "calf cramp at 3am, it's 3.05 now",  # five minutes
         "I take magnesium at 8 and go to bed at 10, still get cramps",  # no time is now
     ],

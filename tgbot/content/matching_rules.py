@@ -389,7 +389,7 @@ class _Builder(FieldChecks):
         return stem
 
     def add_clock_span(self, term: Mapping[str, Any], concept: int, key: str) -> None:
-        fields = "clock_minutes hour_words hour_ends now_words am_words pm_words"
+        fields = "clock_minutes hour_words hour_ends now_words am_words pm_words again_words"
         self.only(term, fields, key)
         bounds = term.get("clock_minutes")
         if not isinstance(bounds, list) or len(bounds) != 2:
@@ -412,6 +412,7 @@ class _Builder(FieldChecks):
                 words("am_words"),
                 words("pm_words"),
                 concept,
+                words("again_words"),
             )
         )
 

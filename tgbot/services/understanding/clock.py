@@ -32,6 +32,8 @@ class ClockSpan:
     am_words: frozenset[str]
     pm_words: frozenset[str]
     concept: int
+    # Between the two times, these make them two cramps ("at 3am and ANOTHER at 5am").
+    again_words: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,8 @@ def elapsed_now(tokens: Sequence[Token], span: ClockSpan) -> tuple[int, int, int
     first, last = times[0], times[-1]
     if not _is_now(tokens, last, span):
         return None
+    if any(_word(t) in span.again_words for t in tokens[first.at + 1 : last.start]):
+        return None
     day = 2 * HALF_DAY if first.half and last.half else HALF_DAY
     return (last.minutes - first.minutes) % day, first.start, last.at
 
@@ -122,5 +126,8 @@ def elapsed_now(tokens: Sequence[Token], span: ClockSpan) -> tuple[int, int, int
 def _is_now(tokens: Sequence[Token], time: ClockTime, span: ClockSpan) -> bool:
     start = time.start
     near = [_word(t) for t in tokens[max(0, start - 3) : start]]
-    near += [_word(t) for t in tokens[time.at + 1 : time.at + 2]]
+    # After the time only in its clause: "at 5am, now I'm fine" is not "5am now".
+    near += [
+        _word(t) for t in tokens[time.at + 1 : time.at + 2] if t.clause == tokens[time.at].clause
+    ]
     return any(word in span.now_words for word in near)

@@ -154,6 +154,18 @@ def test_a_cramp_said_to_be_brief_is_not_asked_about_as_one_that_will_not_stop(
     assert understood.screen != "ur_long_cramp" and understood.level < Level.URGENT, understood
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my leg has been cramped for the whole film",
+        "my calf has been cramping the whole drive home",
+    ],
+)
+def test_a_cramp_through_a_whole_activity_is_a_long_cramp(understander, text: str) -> None:
+    understood = understander.understand(text)
+    assert (understood.level, understood.screen) == (Level.URGENT, "ur_long_cramp"), understood
+
+
 def test_a_long_cramp_is_still_a_red_flag_when_an_earlier_one_was_brief(understander) -> None:
     text = "my cramp went away after a minute but came back and has not stopped for 25 minutes"
     understood = understander.understand(text)

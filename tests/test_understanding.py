@@ -158,7 +158,7 @@ def test_a_cramp_said_to_be_brief_is_not_asked_about_as_one_that_will_not_stop(
     "text",
     [
         "my leg has been cramped for the whole film",
-        "my calf has been cramping the whole drive home",
+        "my calf has been cramped the whole drive home",
     ],
 )
 def test_a_cramp_through_a_whole_activity_is_a_long_cramp(understander, text: str) -> None:

@@ -70,6 +70,7 @@ REORDER_WINDOW_S = 0.02
 REORDER_SPAN = 64
 REORDER_WAIT_S = 0.5
 _RECHECK_S = (0.005, 0.01, 0.02, 0.04)
+_RECHECK_LAST_S = 0.05
 
 Outcome = Literal["handled", "duplicate"]
 # The rows of an arrival's read_ahead statement, read under the chat's lock just before the
@@ -225,7 +226,6 @@ class PostgresUpdateGate:
         self._pool = pool
         self._replica = replica
         self._window = reorder_window_s
-        self._reorder_wait_s = REORDER_WAIT_S
         self._gaps: set[int] = set()  # ids waited for in vain: not waited for again
         self._lanes = ChatLanes()
         self._turns = asyncio.Semaphore(max(1, (pool.max_size or 1) - ARRIVAL_CONNECTIONS))
@@ -243,7 +243,7 @@ class PostgresUpdateGate:
                         arrival.update_id,
                     ),
                 )
-            deadline = time.monotonic() + self._reorder_wait_s
+            deadline = time.monotonic() + REORDER_WAIT_S
             await asyncio.sleep(self._window)
             async with (
                 self._lanes.turn(arrival.chat_key),
@@ -274,7 +274,11 @@ class PostgresUpdateGate:
                 if message.endswith(missing_below):
                     missing = set(results.pop()[0]["m"]) - self._gaps
                     mine = results[-2 if arrival.read_ahead is not None else -1]
-                    if mine and missing and await self._waited_for(connection, missing, deadline):
+                    if (
+                        mine
+                        and missing
+                        and await self._waited_for(connection, arrival, missing, deadline)
+                    ):
                         # Arrived meanwhile: one may be this chat's, to handle first.
                         cursor = await connection.execute(turn.removeprefix("BEGIN; "))
                         results = await _row_sets(cursor)
@@ -294,26 +298,26 @@ class PostgresUpdateGate:
                 await _roll_back(connection)
                 raise
 
-    async def _waited_for(self, connection: Connection, missing: set[int], deadline: float) -> bool:
-        """Waits, in the turn's transaction, until every id in ``missing`` has arrived or
-        ``deadline`` (monotonic) has passed; those still missing then are gaps. True if any
-        arrived."""
+    async def _waited_for(
+        self, connection: Connection, arrival: Arrival, missing: set[int], deadline: float
+    ) -> bool:
+        """Waits, in the turn's transaction, until every id in ``missing`` (below the
+        arrival's) has arrived or ``deadline`` (monotonic) has passed; those still missing
+        then are gaps. True if any arrived."""
         arrived = False
         for attempt in itertools.count():
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            await asyncio.sleep(min(_RECHECK_S[attempt] if attempt < 4 else 0.05, left))
-            ids = ",".join(str(n) for n in sorted(missing))
+            pause = _RECHECK_S[attempt] if attempt < len(_RECHECK_S) else _RECHECK_LAST_S
+            await asyncio.sleep(min(pause, left))
             cursor = await connection.execute(
-                f"SELECT array(SELECT update_id FROM update_inbox WHERE update_id IN ({ids}) "
-                f"UNION ALL SELECT update_id FROM processed_updates WHERE update_id IN ({ids})) "
-                "AS arrived"
+                "SELECT tgbot_missing_below(%s, %s) AS m", (arrival.update_id, REORDER_SPAN)
             )
             row = await cursor.fetchone()
-            came = set(row["arrived"]) if row is not None else set()
-            arrived = arrived or bool(came & missing)
-            missing -= came | self._gaps  # the gaps: another turn gave up on it already
+            still = missing & set(row["m"] if row is not None else ())
+            arrived = arrived or still != missing
+            missing = still - self._gaps  # the gaps: another turn gave up on it already
             if not missing:
                 return arrived
         self._gaps |= missing

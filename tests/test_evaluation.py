@@ -47,6 +47,8 @@ DEV4_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev4.yaml"
 DEV5_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev5.yaml"
 DEV6_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev6.yaml"
 DEV7_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev7.yaml"
+DEV8_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev8.yaml"
+DEV9_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev9.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
@@ -286,7 +288,7 @@ RED_FLAG_UNDER_CEILING = {
     # 7 until the sixth session; 8 once dev4's worked cases joined the tier: a child's leg
     # pain it had caught only by asking about a different flag (cauda equina) now gets the
     # calf answer, while fresh, fresh4 and dev4's held-back quarters each lost one miss.
-    (RED_FLAGS, "held back"): 8,
+    (RED_FLAGS, "held back"): 7,  # 8 until see-a-doctor resemblances answered from 0.62
     (DEV2_RED_FLAGS, "tuned"): 0,
     (DEV2_RED_FLAGS, "held back"): 0,
     (DEV3_RED_FLAGS, "tuned"): 0,
@@ -302,20 +304,29 @@ RED_FLAG_UNDER_CEILING = {
     # before any change: 22 of 370; the last two tuned misses needed clock arithmetic ("it
     # started at 1.10 and it's 1.35", services/understanding/clock.py).
     (DEV6_RED_FLAGS, "tuned"): 0,
-    (DEV6_RED_FLAGS, "held back"): 8,
+    (DEV6_RED_FLAGS, "held back"): 6,  # 8 until see-a-doctor resemblances answered from 0.62
     # dev7 (es, ru, pt, uk, de in dev6's manner, clock times too), measured whole before any
     # change: 14 of 230; then each language read clock times and gained its tuned part's
     # vocabulary.
     (DEV7_RED_FLAGS, "tuned"): 0,
     (DEV7_RED_FLAGS, "held back"): 1,
+    # dev8 (English) and dev9 (es, ru, pt, uk, de), written in the seventh session for the flags
+    # the blind sets miss most (dystonia, long cramps, claudication, back risk, twitching with
+    # weakness, frequent cramps, restless legs) and their benign look-alikes; measured whole
+    # before any change: dev8 16 of 288, dev9 20 of 220 under-triaged.
+    (DEV8_RED_FLAGS, "tuned"): 7,
+    (DEV8_RED_FLAGS, "held back"): 2,
+    (DEV9_RED_FLAGS, "tuned"): 12,
+    (DEV9_RED_FLAGS, "held back"): 3,
     (FRESH_RED_FLAGS, "tuned"): 0,
     (FRESH_RED_FLAGS, "held back"): 0,  # 1 until dev4's worked cases joined the tier
     (FRESH2_RED_FLAGS, "tuned"): 0,
     (FRESH2_RED_FLAGS, "held back"): 1,
-    # 8 before the fifth session's general fixes, then 6, 5 after the sixth's; one came with
+    # 8 before the fifth session's general fixes, then 6, 5 after the sixth's, 4 after the
+    # seventh's (see-a-doctor resemblances answered from 0.62); one came with
     # "soil near a wound", a term written from the facts sheet for a miss its report had once
     # shown ("muddy").
-    (FRESH3_RED_FLAGS, "held back"): 5,
+    (FRESH3_RED_FLAGS, "held back"): 4,
     # Written blind; measured before and after the fourth session's changes: 15, 14; 10 once a
     # spaced dash ended a clause (its writer's "not a cramp - my chest…" hid the chest).
     (FRESH4_RED_FLAGS, "tuned"): 0,
@@ -324,12 +335,14 @@ RED_FLAG_UNDER_CEILING = {
     # flags under-triaged when it landed, all English; 9 after claudication, dystonia and
     # restless-legs vocabulary written from the facts sheet (its texts were never read; only
     # its per-flag counts were).
-    (FRESH5_RED_FLAGS, "held back"): 8,  # 9 until clock times were read (sixth session)
+    # 9 until clock times were read (sixth session), 8 until see-a-doctor resemblances answered
+    # from 0.62 (seventh)
+    (FRESH5_RED_FLAGS, "held back"): 7,
     # Written blind in the sixth session from the facts sheet only (600 items, 32 natively in
     # each of es, ru, pt, uk, de) and measured before any change: 10 of 489 red flags
     # under-triaged (8 English, 1 German, 1 Russian), 88.3 % screens, benign confirm 1.8 %.
     (FRESH6_RED_FLAGS, "tuned"): 0,
-    (FRESH6_RED_FLAGS, "held back"): 9,
+    (FRESH6_RED_FLAGS, "held back"): 8,  # 9 until see-a-doctor resemblances answered from 0.62
 }
 
 
@@ -341,6 +354,8 @@ RED_FLAG_SETS = (
     DEV5_RED_FLAGS,
     DEV6_RED_FLAGS,
     DEV7_RED_FLAGS,
+    DEV8_RED_FLAGS,
+    DEV9_RED_FLAGS,
     FRESH_RED_FLAGS,
     FRESH2_RED_FLAGS,
     FRESH3_RED_FLAGS,

@@ -59,3 +59,56 @@ def test_the_loader_names_a_broken_clock_term(tmp_path: Path) -> None:
     path.write_text(text.replace(old, "{clock_minutes: [180, 10],"), encoding="utf-8")
     with pytest.raises(ContentError, match=r"long_minutes.*clock_minutes"):
         load_content(messages)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "calf cramp woke me at two, it's half past two now and still rock hard"),
+        ("en", "cramp since ten to three and now it's quarter past three, won't let go"),
+        ("de", "Wadenkrampf um halb drei nachts, jetzt ist es zehn vor drei, immer noch steinhart"),
+        ("es", "calambre en el gemelo desde las 6 y 40 y ahora son las 7 y sigue duro"),
+        ("es", "calambre a las dos y media y ya son las tres menos cuarto, sigue duro"),
+        ("pt", "câimbra na panturrilha às duas e meia e já são quase três, continua dura"),
+        ("ru", "свело икру в половине третьего ночи, сейчас уже без десяти три, мышца каменная"),
+        ("ru", "судорога в икре с полтретьего, сейчас уже три, не отпускает"),
+        ("uk", "звело литку ще о дванадцятій, зараз пів на першу, не відпускає"),
+    ],
+)
+def test_times_said_in_words_are_read_off_the_clock(
+    content: Content, language: str, text: str
+) -> None:
+    understander = understander_for(content.catalog(language), "use")
+    assert understander is not None
+    analysis = understander.matcher.analyse(text)
+    assert "long_minutes" in analysis.concepts, (language, text)
+    understood = understander.decide(analysis)
+    assert (understood.level, understood.screen) == (Level.URGENT, "ur_long_cramp"), understood
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "cramp at half past two, it's twenty five to three now and it's gone"),  # 5 min
+        ("en", "I take magnesium at half past eight and go to bed at ten"),  # no time is now
+        ("de", "Krampf um halb drei, jetzt ist es fünf nach halb drei"),  # minutes, not a time
+        ("ru", "свело в полтретьего, сейчас без двадцати пяти три"),  # five minutes
+    ],
+)
+def test_times_said_in_words_that_are_not_a_long_cramp(
+    content: Content, language: str, text: str
+) -> None:
+    understander = understander_for(content.catalog(language), "use")
+    assert understander is not None
+    assert "long_minutes" not in understander.matcher.analyse(text).concepts, (language, text)
+
+
+def test_the_loader_names_a_broken_said_time(tmp_path: Path) -> None:
+    messages = english_catalogue_copy(tmp_path / "messages")
+    path = messages / "en" / "matching.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = '"{m} to {h} = {h-1}:{60-m}"'
+    assert old in text
+    path.write_text(text.replace(old, '"{m} to {h} = {h-1}:45"'), encoding="utf-8")
+    with pytest.raises(ContentError, match=r"long_minutes.*said_times\[3\].*\{m\}"):
+        load_content(messages)

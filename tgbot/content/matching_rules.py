@@ -15,7 +15,7 @@ from typing import Any
 
 from tgbot.content.checks import FieldChecks, read_yaml
 from tgbot.content.stemmers import stemmer
-from tgbot.services.understanding.clock import ClockSpan
+from tgbot.services.understanding.clock import ClockSpan, SaidTime
 from tgbot.services.understanding.lexicon import Fuzzy, Lexicon
 from tgbot.services.understanding.matching import Matcher
 from tgbot.services.understanding.negation import Negation, Postposed
@@ -389,7 +389,10 @@ class _Builder(FieldChecks):
         return stem
 
     def add_clock_span(self, term: Mapping[str, Any], concept: int, key: str) -> None:
-        fields = "clock_minutes hour_words hour_ends now_words am_words pm_words again_words"
+        fields = (
+            "clock_minutes hour_words hour_ends now_words am_words pm_words again_words"
+            " hour_names minute_names time_names said_times"
+        )
         self.only(term, fields, key)
         bounds = term.get("clock_minutes")
         if not isinstance(bounds, list) or len(bounds) != 2:
@@ -413,8 +416,71 @@ class _Builder(FieldChecks):
                 words("pm_words"),
                 concept,
                 words("again_words"),
+                hour_names=self.clock_names(term, "hour_names", key, 0, 24),
+                minute_names=self.clock_names(term, "minute_names", key, 1, 59),
+                time_names=self.time_names(term, key),
+                said_times=self.said_times(term, key),
             )
         )
+
+    def clock_word(self, word: Any, key: str) -> str:
+        """A word as the tokeniser will see it in a message (folded, apostrophes gone)."""
+        found = phrase_words(str(word), self.lang) if isinstance(word, str) else []
+        if len(found) != 1:
+            raise self.fail(key, f"expected one word, got {word!r}")
+        return found[0]
+
+    def clock_names(
+        self, term: Mapping[str, Any], name: str, key: str, low: int, high: int
+    ) -> dict[str, int]:
+        raw = term.get(name, {})
+        if not isinstance(raw, dict):
+            raise self.fail(f"{key}.{name}", "expected {word: number}")
+        names: dict[str, int] = {}
+        for word, value in raw.items():
+            where = f"{key}.{name}.{word}"
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise self.fail(where, f"expected a whole number from {low} to {high}")
+            names[self.clock_word(word, where)] = value
+        return names
+
+    def time_names(self, term: Mapping[str, Any], key: str) -> dict[str, tuple[int, int]]:
+        raw = term.get("time_names", {})
+        if not isinstance(raw, dict):
+            raise self.fail(f"{key}.time_names", 'expected {word: "H:MM"}')
+        names: dict[str, tuple[int, int]] = {}
+        for word, value in raw.items():
+            where = f"{key}.time_names.{word}"
+            found = re.fullmatch(r"(\d{1,2}):(\d{2})", str(value))
+            if found is None or int(found[1]) > 23 or int(found[2]) > 59:
+                raise self.fail(where, f"expected a time H:MM, got {value!r}")
+            names[self.clock_word(word, where)] = (int(found[1]), int(found[2]))
+        return names
+
+    def said_times(self, term: Mapping[str, Any], key: str) -> tuple[SaidTime, ...]:
+        """ "half past {h} = {h}:30", "{m} to {h} = {h-1}:{60-m}": words, then the time."""
+        raw = term.get("said_times", [])
+        if not isinstance(raw, list):
+            raise self.fail(f"{key}.said_times", "expected a list")
+        said: list[SaidTime] = []
+        for index, entry in enumerate(raw):
+            where = f"{key}.said_times[{index}]"
+            found = re.fullmatch(
+                r"(.+?)\s*=\s*\{h(-1)?\}:(\{m\}|\{60-m\}|\d{2})", str(entry).strip()
+            )
+            if found is None or "{h}" not in found[1].split():
+                raise self.fail(where, f"expected 'words with {{h}} = {{h}}:MM', got {entry!r}")
+            pattern = tuple(
+                part if part in ("{h}", "{m}") else self.clock_word(part, where)
+                for part in found[1].split()
+            )
+            minutes = found[3].strip("{}")
+            if (minutes in ("m", "60-m")) != ("{m}" in pattern):
+                raise self.fail(where, "{m} must be both in the words and in the time")
+            said.append(
+                SaidTime(pattern, 1 if found[2] else 0, minutes if "m" in minutes else int(minutes))
+            )
+        return tuple(said)
 
     def add_quantity(self, term: Mapping[str, Any], concept: int, key: str) -> None:
         bounds = term.get("number")

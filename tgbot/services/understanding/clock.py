@@ -5,14 +5,16 @@ it's gone 3 now". A cramp that has lasted over ten minutes is a red flag (facts 
 A ``ClockSpan`` term (``{clock_minutes: [low, high], ...}`` in matching.yaml) puts its concept
 on the last clock time of a message when the first and the last are ``low``-``high`` minutes
 apart and the last one is "now" ("it's 1.35", "gone 3 now"): two times of two cramps ("at 3am
-and again at 5am") are not one long cramp.
+and again at 5am") are not one long cramp. Times said in words come from the language's
+``said_times`` ("half past two", "halb drei", "без десяти три"), its hour and minute names and
+its ``time_names`` ("полтретьего").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from tgbot.services.understanding.lexicon import Token
 
@@ -20,6 +22,17 @@ _HOURS_MINUTES = re.compile(r"^(\d{1,2})[.:](\d{2})$")
 _TWO_DIGITS = re.compile(r"^\d{2}$")
 _HOUR = re.compile(r"^\d{1,2}$")
 HALF_DAY = 12 * 60
+
+
+@dataclass(frozen=True)
+class SaidTime:
+    """One way a language says a time in words: its words, with ``{h}`` an hour (a name or
+    digits) and ``{m}`` minutes; the time is ``hour - hour_back`` and ``minutes`` ("m": the
+    {m} said, "60-m": what is left of the hour, or a number of minutes)."""
+
+    words: tuple[str, ...]
+    hour_back: int
+    minutes: str | int
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,10 @@ class ClockSpan:
     concept: int
     # Between the two times, these make them two cramps ("at 3am and ANOTHER at 5am").
     again_words: frozenset[str] = frozenset()
+    hour_names: Mapping[str, int] = field(default_factory=dict)  # "three", "drei", "третьего"
+    minute_names: Mapping[str, int] = field(default_factory=dict)  # "ten", "quarter", "десяти"
+    time_names: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # "полтретьего"
+    said_times: tuple[SaidTime, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,7 +74,15 @@ def clock_times(tokens: Sequence[Token], span: ClockSpan) -> list[ClockTime]:
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         hours = minutes = -1
         last = i
-        if token.number is not None and (found := _HOURS_MINUTES.match(raw)):
+        said = _said_time(tokens, i, span)
+        if said is not None:
+            hours, minutes, last = said
+        elif raw in span.time_names:
+            hours, minutes = span.time_names[raw]
+        elif raw in span.hour_names:
+            if i > 0 and _word(tokens[i - 1]) in span.hour_words and _ends_a_time(token, nxt, span):
+                hours, minutes = span.hour_names[raw], 0
+        elif token.number is not None and (found := _HOURS_MINUTES.match(raw)):
             hours, minutes = int(found[1]), int(found[2])
         elif (
             token.number is not None
@@ -92,6 +117,53 @@ def clock_times(tokens: Sequence[Token], span: ClockSpan) -> list[ClockTime]:
             times.append(ClockTime(i, last, _minutes(hours, minutes, half), half))
         i = last + 1
     return times
+
+
+def _said_time(tokens: Sequence[Token], start: int, span: ClockSpan) -> tuple[int, int, int] | None:
+    """(hours, minutes, index of the last token) of a time said in words starting here."""
+    before = tokens[start - 1] if start > 0 else None
+    if (
+        before is not None
+        and before.clause == tokens[start].clause
+        and _word(before) in span.minute_names
+    ):
+        return None  # inside "twenty five to three": its start is "twenty"
+    for said in span.said_times:
+        hour = minute = -1
+        at = start
+        for expected in said.words:
+            if at >= len(tokens):
+                break
+            token, word = tokens[at], _word(tokens[at])
+            if expected == "{h}":
+                hour = span.hour_names.get(word, -1)
+                if hour < 0 and token.number is not None and _HOUR.match(word):
+                    hour = int(word)
+                if not 0 <= hour <= 23:
+                    break
+            elif expected == "{m}":
+                minute = span.minute_names.get(word, -1)
+                if minute < 0 and token.number is not None and _TWO_DIGITS.match(word):
+                    minute = int(word)
+                units = (
+                    span.minute_names.get(_word(tokens[at + 1]), 0) if at + 1 < len(tokens) else 0
+                )
+                if minute >= 20 and minute % 10 == 0 and 0 < units < 10:
+                    minute, at = minute + units, at + 1  # "twenty five", "двадцати пяти"
+                if not 1 <= minute <= 59:
+                    break
+            elif word != expected:
+                break
+            at += 1
+        else:
+            if said.minutes == "m":
+                minutes = minute
+            elif said.minutes == "60-m":
+                minutes = 60 - minute
+            else:
+                minutes = int(said.minutes)
+            return (hour - said.hour_back) % 24, minutes, at - 1
+    return None
 
 
 def _ends_a_time(token: Token, nxt: Token | None, span: ClockSpan) -> bool:

@@ -321,7 +321,10 @@ RED_FLAG_UNDER_CEILING = {
     (FRESH_RED_FLAGS, "tuned"): 0,
     (FRESH_RED_FLAGS, "held back"): 0,  # 1 until dev4's worked cases joined the tier
     (FRESH2_RED_FLAGS, "tuned"): 0,
-    (FRESH2_RED_FLAGS, "held back"): 0,  # 1 until "half hour" and "still clenched" (seventh session)
+    (
+        FRESH2_RED_FLAGS,
+        "held back",
+    ): 0,  # 1 until "half hour" and "still clenched" (seventh session)
     # 8 before the fifth session's general fixes, then 6, 5 after the sixth's, 4 after the
     # seventh's (see-a-doctor resemblances answered from 0.62); one came with
     # "soil near a wound", a term written from the facts sheet for a miss its report had once

@@ -49,6 +49,7 @@ DEV6_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev6.yaml"
 DEV7_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev7.yaml"
 DEV8_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev8.yaml"
 DEV9_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev9.yaml"
+DEV10_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev10.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
@@ -318,6 +319,11 @@ RED_FLAG_UNDER_CEILING = {
     (DEV8_RED_FLAGS, "held back"): 2,
     (DEV9_RED_FLAGS, "tuned"): 0,
     (DEV9_RED_FLAGS, "held back"): 3,
+    # dev10 (English, 9 wordings of every flag: dictated, buried, side remarks, idioms, jokes),
+    # seventh session, measured whole before any change: 4 of 333 under-triaged, all in its
+    # tuned part; "back in" had read as a remote past in "my back is in spasm".
+    (DEV10_RED_FLAGS, "tuned"): 0,
+    (DEV10_RED_FLAGS, "held back"): 0,
     (FRESH_RED_FLAGS, "tuned"): 0,
     (FRESH_RED_FLAGS, "held back"): 0,  # 1 until dev4's worked cases joined the tier
     (FRESH2_RED_FLAGS, "tuned"): 0,
@@ -359,6 +365,7 @@ RED_FLAG_SETS = (
     DEV7_RED_FLAGS,
     DEV8_RED_FLAGS,
     DEV9_RED_FLAGS,
+    DEV10_RED_FLAGS,
     FRESH_RED_FLAGS,
     FRESH2_RED_FLAGS,
     FRESH3_RED_FLAGS,

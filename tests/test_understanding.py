@@ -448,3 +448,23 @@ async def test_the_footer_number_follows_the_users_country(
     [screen] = await user.send("how do I stretch my calf")
     footer = screen.text.strip().splitlines()[-1]
     assert footer.startswith("General information") and number in footer
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("ru", "левая икра после долгой поездки на поезде к маме на выходных опухла и горячая"),
+        ("uk", "ліва литка після поїздки автобусом з Польщі, 20 годин, набрякла, тверда, гаряча"),
+        (
+            "es",
+            "la pantorrilla izquierda, después del viaje largo en coche a casa de mis padres, hinchada y caliente",
+        ),
+    ],
+)
+def test_one_calf_swollen_and_hot_is_a_clot_sign_however_far_apart_the_words(
+    content: Content, language: str, text: str
+) -> None:
+    understander = understander_for(content.catalog(language), "use")
+    assert understander is not None
+    understood = understander.understand(text)
+    assert understood.level >= Level.URGENT, understood

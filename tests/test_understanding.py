@@ -468,3 +468,28 @@ def test_one_calf_swollen_and_hot_is_a_clot_sign_however_far_apart_the_words(
     assert understander is not None
     understood = understander.understand(text)
     assert understood.level >= Level.URGENT, understood
+
+
+@pytest.mark.parametrize(
+    ("text", "screen"),
+    [
+        (
+            "my son played football all afternoon in the heat, now he's floppy, sleepy and very hot",
+            "em_heatstroke",
+        ),
+        ("my little one is boiling and so sleepy I can barely wake him", "em_meningitis"),  # fever
+        (
+            "on quinine for my cramps and now tiny purple spots on my shins and my gums bleed",
+            "ur_quinine",
+        ),
+        ("5h race, drank heaps, now vomiting and confused", "em_overdrinking"),
+        ("heat cramps on the building site 2 hours ago and they're still going", "ur_heat"),
+    ],
+)
+def test_the_specific_red_flag_wins_over_its_look_alike(
+    content: Content, text: str, screen: str
+) -> None:
+    understander = understander_for(content.catalog("en"), "use")
+    assert understander is not None
+    understood = understander.understand(text)
+    assert (understood.kind, understood.screen) == (Kind.RED_FLAG, screen), understood

@@ -143,9 +143,11 @@ def assert_benign_targets(report: EvalReport) -> None:
 # ------------------------------------------------------------------------------ scoring rules
 
 
-def _result(level: str, shown: str, kind: str = "answer", **item: object) -> ItemResult:
+def _result(
+    level: str, shown: str, kind: str = "answer", text: str = "text", **item: object
+) -> ItemResult:
     return ItemResult(
-        EvalItem("text", "k", level=level, **item),  # type: ignore[arg-type]
+        EvalItem(text, "k", level=level, **item),  # type: ignore[arg-type]
         Reply("body", kind, shown, "s"),
     )
 
@@ -229,6 +231,14 @@ def test_tgbot_eval_counts_under_and_over_triage(
     assert "how do i stretch my calf" in out.split("UNDER-TRIAGED (1):")[1]
     assert main(["eval", "--levels", str(path)]) == 1  # --levels fails on under-triage
     capsys.readouterr()
+
+
+def test_a_report_never_shows_a_held_back_text() -> None:
+    held = _result("urgent", "self_care", text="my held back wording", holdout=True)
+    tuned = _result("urgent", "self_care", text="my tuned wording")
+    text = format_report(EvalReport([held, tuned]))
+    assert "my tuned wording" in text
+    assert "my held back wording" not in text and "[held back] #" in text
 
 
 def test_format_report_lists_groups_and_latency() -> None:

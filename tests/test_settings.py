@@ -192,7 +192,7 @@ async def test_the_chosen_countrys_number_is_on_every_emergency_line(bot: Harnes
     assert serious.text.rstrip().endswith(f"Emergency? Call {japan}.")  # the footer
     [red_flag] = await user.send("crushing chest pain and i cant breathe")
     assert japan in red_flag.text and "999" not in red_flag.text
-    [question] = await user.send("mum's words have gone all slurry and her right hand won't grip")
+    [question] = await user.send("mum's words have gone all mushy and her right hand won't grip")
     assert f"call {japan} now" in question.text  # the confirming question's call-now line
 
 

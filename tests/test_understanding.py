@@ -23,7 +23,8 @@ from tgbot.telegram_html import html_to_plain
 
 ROOT = Path(__file__).resolve().parents[1]
 # Wordings the rules do not know, that the semantic tier must still catch.
-SLURRY = "mum's words have gone all slurry and her right hand won't grip"
+# ("all slurry" became a rule's word in the seventh session; "mushy" is not one.)
+MUSHY_WORDS = "mum's words have gone all mushy and her right hand won't grip"
 FAT_HOT_CALF = "my calf is fat and hot after the long flight"
 GLASS_RASH = "my little girl has a rash that doesn't fade when i press a glass on it"
 
@@ -42,7 +43,7 @@ def understander(content: Content):
 @pytest.mark.parametrize(
     ("text", "screen", "level"),
     [
-        (SLURRY, "em_stroke", Level.EMERGENCY),
+        (MUSHY_WORDS, "em_stroke", Level.EMERGENCY),
         (GLASS_RASH, "em_meningitis", Level.EMERGENCY),
         (FAT_HOT_CALF, "ur_dvt", Level.URGENT),
         ("mi marido no puede mover el brazo y habla raro", None, Level.EMERGENCY),
@@ -220,7 +221,7 @@ def test_content_check_names_a_broken_ruled_out_rule(
 
 async def test_confirm_yes_opens_the_red_flag_screen(bot: Harness, content: Content) -> None:
     user = bot.driver.user(user_id=901, language_code="en-GB")
-    [question] = await user.send(SLURRY)
+    [question] = await user.send(MUSHY_WORDS)
     assert "999" in question.text.split("\n")[2]  # the call-now line is already there
     assert [b.label for b in question.buttons[0]] == [ui(content, "confirm_yes"), "No"]
     [screen] = await user.press(0, question)
@@ -249,7 +250,7 @@ async def test_stale_or_forged_confirm_buttons_get_a_fresh_menu(
     bot: Harness, content: Content, data: str
 ) -> None:
     user = bot.driver.user(user_id=903)
-    [question] = await user.send(SLURRY)
+    [question] = await user.send(MUSHY_WORDS)
     replies = await user.press_data(question.message_id, data)
     assert user.last_callback_answer is not None  # every callback is answered
     assert replies[-1].text.startswith(ui(content, "expired")[:30])
@@ -333,7 +334,7 @@ async def test_an_open_prompt_expires_after_ten_minutes(bot: Harness, content: C
         ("crushing chest pain and I can't breathe", "red_flag", "emergency", "em_chest"),
         ("how do I stretch my calf", "answer", "self_care", "stretches"),
         ("hello", "greeting", "none", None),
-        (SLURRY, "confirm", "emergency", "em_stroke"),
+        (MUSHY_WORDS, "confirm", "emergency", "em_stroke"),
     ],
 )
 def test_ask_json_prints_what_was_understood(

@@ -17,6 +17,7 @@ What is counted, per kind, per language and for the held-back part separately:
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -333,9 +334,14 @@ def _failure(r: ItemResult) -> str:
     wanted = f"needs {item.level}" + (f" {'/'.join(item.screens)}" if item.screens else "")
     got = f"got {reply.kind} {reply.level} {reply.screen or '-'}"
     preview = " ".join(reply.body.split())[:REPLY_PREVIEW]
-    held = " [held back]" if item.holdout else ""
     shown = r.keywords_ok is False or reply.in_language is False
-    extra = f"\n    reply: {preview}" if shown else ""
+    extra = f"\n    reply: {preview}" if shown and not item.holdout else ""
     if reply.in_language is False:
         got += ", not in the person's language"
-    return f"- [{item.kind}/{item.lang}]{held} {item.text!r}\n    {wanted}; {got}{extra}"
+    # A held-back item is read by nobody tuning the bot: its text stays out of every report.
+    text = f"[held back] #{_text_id(item.text)}" if item.holdout else repr(item.text)
+    return f"- [{item.kind}/{item.lang}] {text}\n    {wanted}; {got}{extra}"
+
+
+def _text_id(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]

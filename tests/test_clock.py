@@ -70,6 +70,7 @@ def test_the_loader_names_a_broken_clock_term(tmp_path: Path) -> None:
         ("es", "calambre en el gemelo desde las 6 y 40 y ahora son las 7 y sigue duro"),
         ("es", "calambre a las dos y media y ya son las tres menos cuarto, sigue duro"),
         ("pt", "câimbra na panturrilha às duas e meia e já são quase três, continua dura"),
+        ("pt", "câimbra no pé desde umas onze horas e já é quase meia-noite, nada passa"),
         ("ru", "свело икру в половине третьего ночи, сейчас уже без десяти три, мышца каменная"),
         ("ru", "судорога в икре с полтретьего, сейчас уже три, не отпускает"),
         ("uk", "звело литку ще о дванадцятій, зараз пів на першу, не відпускає"),

@@ -51,6 +51,8 @@ DEV8_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev8.yaml"
 DEV9_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev9.yaml"
 DEV10_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev10.yaml"
 DEV11_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev11.yaml"
+DEV12_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev12.yaml"
+DEV13_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev13.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
@@ -339,6 +341,13 @@ RED_FLAG_UNDER_CEILING = {
     # whole before any change: 7 of 290 under-triaged (4 tuned, 3 held back).
     (DEV11_RED_FLAGS, "tuned"): 0,
     (DEV11_RED_FLAGS, "held back"): 3,
+    # dev12 (English) and dev13 (es, ru, pt, uk, de): every flag as the people who send it say
+    # it (carers, parents, pregnant women, workers, athletes, people on medicines); measured
+    # whole before any change: dev12 3 of 296, dev13 13 of 270 under-triaged.
+    (DEV12_RED_FLAGS, "tuned"): 0,
+    (DEV12_RED_FLAGS, "held back"): 1,
+    (DEV13_RED_FLAGS, "tuned"): 0,
+    (DEV13_RED_FLAGS, "held back"): 3,
     (FRESH_RED_FLAGS, "tuned"): 0,
     (FRESH_RED_FLAGS, "held back"): 0,  # 1 until dev4's worked cases joined the tier
     (FRESH2_RED_FLAGS, "tuned"): 0,
@@ -354,7 +363,7 @@ RED_FLAG_UNDER_CEILING = {
     # Written blind; measured before and after the fourth session's changes: 15, 14; 10 once a
     # spaced dash ended a clause (its writer's "not a cramp - my chest…" hid the chest).
     (FRESH4_RED_FLAGS, "tuned"): 0,
-    (FRESH4_RED_FLAGS, "held back"): 7,
+    (FRESH4_RED_FLAGS, "held back"): 6,  # 7 until a twisted posture that holds (seventh)
     # Written blind in the fifth session, after that session's general fixes: 10 of 494 red
     # flags under-triaged when it landed, all English; 9 after claudication, dystonia and
     # restless-legs vocabulary written from the facts sheet (its texts were never read; only
@@ -382,6 +391,8 @@ RED_FLAG_SETS = (
     DEV9_RED_FLAGS,
     DEV10_RED_FLAGS,
     DEV11_RED_FLAGS,
+    DEV12_RED_FLAGS,
+    DEV13_RED_FLAGS,
     FRESH_RED_FLAGS,
     FRESH2_RED_FLAGS,
     FRESH3_RED_FLAGS,

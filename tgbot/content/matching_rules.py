@@ -458,18 +458,27 @@ class _Builder(FieldChecks):
         return names
 
     def said_times(self, term: Mapping[str, Any], key: str) -> tuple[SaidTime, ...]:
-        """ "half past {h} = {h}:30", "{m} to {h} = {h-1}:{60-m}": words, then the time."""
+        """ "half past {h} = {h}:30", "{m} to {h} = {h-1}:{60-m}", "meia noite = 0:00": words,
+        then the time."""
         raw = term.get("said_times", [])
         if not isinstance(raw, list):
             raise self.fail(f"{key}.said_times", "expected a list")
         said: list[SaidTime] = []
         for index, entry in enumerate(raw):
             where = f"{key}.said_times[{index}]"
+            fixed = re.fullmatch(r"(.+?)\s*=\s*(\d{1,2}):(\d{2})", str(entry).strip())
+            if fixed is not None and "{" not in fixed[1]:  # "meia noite = 0:00"
+                if int(fixed[2]) > 23 or int(fixed[3]) > 59:
+                    raise self.fail(where, f"expected a time H:MM, got {entry!r}")
+                words = tuple(self.clock_word(part, where) for part in fixed[1].split())
+                said.append(SaidTime(words, 0, int(fixed[3]), hour=int(fixed[2])))
+                continue
             found = re.fullmatch(
                 r"(.+?)\s*=\s*\{h(-1)?\}:(\{m\}|\{60-m\}|\d{2})", str(entry).strip()
             )
             if found is None or "{h}" not in found[1].split():
-                raise self.fail(where, f"expected 'words with {{h}} = {{h}}:MM', got {entry!r}")
+                expected = "'words with {h} = {h}:MM' or 'words = H:MM'"
+                raise self.fail(where, f"expected {expected}, got {entry!r}")
             pattern = tuple(
                 part if part in ("{h}", "{m}") else self.clock_word(part, where)
                 for part in found[1].split()

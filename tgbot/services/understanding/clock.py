@@ -28,11 +28,12 @@ HALF_DAY = 12 * 60
 class SaidTime:
     """One way a language says a time in words: its words, with ``{h}`` an hour (a name or
     digits) and ``{m}`` minutes; the time is ``hour - hour_back`` and ``minutes`` ("m": the
-    {m} said, "60-m": what is left of the hour, or a number of minutes)."""
+    {m} said, "60-m": what is left of the hour, or a number of minutes), or a fixed ``hour``."""
 
     words: tuple[str, ...]
     hour_back: int
     minutes: str | int
+    hour: int | None = None  # a time with no hour said ("meia noite" = 0:00)
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,8 @@ def _said_time(tokens: Sequence[Token], start: int, span: ClockSpan) -> tuple[in
                 minutes = 60 - minute
             else:
                 minutes = int(said.minutes)
+            if said.hour is not None:
+                hour = said.hour
             return (hour - said.hour_back) % 24, minutes, at - 1
     return None
 

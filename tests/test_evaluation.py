@@ -494,7 +494,9 @@ LANGUAGE_SETS = {code: DATA / f"questions_{code}.yaml" for code in ("es", "ru", 
 # Measured when each set landed (tuned / held back under-triaged): pt 0/0, ru 0/1 (an urgent
 # item), de 0/0, es 0/1 (a see-a-doctor item), uk 0/0; ru's went to 0 once "как никогда" (like
 # never before) stopped reading as a denial. The target stays 0.
-LANGUAGE_HELD_BACK_UNDER_CEILING: dict[str, int] = {"es": 1}
+# es's see-a-doctor item reached its level in the seventh session (see-a-doctor resemblances
+# answer from 0.62): every language's held-back quarter is now at 0.
+LANGUAGE_HELD_BACK_UNDER_CEILING: dict[str, int] = {}
 TARGET_LANGUAGE_SCREENS = 0.90  # issue 13: screen accuracy per language
 
 

@@ -50,14 +50,30 @@ def test_clock_times_that_are_not_one_long_cramp(understander: Understander, tex
     assert "long_minutes" not in understander.matcher.analyse(text).concepts
 
 
-def test_the_loader_names_a_broken_clock_term(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        (
+            "{clock_minutes: [10, 180],",
+            "{clock_minutes: [180, 10],",
+            r"long_minutes.*clock_minutes",
+        ),
+        (
+            '"{m} to {h} = {h-1}:{60-m}"',
+            '"{m} to {h} = {h-1}:45"',
+            r"long_minutes.*said_times\[3\].*\{m\}",
+        ),
+    ],
+)
+def test_the_loader_names_a_broken_clock_term(
+    tmp_path: Path, old: str, new: str, error: str
+) -> None:
     messages = english_catalogue_copy(tmp_path / "messages")
     path = messages / "en" / "matching.yaml"
     text = path.read_text(encoding="utf-8")
-    old = "{clock_minutes: [10, 180],"
     assert old in text
-    path.write_text(text.replace(old, "{clock_minutes: [180, 10],"), encoding="utf-8")
-    with pytest.raises(ContentError, match=r"long_minutes.*clock_minutes"):
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(ContentError, match=error):
         load_content(messages)
 
 
@@ -102,14 +118,3 @@ def test_times_said_in_words_that_are_not_a_long_cramp(
     understander = understander_for(content.catalog(language), "use")
     assert understander is not None
     assert "long_minutes" not in understander.matcher.analyse(text).concepts, (language, text)
-
-
-def test_the_loader_names_a_broken_said_time(tmp_path: Path) -> None:
-    messages = english_catalogue_copy(tmp_path / "messages")
-    path = messages / "en" / "matching.yaml"
-    text = path.read_text(encoding="utf-8")
-    old = '"{m} to {h} = {h-1}:{60-m}"'
-    assert old in text
-    path.write_text(text.replace(old, '"{m} to {h} = {h-1}:45"'), encoding="utf-8")
-    with pytest.raises(ContentError, match=r"long_minutes.*said_times\[3\].*\{m\}"):
-        load_content(messages)

@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+# The evaluation tests read each set several times (levels, leave-one-set-out, negations):
+# the encoder keeps every reading for the session instead of its production few hundred.
+os.environ.setdefault("TGBOT_ENCODER_MEMO", "50000")
+
 from tgbot.app import STANDIN_TOKEN
 from tgbot.config import Settings
 from tgbot.content import Content, load_content, messages_dir

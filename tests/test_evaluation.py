@@ -9,6 +9,7 @@ sets run in seconds. ``tgbot eval`` runs the same sets through the real bot.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -472,12 +473,18 @@ async def test_negated_red_flags_do_not_raise_an_alarm(
 
 
 def test_no_held_back_message_is_among_the_exemplars() -> None:
-    content = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "messages").rglob("*.yaml"))
+    # Every double-quoted string of messages/ once (a set), not a substring search per item.
+    quoted = {
+        found
+        for path in (REPO / "messages").rglob("*.yaml")
+        for found in re.findall(r'"(?:[^"\\]|\\.)*"', path.read_text(encoding="utf-8"))
+    }
     held_back = [
         item.text for path in RED_FLAG_SETS for item in load_questions(path) if item.holdout
     ]
-    leaked = [text for text in held_back if json.dumps(text, ensure_ascii=False) in content]
-    assert not leaked, leaked[:3]
+    leaked = [text for text in held_back if json.dumps(text, ensure_ascii=False) in quoted]
+    # Their count only: a held-back text is read by nobody tuning the bot.
+    assert not leaked, f"{len(leaked)} held-back messages are in messages/"
 
 
 def test_the_understander_uses_the_semantic_tier(catalog: Catalog) -> None:

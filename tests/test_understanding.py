@@ -7,9 +7,11 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -18,6 +20,7 @@ from tests.test_cli import run_tgbot
 from tests.test_diary import button, log_calf
 from tgbot.content import Content, ContentError, load_content
 from tgbot.services.navigation import ConfirmAnswer
+from tgbot.services.understanding.semantic import RememberingEncoder
 from tgbot.services.understanding.understander import Kind, Level, understander_for
 from tgbot.telegram_html import html_to_plain
 
@@ -495,3 +498,22 @@ def test_the_specific_red_flag_wins_over_its_look_alike(
     assert understander is not None
     understood = understander.understand(text)
     assert (understood.kind, understood.screen) == (Kind.RED_FLAG, screen), understood
+
+
+def test_the_encoder_keeps_a_reading_bit_for_bit_and_only_so_many() -> None:
+    calls: list[tuple[str, ...]] = []
+
+    class Counting:
+        name = "counting"
+
+        def encode(self, sentences: Sequence[str]) -> np.ndarray:
+            calls.append(tuple(sentences))
+            return np.random.default_rng(len(calls)).random((len(sentences), 4), dtype=np.float32)
+
+    encoder = RememberingEncoder(Counting(), size=2)
+    first = encoder.encode(["a", "b"])
+    assert np.array_equal(encoder.encode(["a", "b"]), first) and len(calls) == 1
+    encoder.encode(["c"])
+    encoder.encode(["d"])  # "a, b" is the oldest of three: forgotten
+    encoder.encode(["a", "b"])
+    assert len(calls) == 4

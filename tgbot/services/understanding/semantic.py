@@ -15,6 +15,7 @@ import copy
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -114,6 +115,40 @@ class E5Encoder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(sentences), -1)
 
 
+class RememberingEncoder:
+    """An encoder that keeps its last answers, keyed by the whole batch: the same message read
+    again (a retry, a re-evaluation) costs no encoding, and the vectors are bit for bit those of
+    the first reading (a batch of other sentences would differ in the last float digits)."""
+
+    def __init__(self, inner: SentenceEncoder, size: int) -> None:
+        self.name = inner.name
+        self._inner = inner
+        self._size = size
+        self._kept: OrderedDict[tuple[str, ...], Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, sentences: Sequence[str]) -> Vectors:
+        key = tuple(sentences)
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+                return found.copy()
+        vectors = self._inner.encode(sentences)
+        if len(key) <= MEMO_BATCH_MAX:  # messages, not the exemplars embedded at start-up
+            with self._lock:
+                self._kept[key] = vectors.copy()
+                while len(self._kept) > self._size:
+                    self._kept.popitem(last=False)
+        return vectors
+
+
+# How many message readings the encoder keeps (a few MB); the test suite, which reads each
+# evaluation set several times, raises it.
+MEMO_ENV = "TGBOT_ENCODER_MEMO"
+MEMO_DEFAULT = 256
+MEMO_BATCH_MAX = 64
+
 _encoders: dict[str, SentenceEncoder] = {}
 _encoders_lock = threading.Lock()
 
@@ -124,7 +159,9 @@ def load_encoder(name: str = ENCODERS[0]) -> SentenceEncoder:
         raise ValueError(f"unknown encoder {name!r} (expected one of {', '.join(ENCODERS)})")
     with _encoders_lock:
         if name not in _encoders:
-            _encoders[name] = UseEncoder() if name == "use" else E5Encoder()
+            inner: SentenceEncoder = UseEncoder() if name == "use" else E5Encoder()
+            size = int(os.environ.get(MEMO_ENV, "").strip() or MEMO_DEFAULT)
+            _encoders[name] = RememberingEncoder(inner, size) if size > 0 else inner
         return _encoders[name]
 
 

@@ -451,11 +451,15 @@ class _Builder(FieldChecks):
         names: dict[str, tuple[int, int]] = {}
         for word, value in raw.items():
             where = f"{key}.time_names.{word}"
-            found = re.fullmatch(r"(\d{1,2}):(\d{2})", str(value))
-            if found is None or int(found[1]) > 23 or int(found[2]) > 59:
-                raise self.fail(where, f"expected a time H:MM, got {value!r}")
-            names[self.clock_word(word, where)] = (int(found[1]), int(found[2]))
+            names[self.clock_word(word, where)] = self.clock_time(str(value), where)
         return names
+
+    def clock_time(self, value: str, where: str) -> tuple[int, int]:
+        """ "2:30" -> (2, 30); anything else, or a time past 23:59, is refused."""
+        found = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+        if found is None or int(found[1]) > 23 or int(found[2]) > 59:
+            raise self.fail(where, f"expected a time H:MM, got {value!r}")
+        return int(found[1]), int(found[2])
 
     def said_times(self, term: Mapping[str, Any], key: str) -> tuple[SaidTime, ...]:
         """ "half past {h} = {h}:30", "{m} to {h} = {h-1}:{60-m}", "meia noite = 0:00": words,
@@ -466,12 +470,11 @@ class _Builder(FieldChecks):
         said: list[SaidTime] = []
         for index, entry in enumerate(raw):
             where = f"{key}.said_times[{index}]"
-            fixed = re.fullmatch(r"(.+?)\s*=\s*(\d{1,2}):(\d{2})", str(entry).strip())
-            if fixed is not None and "{" not in fixed[1]:  # "meia noite = 0:00"
-                if int(fixed[2]) > 23 or int(fixed[3]) > 59:
-                    raise self.fail(where, f"expected a time H:MM, got {entry!r}")
+            fixed = re.fullmatch(r"([^{}=]+?)\s*=\s*(\d{1,2}:\d{2})", str(entry).strip())
+            if fixed is not None:  # "meia noite = 0:00"
+                hour, minute = self.clock_time(fixed[2], where)
                 words = tuple(self.clock_word(part, where) for part in fixed[1].split())
-                said.append(SaidTime(words, 0, int(fixed[3]), hour=int(fixed[2])))
+                said.append(SaidTime(words, 0, minute, hour=hour))
                 continue
             found = re.fullmatch(
                 r"(.+?)\s*=\s*\{h(-1)?\}:(\{m\}|\{60-m\}|\d{2})", str(entry).strip()

@@ -298,109 +298,72 @@ async def test_shared_questions_meet_the_targets(
 # "fine" and "ok" are denial words since a denial hides only what comes before it in its clause
 # ("breathing's fine"), not what follows ("I was fine until…"): benign confirm questions fell
 # (fresh3 13.6 -> 8.7 %, dev2 held back 15.2 -> 9.1 %) with no red flag lost.
-RED_FLAG_UNDER_CEILING = {
-    (RED_FLAGS, "tuned"): 0,
+# Every set's tuned part is held at 0 (its misses shaped the vocabulary); these are the
+# held-back parts' ceilings, set to what was measured.
+HELD_BACK_UNDER_CEILING = {
     # 7 until the sixth session; 8 once dev4's worked cases joined the tier: a child's leg
     # pain it had caught only by asking about a different flag (cauda equina) now gets the
-    # calf answer, while fresh, fresh4 and dev4's held-back quarters each lost one miss.
-    (RED_FLAGS, "held back"): 7,  # 8 until see-a-doctor resemblances answered from 0.62
-    (DEV2_RED_FLAGS, "tuned"): 0,
-    (DEV2_RED_FLAGS, "held back"): 0,
-    (DEV3_RED_FLAGS, "tuned"): 0,
-    (DEV3_RED_FLAGS, "held back"): 0,
+    # calf answer, while fresh, fresh4 and dev4's held-back quarters each lost one miss; 7
+    # again once see-a-doctor resemblances answered from 0.62 (seventh session).
+    RED_FLAGS: 7,
+    DEV2_RED_FLAGS: 0,
+    DEV3_RED_FLAGS: 0,
     # Written in the sixth session from the facts sheet only; measured whole before any change:
-    # dev4 10 of 370 under-triaged, dev5 (es, ru, pt, uk, de) 4 of 230. Then split by a hash
-    # of the text; the tuned parts shaped vocabulary, the held-back quarters never did.
-    (DEV4_RED_FLAGS, "tuned"): 0,
-    (DEV4_RED_FLAGS, "held back"): 3,
-    (DEV5_RED_FLAGS, "tuned"): 0,  # 4 until each language's vocabulary was broadened
-    (DEV5_RED_FLAGS, "held back"): 0,
+    # dev4 10 of 370 under-triaged, dev5 (es, ru, pt, uk, de) 4 of 230 (its tuned 4 went once
+    # each language's vocabulary was broadened). Then split by a hash of the text; the tuned
+    # parts shaped vocabulary, the held-back quarters never did.
+    DEV4_RED_FLAGS: 3,
+    DEV5_RED_FLAGS: 0,
     # dev6 (implied signs, very short messages, carers, people who play it down) measured whole
     # before any change: 22 of 370; the last two tuned misses needed clock arithmetic ("it
     # started at 1.10 and it's 1.35", services/understanding/clock.py).
-    (DEV6_RED_FLAGS, "tuned"): 0,
-    (DEV6_RED_FLAGS, "held back"): 6,  # 8 until see-a-doctor resemblances answered from 0.62
+    DEV6_RED_FLAGS: 6,  # 8 until see-a-doctor resemblances answered from 0.62
     # dev7 (es, ru, pt, uk, de in dev6's manner, clock times too), measured whole before any
     # change: 14 of 230; then each language read clock times and gained its tuned part's
     # vocabulary.
-    (DEV7_RED_FLAGS, "tuned"): 0,
-    (DEV7_RED_FLAGS, "held back"): 1,
+    DEV7_RED_FLAGS: 1,
     # dev8 (English) and dev9 (es, ru, pt, uk, de), written in the seventh session for the flags
     # the blind sets miss most (dystonia, long cramps, claudication, back risk, twitching with
     # weakness, frequent cramps, restless legs) and their benign look-alikes; measured whole
     # before any change: dev8 16 of 288, dev9 20 of 220 under-triaged.
-    (DEV8_RED_FLAGS, "tuned"): 0,
-    (DEV8_RED_FLAGS, "held back"): 2,
-    (DEV9_RED_FLAGS, "tuned"): 0,
-    (DEV9_RED_FLAGS, "held back"): 3,
+    DEV8_RED_FLAGS: 2,
+    DEV9_RED_FLAGS: 3,
     # dev10 (English, 9 wordings of every flag: dictated, buried, side remarks, idioms, jokes),
     # seventh session, measured whole before any change: 4 of 333 under-triaged, all in its
     # tuned part; "back in" had read as a remote past in "my back is in spasm".
-    (DEV10_RED_FLAGS, "tuned"): 0,
-    (DEV10_RED_FLAGS, "held back"): 0,
+    DEV10_RED_FLAGS: 0,
     # dev11 (es, ru, pt, uk, de in dev10's manner, every flag in every language), measured
     # whole before any change: 7 of 290 under-triaged (4 tuned, 3 held back).
-    (DEV11_RED_FLAGS, "tuned"): 0,
-    (DEV11_RED_FLAGS, "held back"): 3,
+    DEV11_RED_FLAGS: 3,
     # dev12 (English) and dev13 (es, ru, pt, uk, de): every flag as the people who send it say
     # it (carers, parents, pregnant women, workers, athletes, people on medicines); measured
     # whole before any change: dev12 3 of 296, dev13 13 of 270 under-triaged.
-    (DEV12_RED_FLAGS, "tuned"): 0,
-    (DEV12_RED_FLAGS, "held back"): 1,
-    (DEV13_RED_FLAGS, "tuned"): 0,
-    (DEV13_RED_FLAGS, "held back"): 3,
-    (FRESH_RED_FLAGS, "tuned"): 0,
-    (FRESH_RED_FLAGS, "held back"): 0,  # 1 until dev4's worked cases joined the tier
-    (FRESH2_RED_FLAGS, "tuned"): 0,
-    (
-        FRESH2_RED_FLAGS,
-        "held back",
-    ): 0,  # 1 until "half hour" and "still clenched" (seventh session)
+    DEV12_RED_FLAGS: 1,
+    DEV13_RED_FLAGS: 3,
+    FRESH_RED_FLAGS: 0,  # 1 until dev4's worked cases joined the tier
+    FRESH2_RED_FLAGS: 0,  # 1 until "half hour" and "still clenched" (seventh session)
     # 8 before the fifth session's general fixes, then 6, 5 after the sixth's, 4 after the
-    # seventh's (see-a-doctor resemblances answered from 0.62); one came with
-    # "soil near a wound", a term written from the facts sheet for a miss its report had once
-    # shown ("muddy").
-    (FRESH3_RED_FLAGS, "held back"): 4,
+    # seventh's (see-a-doctor resemblances answered from 0.62); one came with "soil near a
+    # wound", a term written from the facts sheet for a miss its report had once shown
+    # ("muddy").
+    FRESH3_RED_FLAGS: 4,
     # Written blind; measured before and after the fourth session's changes: 15, 14; 10 once a
-    # spaced dash ended a clause (its writer's "not a cramp - my chest…" hid the chest).
-    (FRESH4_RED_FLAGS, "tuned"): 0,
-    (FRESH4_RED_FLAGS, "held back"): 6,  # 7 until a twisted posture that holds (seventh)
+    # spaced dash ended a clause (its writer's "not a cramp - my chest…" hid the chest); 7
+    # until a twisted posture that holds (seventh session).
+    FRESH4_RED_FLAGS: 6,
     # Written blind in the fifth session, after that session's general fixes: 10 of 494 red
     # flags under-triaged when it landed, all English; 9 after claudication, dystonia and
     # restless-legs vocabulary written from the facts sheet (its texts were never read; only
-    # its per-flag counts were).
-    # 9 until clock times were read (sixth session), 8 until see-a-doctor resemblances answered
-    # from 0.62 (seventh)
-    (FRESH5_RED_FLAGS, "held back"): 6,  # 7 until habitual "cramp when walking" (seventh)
+    # its per-flag counts were); 8 once clock times were read (sixth session), 7 once
+    # see-a-doctor resemblances answered from 0.62, 6 with habitual "cramp when walking"
+    # (seventh).
+    FRESH5_RED_FLAGS: 6,
     # Written blind in the sixth session from the facts sheet only (600 items, 32 natively in
     # each of es, ru, pt, uk, de) and measured before any change: 10 of 489 red flags
     # under-triaged (8 English, 1 German, 1 Russian), 88.3 % screens, benign confirm 1.8 %.
-    (FRESH6_RED_FLAGS, "tuned"): 0,
-    (FRESH6_RED_FLAGS, "held back"): 8,  # 9 until see-a-doctor resemblances answered from 0.62
+    FRESH6_RED_FLAGS: 8,  # 9 until see-a-doctor resemblances answered from 0.62
 }
-
-
-RED_FLAG_SETS = (
-    RED_FLAGS,
-    DEV2_RED_FLAGS,
-    DEV3_RED_FLAGS,
-    DEV4_RED_FLAGS,
-    DEV5_RED_FLAGS,
-    DEV6_RED_FLAGS,
-    DEV7_RED_FLAGS,
-    DEV8_RED_FLAGS,
-    DEV9_RED_FLAGS,
-    DEV10_RED_FLAGS,
-    DEV11_RED_FLAGS,
-    DEV12_RED_FLAGS,
-    DEV13_RED_FLAGS,
-    FRESH_RED_FLAGS,
-    FRESH2_RED_FLAGS,
-    FRESH3_RED_FLAGS,
-    FRESH4_RED_FLAGS,
-    FRESH5_RED_FLAGS,
-    FRESH6_RED_FLAGS,
-)
+RED_FLAG_SETS = tuple(HELD_BACK_UNDER_CEILING)
 
 
 @pytest.mark.parametrize("path", RED_FLAG_SETS, ids=lambda p: p.stem)
@@ -411,9 +374,8 @@ async def test_red_flag_sets_are_no_worse_than_measured(
     assert len(report.results) >= 300
     text = format_report(report)
     by_part = report.groups(lambda r: "held back" if r.item.holdout else "tuned")
-    for (ceiling_path, part), ceiling in RED_FLAG_UNDER_CEILING.items():
-        if ceiling_path == path:
-            assert by_part[part].under <= ceiling, text
+    assert by_part["tuned"].under == 0, text
+    assert by_part["held back"].under <= HELD_BACK_UNDER_CEILING[path], text
 
 
 # Leave one set out: a tuned part read with the worked cases filed from that very set taken out

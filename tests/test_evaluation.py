@@ -54,6 +54,9 @@ DEV10_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev10.yaml"
 DEV11_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev11.yaml"
 DEV12_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev12.yaml"
 DEV13_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev13.yaml"
+DEV14_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev14.yaml"
+DEV15_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev15.yaml"
+DEV16_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev16.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
@@ -333,13 +336,21 @@ HELD_BACK_UNDER_CEILING = {
     # tuned part; "back in" had read as a remote past in "my back is in spasm".
     DEV10_RED_FLAGS: 0,
     # dev11 (es, ru, pt, uk, de in dev10's manner, every flag in every language), measured
-    # whole before any change: 7 of 290 under-triaged (4 tuned, 3 held back).
-    DEV11_RED_FLAGS: 3,
+    # whole before any change: 7 of 290 under-triaged (4 tuned, 3 held back). 2 once "half the
+    # face" counted as one side and a back pain weeks long at 50+ as a reason to see a doctor
+    # in every language (eighth session).
+    DEV11_RED_FLAGS: 2,
     # dev12 (English) and dev13 (es, ru, pt, uk, de): every flag as the people who send it say
     # it (carers, parents, pregnant women, workers, athletes, people on medicines); measured
     # whole before any change: dev12 3 of 296, dev13 13 of 270 under-triaged.
     DEV12_RED_FLAGS: 1,
-    DEV13_RED_FLAGS: 3,
+    DEV13_RED_FLAGS: 2,  # 3 until the eighth session's general fixes (as dev11)
+    # Eighth session, regional speech: dev14 (es from four countries, pt-BR), dev15 (ru, uk
+    # with surzhyk), dev16 (de from Germany, Austria and Switzerland; en from five countries);
+    # measured whole before any change: 5 of 185, 9 of 180 and 5 of 177 under-triaged.
+    DEV14_RED_FLAGS: 0,
+    DEV15_RED_FLAGS: 0,
+    DEV16_RED_FLAGS: 1,
     FRESH_RED_FLAGS: 0,  # 1 until dev4's worked cases joined the tier
     FRESH2_RED_FLAGS: 0,  # 1 until "half hour" and "still clenched" (seventh session)
     # 8 before the fifth session's general fixes, then 6, 5 after the sixth's, 4 after the
@@ -371,7 +382,7 @@ async def test_red_flag_sets_are_no_worse_than_measured(
     content: Content, record_property: RecordProperty, path: Path
 ) -> None:
     report = await measure(content, path, record_property, lang=None)
-    assert len(report.results) >= 300
+    assert len(report.results) >= 200  # every set is whole (the smallest has 217 items)
     text = format_report(report)
     by_part = report.groups(lambda r: "held back" if r.item.holdout else "tuned")
     assert by_part["tuned"].under == 0, text

@@ -517,3 +517,83 @@ def test_the_encoder_keeps_a_reading_bit_for_bit_and_only_so_many() -> None:
     encoder.encode(["d"])  # "a, b" is the oldest of three: forgotten
     encoder.encode(["a", "b"])
     assert len(calls) == 4
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "screen"),
+    [
+        # A stretch question wins on score, but a medicine that can cause cramps was named.
+        (
+            "en",
+            "Which stretch for a foot cramp? Oh, my gynaecologist put me on raloxifene a few "
+            "weeks ago, could it be related?",
+            "doc_medicine",
+        ),
+        (
+            "pt",
+            "Qual alongamento pra cãibra no pé? Ah, minha ginecologista passou raloxifeno faz "
+            "umas semanas, será que tem a ver?",
+            "doc_medicine",
+        ),
+        # Walking pain eased by leaning on a shopping trolley (lumbar nerve compression).
+        (
+            "en",
+            "walking round the supermarket my legs cramp but leaning on the trolley helps",
+            "doc_walking",
+        ),
+        ("uk", "Як іду до магазину, ноги зводить. А зігнуся на візок – легше.", "doc_walking"),
+    ],
+)
+def test_a_see_a_doctor_answer_whose_condition_holds_beats_a_self_care_one(
+    content: Content, language: str, text: str, screen: str
+) -> None:
+    matcher = content.catalog(language).matcher
+    assert matcher is not None
+    result = matcher.match(text)
+    assert (result.screen_id, result.level) == (screen, "see_doctor"), result
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("ru", "на свадьбе на улице +37, подруга потеряла сознание, горячая, красная"),
+        ("uk", "на весіллі надворі +37, подруга знепритомніла, гаряча, червона"),
+        ("de", "draußen 36, mein Freund ist umgekippt, knallrot und glüht"),
+    ],
+)
+def test_the_heat_said_as_a_number_beside_where_it_was_is_heat(
+    content: Content, language: str, text: str
+) -> None:
+    matcher = content.catalog(language).matcher
+    assert matcher is not None
+    result = matcher.match(text)
+    assert (result.kind.value, result.screen_id) == ("red_flag", "em_heatstroke"), result
+
+
+def test_a_number_without_units_or_a_word_before_it_is_refused(tmp_path: Path) -> None:
+    messages = english_catalogue_copy(tmp_path / "messages")
+    path = messages / "en" / "matching.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "{number: [30, 55], units: [outside, outdoors]}"
+    assert old in text
+    path.write_text(text.replace(old, "{number: [30, 55], units: []}"), encoding="utf-8")
+    with pytest.raises(ContentError, match="a quantity without units needs a prefix"):
+        load_content(messages)
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # "no siento la/el …": a part that cannot be felt, a sign
+        ("no siento la mitad izquierda de la cara y la mano izquierda no me responde", "emergency"),
+        # "no siento debilidad": a denial
+        ("me tiembla el párpado desde hace días, no siento debilidad ni nada", "self_care"),
+    ],
+)
+def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
+    content: Content, text: str, level: str
+) -> None:
+    matcher = content.catalog("es").matcher
+    assert matcher is not None
+    result = matcher.match(text)
+    assert (result.level or "self_care") == level, result

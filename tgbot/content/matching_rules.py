@@ -508,6 +508,8 @@ class _Builder(FieldChecks):
         )
         if set(term) - {"number", "units", "prefix"}:
             raise self.fail(key, "a quantity has only number, units and prefix")
+        if not units and not prefix:
+            raise self.fail(key, "a quantity without units needs a prefix")
         self.quantities.append(Quantity(low, high, units, prefix, concept))
 
     def intents(self, raw: Mapping[str, Any]) -> list[Intent]:

@@ -292,6 +292,9 @@ class Matcher:
                 continue
             if quantity.prefix and not quantity.prefix & before:
                 continue
+            if not quantity.units:  # "outside it's +37": the prefix alone says what it counts
+                found.setdefault(quantity.concept, []).append((start, start, tokens[start].clause))
+                continue
             for nxt in range(start + 1, min(len(tokens), start + 3)):
                 if tokens[nxt].keys[0] in quantity.units:
                     found.setdefault(quantity.concept, []).append(
@@ -338,6 +341,12 @@ class Matcher:
                 return MatchResult(kind, None, None, (), best, kind.value)
         if scored and best >= d.min_score:
             top = scored[0][2]
+            # A see-a-doctor answer whose condition holds beats a better-scored self-care one.
+            for score, _, intent in scored:
+                if intent.level is not None and intent.when is not None and score >= d.min_score:
+                    return MatchResult(
+                        MatchKind.ANSWER, intent.screen, intent.level, (), score, intent.rule
+                    )
             runner_up = next((s for s, _, i in scored[1:] if i.screen != top.screen), 0.0)
             if best >= d.sure_score or best - runner_up >= d.margin:
                 return MatchResult(MatchKind.ANSWER, top.screen, top.level, (), best, top.rule)

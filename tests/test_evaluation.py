@@ -57,6 +57,9 @@ DEV13_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev13.yaml"
 DEV14_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev14.yaml"
 DEV15_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev15.yaml"
 DEV16_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev16.yaml"
+DEV17_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev17.yaml"
+DEV18_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev18.yaml"
+DEV19_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev19.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
@@ -330,7 +333,7 @@ HELD_BACK_UNDER_CEILING = {
     # weakness, frequent cramps, restless legs) and their benign look-alikes; measured whole
     # before any change: dev8 16 of 288, dev9 20 of 220 under-triaged.
     DEV8_RED_FLAGS: 2,
-    DEV9_RED_FLAGS: 3,
+    DEV9_RED_FLAGS: 1,  # 3 until the eighth session's native red-flag exemplars
     # dev10 (English, 9 wordings of every flag: dictated, buried, side remarks, idioms, jokes),
     # seventh session, measured whole before any change: 4 of 333 under-triaged, all in its
     # tuned part; "back in" had read as a remote past in "my back is in spasm".
@@ -350,7 +353,15 @@ HELD_BACK_UNDER_CEILING = {
     # measured whole before any change: 5 of 185, 9 of 180 and 5 of 177 under-triaged.
     DEV14_RED_FLAGS: 0,
     DEV15_RED_FLAGS: 0,
-    DEV16_RED_FLAGS: 1,
+    DEV16_RED_FLAGS: 0,  # 1 until the Swiss German walking words (its own tuned part's)
+    # Eighth session, second round: dev17 (es, pt), dev18 (ru, uk), dev19 (de, en), a third very
+    # short, a third with emoji and chat abbreviations, a third long or from older people;
+    # measured whole before any change: 2 of 172, 12 of 172 and 3 of 193 under-triaged. Then
+    # 5 more native red-flag exemplars per screen in es, pt, ru, uk and de: 17 -> 12 of those 537
+    # (screens 83.4 -> 83.1 %), kept on that evidence.
+    DEV17_RED_FLAGS: 0,
+    DEV18_RED_FLAGS: 2,
+    DEV19_RED_FLAGS: 1,
     FRESH_RED_FLAGS: 0,  # 1 until dev4's worked cases joined the tier
     FRESH2_RED_FLAGS: 0,  # 1 until "half hour" and "still clenched" (seventh session)
     # 8 before the fifth session's general fixes, then 6, 5 after the sixth's, 4 after the
@@ -372,7 +383,9 @@ HELD_BACK_UNDER_CEILING = {
     # Written blind in the sixth session from the facts sheet only (600 items, 32 natively in
     # each of es, ru, pt, uk, de) and measured before any change: 10 of 489 red flags
     # under-triaged (8 English, 1 German, 1 Russian), 88.3 % screens, benign confirm 1.8 %.
-    FRESH6_RED_FLAGS: 8,  # 9 until see-a-doctor resemblances answered from 0.62
+    # 9 until see-a-doctor resemblances answered from 0.62, 8 until the eighth session's native
+    # red-flag exemplars.
+    FRESH6_RED_FLAGS: 7,
 }
 RED_FLAG_SETS = tuple(HELD_BACK_UNDER_CEILING)
 

@@ -60,6 +60,10 @@ DEV16_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev16.yaml"
 DEV17_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev17.yaml"
 DEV18_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev18.yaml"
 DEV19_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev19.yaml"
+DEV20_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev20.yaml"
+DEV21_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev21.yaml"
+DEV22_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev22.yaml"
+DEV23_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev23.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
@@ -362,6 +366,14 @@ HELD_BACK_UNDER_CEILING = {
     DEV17_RED_FLAGS: 0,
     DEV18_RED_FLAGS: 2,
     DEV19_RED_FLAGS: 1,
+    # Eighth session, third round: the red flag one detail among many, or said in passing while
+    # asking about something else; people who minimise; updates; carers of children and the
+    # very old. dev20 (en), dev21 (es, ru), dev22 (pt, de), dev23 (uk, en); measured whole
+    # before any change: 1 of 200, 7 of 177, 3 of 172 and 5 of 182 under-triaged.
+    DEV20_RED_FLAGS: 0,
+    DEV21_RED_FLAGS: 1,
+    DEV22_RED_FLAGS: 0,
+    DEV23_RED_FLAGS: 1,
     FRESH_RED_FLAGS: 0,  # 1 until dev4's worked cases joined the tier
     FRESH2_RED_FLAGS: 0,  # 1 until "half hour" and "still clenched" (seventh session)
     # 8 before the fifth session's general fixes, then 6, 5 after the sixth's, 4 after the

@@ -597,3 +597,31 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
     assert matcher is not None
     result = matcher.match(text)
     assert (result.level or "self_care") == level, result
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "screen"),
+    [
+        # after a fit: whole-body jerking, wet, remembers nothing
+        (
+            "ru",
+            "дочке 12, ночью дергалась всем телом, описалась, утром ничего не помнит",
+            "em_seizure",
+        ),
+        # a toddler swallowed something nobody can name
+        (
+            "uk",
+            "малий 3 роки випив щось з пляшки, не знаю що, тепер сонний і сіпається",
+            "em_poison",
+        ),
+        # an age said bare after "мені": new back pain past 50
+        ("uk", "мені 63, вперше в житті болить поперек, вже тиждень", "doc_back_risk"),
+        ("uk", "зводить литку і нема чим дихати", "em_breathing"),
+    ],
+)
+def test_red_flags_said_as_people_type_them_in_russian_and_ukrainian(
+    content: Content, language: str, text: str, screen: str
+) -> None:
+    matcher = content.catalog(language).matcher
+    assert matcher is not None
+    assert matcher.match(text).screen_id == screen

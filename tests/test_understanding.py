@@ -617,6 +617,9 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
         # an age said bare after "мені": new back pain past 50
         ("uk", "мені 63, вперше в житті болить поперек, вже тиждень", "doc_back_risk"),
         ("uk", "зводить литку і нема чим дихати", "em_breathing"),
+        # "не чую" (cannot feel) states the sign; it denies nothing after it
+        ("uk", "звело стопу, а тепер не чую пальців", "ur_numb_weak"),
+        ("ru", "после шаурмы полоскало с обоих концов, теперь ноги сводит", "ur_fluid_loss"),
     ],
 )
 def test_red_flags_said_as_people_type_them_in_russian_and_ukrainian(
@@ -625,3 +628,24 @@ def test_red_flags_said_as_people_type_them_in_russian_and_ukrainian(
     matcher = content.catalog(language).matcher
     assert matcher is not None
     assert matcher.match(text).screen_id == screen
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "en",
+            "my brother was pinned under a fallen tree for two hours, legs cramping, barely peeing",
+        ),
+        (
+            "de",
+            "war über eine Stunde unter dem Auto eingeklemmt, jetzt Krämpfe im Bein, pinkelt kaum",
+        ),
+    ],
+)
+def test_a_long_crush_with_little_urine_is_muscle_breakdown(
+    content: Content, language: str, text: str
+) -> None:
+    matcher = content.catalog(language).matcher
+    assert matcher is not None
+    assert matcher.match(text).screen_id == "em_rhabdo"

@@ -20,6 +20,7 @@ from tests.test_cli import run_tgbot
 from tests.test_diary import button, log_calf
 from tgbot.content import Content, ContentError, load_content
 from tgbot.services.navigation import ConfirmAnswer
+from tgbot.services.understanding.matching import MatchResult
 from tgbot.services.understanding.semantic import RememberingEncoder
 from tgbot.services.understanding.understander import Kind, Level, understander_for
 from tgbot.telegram_html import html_to_plain
@@ -519,6 +520,13 @@ def test_the_encoder_keeps_a_reading_bit_for_bit_and_only_so_many() -> None:
     assert len(calls) == 4
 
 
+def read_by_rules(content: Content, language: str, text: str) -> MatchResult:
+    """What the language's concept rules alone make of a message (no encoder)."""
+    matcher = content.catalog(language).matcher
+    assert matcher is not None
+    return matcher.match(text)
+
+
 @pytest.mark.parametrize(
     ("language", "text", "screen"),
     [
@@ -547,9 +555,7 @@ def test_the_encoder_keeps_a_reading_bit_for_bit_and_only_so_many() -> None:
 def test_a_see_a_doctor_answer_whose_condition_holds_beats_a_self_care_one(
     content: Content, language: str, text: str, screen: str
 ) -> None:
-    matcher = content.catalog(language).matcher
-    assert matcher is not None
-    result = matcher.match(text)
+    result = read_by_rules(content, language, text)
     assert (result.screen_id, result.level) == (screen, "see_doctor"), result
 
 
@@ -564,9 +570,7 @@ def test_a_see_a_doctor_answer_whose_condition_holds_beats_a_self_care_one(
 def test_the_heat_said_as_a_number_beside_where_it_was_is_heat(
     content: Content, language: str, text: str
 ) -> None:
-    matcher = content.catalog(language).matcher
-    assert matcher is not None
-    result = matcher.match(text)
+    result = read_by_rules(content, language, text)
     assert (result.kind.value, result.screen_id) == ("red_flag", "em_heatstroke"), result
 
 
@@ -593,9 +597,7 @@ def test_a_number_without_units_or_a_word_before_it_is_refused(tmp_path: Path) -
 def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
     content: Content, text: str, level: str
 ) -> None:
-    matcher = content.catalog("es").matcher
-    assert matcher is not None
-    result = matcher.match(text)
+    result = read_by_rules(content, "es", text)
     assert (result.level or "self_care") == level, result
 
 
@@ -620,32 +622,20 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
         # "не чую" (cannot feel) states the sign; it denies nothing after it
         ("uk", "звело стопу, а тепер не чую пальців", "ur_numb_weak"),
         ("ru", "после шаурмы полоскало с обоих концов, теперь ноги сводит", "ur_fluid_loss"),
-    ],
-)
-def test_red_flags_said_as_people_type_them_in_russian_and_ukrainian(
-    content: Content, language: str, text: str, screen: str
-) -> None:
-    matcher = content.catalog(language).matcher
-    assert matcher is not None
-    assert matcher.match(text).screen_id == screen
-
-
-@pytest.mark.parametrize(
-    ("language", "text"),
-    [
+        # a long crush with little urine: muscle breakdown
         (
             "en",
-            "my brother was pinned under a fallen tree for two hours, legs cramping, barely peeing",
+            "my brother was pinned under a tree for two hours, legs cramping, barely peeing",
+            "em_rhabdo",
         ),
         (
             "de",
-            "war über eine Stunde unter dem Auto eingeklemmt, jetzt Krämpfe im Bein, pinkelt kaum",
+            "war über eine Stunde unter dem Auto eingeklemmt, Krämpfe im Bein, pinkelt kaum",
+            "em_rhabdo",
         ),
     ],
 )
-def test_a_long_crush_with_little_urine_is_muscle_breakdown(
-    content: Content, language: str, text: str
+def test_red_flags_said_as_people_type_them(
+    content: Content, language: str, text: str, screen: str
 ) -> None:
-    matcher = content.catalog(language).matcher
-    assert matcher is not None
-    assert matcher.match(text).screen_id == "em_rhabdo"
+    assert read_by_rules(content, language, text).screen_id == screen

@@ -72,6 +72,9 @@ DEV28_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev28.yaml"
 DEV29_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev29.yaml"
 DEV30_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev30.yaml"
 DEV31_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev31.yaml"
+DEV32_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev32.yaml"
+DEV33_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev33.yaml"
+DEV34_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev34.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
@@ -359,7 +362,8 @@ HELD_BACK_UNDER_CEILING = {
     # it (carers, parents, pregnant women, workers, athletes, people on medicines); measured
     # whole before any change: dev12 3 of 296, dev13 13 of 270 under-triaged.
     DEV12_RED_FLAGS: 1,
-    DEV13_RED_FLAGS: 2,  # 3 until the eighth session's general fixes (as dev11)
+    # 3 until the eighth session's general fixes (as dev11), 2 until its last round.
+    DEV13_RED_FLAGS: 1,
     # Eighth session, regional speech: dev14 (es from four countries, pt-BR), dev15 (ru, uk
     # with surzhyk), dev16 (de from Germany, Austria and Switzerland; en from five countries);
     # measured whole before any change: 5 of 185, 9 of 180 and 5 of 177 under-triaged.
@@ -396,6 +400,11 @@ HELD_BACK_UNDER_CEILING = {
     DEV29_RED_FLAGS: 1,
     DEV30_RED_FLAGS: 0,
     DEV31_RED_FLAGS: 3,
+    # Eighth session, sixth round, the three weakest languages alone, every style mixed: dev32
+    # (ru), dev33 (uk), dev34 (de); measured whole before any change: 10, 13 and 10 of 200.
+    DEV32_RED_FLAGS: 2,
+    DEV33_RED_FLAGS: 3,
+    DEV34_RED_FLAGS: 5,
     FRESH_RED_FLAGS: 0,  # 1 until dev4's worked cases joined the tier
     FRESH2_RED_FLAGS: 0,  # 1 until "half hour" and "still clenched" (seventh session)
     # 8 before the fifth session's general fixes, then 6, 5 after the sixth's, 4 after the

@@ -52,29 +52,6 @@ DEV8_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev8.yaml"
 DEV9_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev9.yaml"
 DEV10_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev10.yaml"
 DEV11_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev11.yaml"
-DEV12_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev12.yaml"
-DEV13_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev13.yaml"
-DEV14_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev14.yaml"
-DEV15_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev15.yaml"
-DEV16_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev16.yaml"
-DEV17_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev17.yaml"
-DEV18_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev18.yaml"
-DEV19_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev19.yaml"
-DEV20_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev20.yaml"
-DEV21_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev21.yaml"
-DEV22_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev22.yaml"
-DEV23_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev23.yaml"
-DEV24_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev24.yaml"
-DEV25_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev25.yaml"
-DEV26_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev26.yaml"
-DEV27_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev27.yaml"
-DEV28_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev28.yaml"
-DEV29_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev29.yaml"
-DEV30_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev30.yaml"
-DEV31_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev31.yaml"
-DEV32_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev32.yaml"
-DEV33_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev33.yaml"
-DEV34_RED_FLAGS = REPO / "tests" / "data" / "redflags_dev34.yaml"
 FRESH_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh.yaml"
 FRESH2_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh2.yaml"
 FRESH3_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh3.yaml"
@@ -83,6 +60,12 @@ FRESH5_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh5.yaml"
 FRESH6_RED_FLAGS = REPO / "tests" / "data" / "redflags_fresh6.yaml"
 SHARED_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.yaml"
 START_COMMANDS = ("/start", "/menu", "/help")
+
+
+def red_flag_set(name: str) -> Path:
+    """tests/data/redflags_<name>.yaml (the sets named only in the ceilings below)."""
+    return DATA / f"redflags_{name}.yaml"
+
 
 RecordProperty = Callable[[str, object], None]
 
@@ -361,50 +344,50 @@ HELD_BACK_UNDER_CEILING = {
     # dev12 (English) and dev13 (es, ru, pt, uk, de): every flag as the people who send it say
     # it (carers, parents, pregnant women, workers, athletes, people on medicines); measured
     # whole before any change: dev12 3 of 296, dev13 13 of 270 under-triaged.
-    DEV12_RED_FLAGS: 1,
+    red_flag_set("dev12"): 1,
     # 3 until the eighth session's general fixes (as dev11), 2 until its last round.
-    DEV13_RED_FLAGS: 1,
+    red_flag_set("dev13"): 1,
     # Eighth session, regional speech: dev14 (es from four countries, pt-BR), dev15 (ru, uk
     # with surzhyk), dev16 (de from Germany, Austria and Switzerland; en from five countries);
     # measured whole before any change: 5 of 185, 9 of 180 and 5 of 177 under-triaged.
-    DEV14_RED_FLAGS: 0,
-    DEV15_RED_FLAGS: 0,
-    DEV16_RED_FLAGS: 0,  # 1 until the Swiss German walking words (its own tuned part's)
+    red_flag_set("dev14"): 0,
+    red_flag_set("dev15"): 0,
+    red_flag_set("dev16"): 0,  # 1 until the Swiss German walking words (its own tuned part's)
     # Eighth session, second round: dev17 (es, pt), dev18 (ru, uk), dev19 (de, en), a third very
     # short, a third with emoji and chat abbreviations, a third long or from older people;
     # measured whole before any change: 2 of 172, 12 of 172 and 3 of 193 under-triaged. Then
     # 5 more native red-flag exemplars per screen in es, pt, ru, uk and de: 17 -> 12 of those 537
     # (screens 83.4 -> 83.1 %), kept on that evidence.
-    DEV17_RED_FLAGS: 0,
-    DEV18_RED_FLAGS: 2,
-    DEV19_RED_FLAGS: 1,
+    red_flag_set("dev17"): 0,
+    red_flag_set("dev18"): 2,
+    red_flag_set("dev19"): 1,
     # Eighth session, third round: the red flag one detail among many, or said in passing while
     # asking about something else; people who minimise; updates; carers of children and the
     # very old. dev20 (en), dev21 (es, ru), dev22 (pt, de), dev23 (uk, en); measured whole
     # before any change: 1 of 200, 7 of 177, 3 of 172 and 5 of 182 under-triaged.
-    DEV20_RED_FLAGS: 0,
-    DEV21_RED_FLAGS: 1,
-    DEV22_RED_FLAGS: 0,
-    DEV23_RED_FLAGS: 1,
+    red_flag_set("dev20"): 0,
+    red_flag_set("dev21"): 1,
+    red_flag_set("dev22"): 0,
+    red_flag_set("dev23"): 1,
     # Eighth session, fourth round, every style mixed: dev24 (ru), dev25 (uk), dev26 (es, de),
     # dev27 (pt, en); measured whole before any change: 8 of 200, 12 of 200, 3 of 181 and
     # 4 of 185 under-triaged.
-    DEV24_RED_FLAGS: 2,
-    DEV25_RED_FLAGS: 3,
-    DEV26_RED_FLAGS: 1,
-    DEV27_RED_FLAGS: 2,
+    red_flag_set("dev24"): 2,
+    red_flag_set("dev25"): 3,
+    red_flag_set("dev26"): 1,
+    red_flag_set("dev27"): 2,
     # Eighth session, fifth round, every style mixed and twice the share of same-day and
     # see-a-doctor flags: dev28 (uk), dev29 (ru), dev30 (es, pt), dev31 (de, en); measured whole
     # before any change: 7 of 200, 9 of 200, 1 of 232 and 10 of 241 under-triaged.
-    DEV28_RED_FLAGS: 2,
-    DEV29_RED_FLAGS: 1,
-    DEV30_RED_FLAGS: 0,
-    DEV31_RED_FLAGS: 3,
+    red_flag_set("dev28"): 2,
+    red_flag_set("dev29"): 1,
+    red_flag_set("dev30"): 0,
+    red_flag_set("dev31"): 3,
     # Eighth session, sixth round, the three weakest languages alone, every style mixed: dev32
     # (ru), dev33 (uk), dev34 (de); measured whole before any change: 10, 13 and 10 of 200.
-    DEV32_RED_FLAGS: 2,
-    DEV33_RED_FLAGS: 3,
-    DEV34_RED_FLAGS: 5,
+    red_flag_set("dev32"): 2,
+    red_flag_set("dev33"): 3,
+    red_flag_set("dev34"): 5,
     FRESH_RED_FLAGS: 0,  # 1 until dev4's worked cases joined the tier
     FRESH2_RED_FLAGS: 0,  # 1 until "half hour" and "still clenched" (seventh session)
     # 8 before the fifth session's general fixes, then 6, 5 after the sixth's, 4 after the

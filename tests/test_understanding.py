@@ -20,7 +20,7 @@ from tests.test_cli import run_tgbot
 from tests.test_diary import button, log_calf
 from tgbot.content import Content, ContentError, load_content
 from tgbot.services.navigation import ConfirmAnswer
-from tgbot.services.understanding.matching import MatchResult
+from tgbot.services.understanding.matching import MatchKind, MatchResult
 from tgbot.services.understanding.semantic import RememberingEncoder
 from tgbot.services.understanding.understander import Kind, Level, understander_for
 from tgbot.telegram_html import html_to_plain
@@ -247,6 +247,33 @@ async def test_confirm_no_shows_what_the_message_would_otherwise_get(
         question.message_id, ConfirmAnswer(False, None).data
     )  # No with nothing else to show: the menu, kindly
     assert menu.text.startswith(ui(content, "confirm_no_menu")[:20])
+
+
+THIN_FLICKERING_HANDS = (
+    "my dad's hands have gone thin and the muscles keep flickering, he drops his cup now"
+)
+
+
+async def test_no_to_a_worse_flag_leaves_the_lesser_one_the_message_resembles(
+    bot: Harness, content: Content
+) -> None:
+    """Asked about a call-now flag, "No" does not drop wasting, twitching hands to the
+    twitching self-care screen: they still need a doctor."""
+    understander = understander_for(content.catalog("en"), "use")
+    assert understander is not None
+    rules = understander.matcher.match(THIN_FLICKERING_HANDS)
+    assert (rules.kind, rules.level) == (MatchKind.ANSWER, None)  # the rules: self-care
+    understood = understander.understand(THIN_FLICKERING_HANDS)
+    assert (understood.kind, understood.level) == (Kind.CONFIRM, Level.EMERGENCY)
+    assert (understood.otherwise.screen_id, understood.otherwise.level) == (
+        "doc_twitch_weak",
+        "see_doctor",
+    )
+    user = bot.driver.user(user_id=904)
+    [question] = await user.send(THIN_FLICKERING_HANDS)
+    [answer] = await user.press(1, question)
+    doctor = html_to_plain(content.catalog("en").screens["doc_twitch_weak"].text)
+    assert answer.text.startswith(doctor.split("\n")[0])
 
 
 @pytest.mark.parametrize("data", ["cf:y:no_such_screen", "cf:y:", "cf:maybe", "cf:"])

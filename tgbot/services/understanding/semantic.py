@@ -17,7 +17,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -172,6 +172,9 @@ class Verdict:
     score: float  # similarity to the closest exemplar of that red flag
     margin: float  # how much it beats the closest answer exemplar
     segment: str  # the piece of the message that looked like it (for logs; never user-facing)
+    # The closest resemblance at a lower level than this one, if any: what a "No" to the
+    # question about this flag still leaves standing.
+    lesser: Verdict | None = None
 
 
 class SemanticTier:
@@ -259,7 +262,12 @@ class SemanticTier:
         closest = max(candidates, key=lambda c: c.score)
         window = t.agreed_window if closest.screen == agreed else t.severity_window
         close = [c for c in candidates if c.score >= closest.score - window]
-        return max(close, key=lambda c: (-FLAG_LEVELS.index(c.level), c.score))
+        chosen = max(close, key=lambda c: (-FLAG_LEVELS.index(c.level), c.score))
+        below = FLAG_LEVELS.index(chosen.level)
+        lesser = [c for c in candidates if FLAG_LEVELS.index(c.level) > below]
+        if not lesser:
+            return chosen
+        return replace(chosen, lesser=max(lesser, key=lambda c: c.score))
 
     def _similarity(self, encoded: Vectors) -> Vectors:
         if len(self._blocks) == 1:

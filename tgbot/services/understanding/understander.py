@@ -117,22 +117,44 @@ class Understander:
         if verdict.level == "see_doctor":
             # Not urgent, so no question: the see-a-doctor screen answers instead of a
             # self-care one (or of "did you mean"); greetings and thanks stay as they are.
-            sure = verdict.score >= self.tier_thresholds.replace_answer
-            if rules.kind in (MatchKind.UNSURE, MatchKind.OFF_TOPIC) or (
-                rules.kind is MatchKind.ANSWER and sure
-            ):
+            if self._see_doctor_replaces(rules, verdict.score):
                 return Understanding(
                     Kind.ANSWER, Level.SEE_DOCTOR, verdict.screen, rules, None, _why(verdict)
                 )
             return _plain(rules)
-        return self._confirm(verdict.screen, Level.of(verdict.level), rules, _why(verdict))
+        return self._ask_about(verdict, rules)
+
+    def _see_doctor_replaces(self, rules: MatchResult, score: float) -> bool:
+        if rules.kind in (MatchKind.UNSURE, MatchKind.OFF_TOPIC):
+            return True
+        return rules.kind is MatchKind.ANSWER and score >= self.tier_thresholds.replace_answer
+
+    def _ask_about(self, verdict: Verdict, rules: MatchResult) -> Understanding:
+        """A question about the flag the message resembles. "No" leaves the closest lesser
+        flag it also resembles, where that is more than the rules found: "not a seizure" does
+        not make wasted, twitching hands a matter for stretches."""
+        return self._confirm(
+            verdict.screen, Level.of(verdict.level), self._after_no(verdict, rules), _why(verdict)
+        )
+
+    def _after_no(self, verdict: Verdict, rules: MatchResult) -> MatchResult:
+        lesser = verdict.lesser
+        if lesser is None or Level.of(lesser.level) <= level_of(rules):
+            return rules
+        if lesser.margin < self.tier_thresholds.margin:  # as near to some answer: that answer
+            return rules
+        if lesser.level == "see_doctor" and not self._see_doctor_replaces(rules, lesser.score):
+            return rules
+        return MatchResult(
+            MatchKind.RED_FLAG, lesser.screen, lesser.level, score=lesser.score, rule=_why(lesser)
+        )
 
     def _red_flag(self, analysis: Analysis, verdict: Verdict | None) -> Understanding:
         rules = analysis.result
         rule_level = level_of(rules)
         if verdict is not None and self._raises(verdict, rule_level):
             # The rules found a same-day sign, the encoder something worse: ask about that.
-            return self._confirm(verdict.screen, Level.of(verdict.level), rules, _why(verdict))
+            return self._ask_about(verdict, rules)
         if analysis.negated and verdict is None and self._reads_ordinary(analysis):
             # "no chest pain, my calf just hurts": a rule and a negation disagree. Check.
             reason = f"negation:{rules.rule}"

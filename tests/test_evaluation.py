@@ -388,6 +388,18 @@ HELD_BACK_UNDER_CEILING = {
     red_flag_set("dev32"): 2,
     red_flag_set("dev33"): 3,
     red_flag_set("dev34"): 5,
+    # Ninth session, seventh round, every style mixed with more voice dictation, people who have
+    # decided it is harmless, time courses and what-next questions: dev35 (ru), dev36 (uk);
+    # measured whole before any change: 4 and 6 of 200 under-triaged.
+    red_flag_set("dev35"): 1,
+    red_flag_set("dev36"): 2,
+    # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
+    # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3
+    # (de, en); measured whole before any change: 0, 1 and 0 of 70 red flags under-triaged,
+    # screens es 81.1, pt 86.7, ru 85.6, uk 76.7, de 78.9, en 88.9 %.
+    DATA / "questions_qdev1.yaml": 0,
+    DATA / "questions_qdev2.yaml": 0,
+    DATA / "questions_qdev3.yaml": 0,
     FRESH_RED_FLAGS: 0,  # 1 until dev4's worked cases joined the tier
     FRESH2_RED_FLAGS: 0,  # 1 until "half hour" and "still clenched" (seventh session)
     # 8 before the fifth session's general fixes, then 6, 5 after the sixth's, 4 after the

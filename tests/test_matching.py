@@ -508,6 +508,20 @@ def test_engine_quantities_need_range_unit_and_prefix(engine: Matcher) -> None:
     assert engine.match("for 25 minutes every few weeks").kind is not MatchKind.RED_FLAG
 
 
+def test_engine_a_quantity_can_be_an_exception(tmp_path: Path) -> None:
+    """ "mum is 72 years" is an age: an exception quantity drops the duration it overlaps."""
+    text = ENGINE_YAML.replace(
+        '  long: [{number: [10, 600], units: [minutes, min], prefix: [for]}]',
+        "  long:\n"
+        "    terms: [{number: [10, 600], units: [minutes, years], prefix: [for, is]}]\n"
+        "    except: [{number: [1, 120], units: [years], prefix: [mum]}]",
+    )
+    matcher = load_matcher(write(tmp_path, text), ENGINE_SCREENS)
+    assert matcher.match("cramping for 25 minutes").rule == "long"
+    assert matcher.match("my mum is 72 years old").kind is not MatchKind.RED_FLAG
+    assert matcher.match("cramping for 20 years").rule == "long"
+
+
 def test_engine_emergency_rules_always_checked_before_urgent(tmp_path: Path) -> None:
     text = ENGINE_YAML.replace(
         "  - {id: chest, level: emergency",

@@ -660,9 +660,45 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
             "war über eine Stunde unter dem Auto eingeklemmt, Krämpfe im Bein, pinkelt kaum",
             "em_rhabdo",
         ),
+        # heat cramps with a heart condition; "на жарі" is the heat, not a fever
+        ("uk", "серце хворе, попрацював на жарі і тепер судоми в руках", "ur_heat"),
+        ("ru", "у сына судороги всего тела, не отвечает", "em_seizure"),
+        # "без перерви": a negation word that says the pain never stops
+        ("uk", "вагітна, 7 місяць, гомілка болить без перерви вже добу", "ur_pregnancy"),
+        ("ru", "беременна, икра болит без перерыва вторые сутки", "ur_pregnancy"),
+        ("ru", "икра после судороги опухшая, тёплая, наступать больно", "ur_dvt"),
+        ("uk", "на футболі щось ляснуло ззаду в нозі, тепер на носок не стає", "ur_tear"),
+        ("uk", "у бабусі спина стала кривою за останні місяці і болить", "ur_back_serious"),
+        ("ru", "иду в магазин, икры крутит, тормознусь — проходит", "doc_walking"),
+        ("ru", "у отца ноги сводит каждую ночь, боится ложиться спать", "doc_frequent"),
     ],
 )
 def test_red_flags_said_as_people_type_them(
     content: Content, language: str, text: str, screen: str
 ) -> None:
     assert read_by_rules(content, language, text).screen_id == screen
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "screen"),
+    [
+        # an age is not how long the cramps have gone on
+        ("ru", "маме 72 года, иногда ночью сводит ногу, как ей помочь?", None),
+        ("uk", "татові 70 років, іноді вночі зводить литку, що порадити?", None),
+        ("es", "mi abuelo tiene 85 años y a veces le dan calambres de noche, qué hago", None),
+        ("pt", "minha mãe tem 75 anos e às vezes tem cãibra de noite, o que fazer", None),
+        # "7 months along" / "на 6 месяце" is a pregnancy, not a baby
+        ("en", "she's 7 months along and got a foot cramp last night, how do I help", None),
+        ("ru", "на 7 месяце начало сводить ноги по ночам, что делать беременной", None),
+        # "грілка" (a hot-water bottle) is not "горілка" (vodka)
+        ("uk", "потягнув поперек, мязи як камінь, можна грілку?", None),
+        ("de", "Bringt Magnesium was gegen Wadenkrämpfe?", "night_remedies"),
+    ],
+)
+def test_everyday_details_do_not_read_as_red_flags(
+    content: Content, language: str, text: str, screen: str | None
+) -> None:
+    result = read_by_rules(content, language, text)
+    assert result.level is None, result
+    if screen is not None:
+        assert result.screen_id == screen, result

@@ -318,12 +318,18 @@ class _Builder(FieldChecks):
                 for index, phrase in enumerate(excepts):
                     self.add_term(phrase, blocker, f"concepts.{name}.except[{index}]")
 
-    def concept_body(self, body: Any, key: str) -> tuple[list[Any], list[str]]:
+    def concept_body(self, body: Any, key: str) -> tuple[list[Any], list[Any]]:
         if isinstance(body, list):
             return body, []
         if isinstance(body, dict) and isinstance(body.get("terms"), list):
             self.only(body, "terms except", key)
-            return body["terms"], self.words(body.get("except", []), f"{key}.except")
+            excepts = body.get("except", [])
+            if not isinstance(excepts, list):
+                raise self.fail(f"{key}.except", "expected a list of phrases")
+            # A quantity may be an exception too: "маме 72 года" is an age, not a duration.
+            quantities = [e for e in excepts if isinstance(e, dict)]
+            phrases = [e for e in excepts if not isinstance(e, dict)]
+            return body["terms"], [*self.words(phrases, f"{key}.except"), *quantities]
         raise self.fail(key, "expected a list of terms, or {terms: [...], except: [...]}")
 
     def expand(

@@ -511,7 +511,7 @@ def test_engine_quantities_need_range_unit_and_prefix(engine: Matcher) -> None:
 def test_engine_a_quantity_can_be_an_exception(tmp_path: Path) -> None:
     """ "mum is 72 years" is an age: an exception quantity drops the duration it overlaps."""
     text = ENGINE_YAML.replace(
-        '  long: [{number: [10, 600], units: [minutes, min], prefix: [for]}]',
+        "  long: [{number: [10, 600], units: [minutes, min], prefix: [for]}]",
         "  long:\n"
         "    terms: [{number: [10, 600], units: [minutes, years], prefix: [for, is]}]\n"
         "    except: [{number: [1, 120], units: [years], prefix: [mum]}]",

@@ -263,8 +263,8 @@ class SemanticTier:
         window = t.agreed_window if closest.screen == agreed else t.severity_window
         close = [c for c in candidates if c.score >= closest.score - window]
         chosen = max(close, key=lambda c: (-FLAG_LEVELS.index(c.level), c.score))
-        below = FLAG_LEVELS.index(chosen.level)
-        lesser = [c for c in candidates if FLAG_LEVELS.index(c.level) > below]
+        chosen_rank = FLAG_LEVELS.index(chosen.level)  # FLAG_LEVELS: most severe first
+        lesser = [c for c in candidates if FLAG_LEVELS.index(c.level) > chosen_rank]
         if not lesser:
             return chosen
         return replace(chosen, lesser=max(lesser, key=lambda c: c.score))

@@ -522,6 +522,20 @@ def test_engine_a_quantity_can_be_an_exception(tmp_path: Path) -> None:
     assert matcher.match("cramping for 20 years").rule == "long"
 
 
+def test_engine_an_exception_may_name_a_concept(tmp_path: Path) -> None:
+    """One list of ages serves every concept that must not read them: ``except: ["@age"]``."""
+    text = ENGINE_YAML.replace(
+        "  long: [{number: [10, 600], units: [minutes, min], prefix: [for]}]",
+        "  age: [{number: [1, 120], units: [years], prefix: [mum]}, aged]\n"
+        "  long:\n"
+        "    terms: [{number: [10, 600], units: [minutes, years], prefix: [for, is]}]\n"
+        '    except: ["@age"]',
+    )
+    matcher = load_matcher(write(tmp_path, text), ENGINE_SCREENS)
+    assert matcher.match("my mum is 72 years old").kind is not MatchKind.RED_FLAG
+    assert matcher.match("cramping for 20 years").rule == "long"
+
+
 def test_engine_emergency_rules_always_checked_before_urgent(tmp_path: Path) -> None:
     text = ENGINE_YAML.replace(
         "  - {id: chest, level: emergency",

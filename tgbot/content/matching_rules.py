@@ -315,7 +315,8 @@ class _Builder(FieldChecks):
             if excepts:
                 blocker = self.pseudo_concept(f"{name}!except")
                 self.exceptions[concept] = blocker
-                for index, phrase in enumerate(excepts):
+                # "@other" in an exception list stands for that concept's terms, as in terms.
+                for index, phrase in enumerate(self.expand(name, excepts, raw, (name,))):
                     self.add_term(phrase, blocker, f"concepts.{name}.except[{index}]")
 
     def concept_body(self, body: Any, key: str) -> tuple[list[Any], list[Any]]:

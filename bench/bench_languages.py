@@ -30,13 +30,11 @@ t0 = time.perf_counter()
 from tgbot.app import build_application
 from tgbot.config import Settings
 from tgbot.content import load_content
-from tgbot.services.understanding.languages import understand
-from tgbot.services.understanding.understander import understander_for
+from tgbot.services.understanding.languages import make_ready, understand
 content = load_content()
 build_application(Settings(token="123456:BENCH"), content=content)
 serving = time.perf_counter() - t0
-for catalog in content.catalogs.values():
-    understander_for(catalog, "use")
+make_ready(content, "use")  # as WarmUp does
 ready = time.perf_counter() - t0
 samples = {
     "en": ["my calf cramps at night", "chest pain and can't breathe"],

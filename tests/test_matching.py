@@ -501,6 +501,25 @@ def test_engine_typos_stems_glued_words_and_exact_forms(engine: Matcher) -> None
     assert engine.match("week").kind is MatchKind.UNSURE  # "=weeks" is exact
 
 
+def test_engine_a_common_word_is_not_a_typo_of_a_rarer_one(tmp_path: Path, engine: Matcher) -> None:
+    """With the language's word frequencies, "staff" is a word of its own, not "stiff" typed
+    badly; a misspelling that is no word ("stifff") is still fixed."""
+    assert engine.match("staff").screen_id == "s_stiff"  # without them: one letter off
+    fuzzy = "fuzzy: {min_length: 5, max_edits: {5: 1, 8: 2}, split_words: [chest, pain]"
+    text = ENGINE_YAML.replace(fuzzy, fuzzy + ", real_words: {list: en, min_zipf: 3.0}")
+    matcher = load_matcher(write(tmp_path, text), ENGINE_SCREENS)
+    assert matcher.match("staff").kind is MatchKind.UNSURE
+    assert matcher.match("stifff").screen_id == "s_stiff"
+    assert matcher.match("calves are swolen").rule == "calf_signs"
+
+
+def test_engine_refuses_a_word_list_wordfreq_does_not_have(tmp_path: Path) -> None:
+    fuzzy = "fuzzy: {min_length: 5, max_edits: {5: 1, 8: 2}, split_words: [chest, pain]"
+    text = ENGINE_YAML.replace(fuzzy, fuzzy + ", real_words: {list: xx}")
+    with pytest.raises(ContentError, match=r"fuzzy\.real_words\.list"):
+        load_matcher(write(tmp_path, text), ENGINE_SCREENS)
+
+
 def test_engine_quantities_need_range_unit_and_prefix(engine: Matcher) -> None:
     assert engine.match("cramping for 25 minutes").rule == "long"
     assert engine.match("cramping for 5 minutes").kind is not MatchKind.RED_FLAG

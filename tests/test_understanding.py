@@ -693,6 +693,11 @@ def test_red_flags_said_as_people_type_them(
         # "грілка" (a hot-water bottle) is not "горілка" (vodka)
         ("uk", "потягнув поперек, мязи як камінь, можна грілку?", None),
         ("de", "Bringt Magnesium was gegen Wadenkrämpfe?", "night_remedies"),
+        # a common word is not a typo of a rarer one a letter away (fuzzy.real_words)
+        ("de", "lag eine Woche auf Station, seitdem nachts Wadenkrämpfe", None),  # not Statin
+        ("ru", "сын показывает, где болит нога, ночью сводит икру", None),  # not "покалывает"
+        ("pt", "grávida, tá de 8 meses e acordou com cãibra no pé", None),
+        ("pt", "pq dá cãibra quando pego pesado na musculação?", "exercise_cramps"),
     ],
 )
 def test_everyday_details_do_not_read_as_red_flags(

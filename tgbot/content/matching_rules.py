@@ -19,6 +19,7 @@ from tgbot.services.understanding.clock import ClockSpan, SaidTime
 from tgbot.services.understanding.lexicon import Fuzzy, Lexicon
 from tgbot.services.understanding.matching import Matcher
 from tgbot.services.understanding.negation import Negation, Postposed
+from tgbot.services.understanding.real_words import RealWords, available
 from tgbot.services.understanding.rules import (
     DENIED_OFFSET,
     DENIED_PREFIX,
@@ -76,6 +77,7 @@ class _Builder(FieldChecks):
         self.words_of: dict[str, tuple[str, ...]] = {}  # phrase -> its stems
         self.stems: dict[str, str] = {}  # word -> its stem (terms share most of their words)
         self.rules: LanguageRules | None = None
+        self.real_words_settings: tuple[str, float, float] | None = None  # fuzzy.real_words
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -194,8 +196,11 @@ class _Builder(FieldChecks):
 
     def fuzzy(self, raw: Mapping[str, Any]) -> Fuzzy:
         self.only(
-            raw, "min_length swap_min_length max_edits same_first_letter split_words", "fuzzy"
+            raw,
+            "min_length swap_min_length max_edits same_first_letter split_words real_words",
+            "fuzzy",
         )
+        self.real_words_settings = self.real_words(raw.get("real_words"))
         edits = raw.get("max_edits", {})
         if not isinstance(edits, dict) or not edits:
             raise self.fail("fuzzy.max_edits", "expected a mapping word length: edits")
@@ -212,6 +217,23 @@ class _Builder(FieldChecks):
             max_edits=tuple(pairs),
             same_first_letter=bool(raw.get("same_first_letter", True)),
             split_words=frozenset(self.folded(raw.get("split_words", []), "fuzzy.split_words")),
+        )
+
+    def real_words(self, raw: Any) -> tuple[str, float, float] | None:
+        """fuzzy.real_words: {list: <wordfreq language>, min_zipf, rarer_by}."""
+        if raw is None:
+            return None
+        key = "fuzzy.real_words"
+        if not isinstance(raw, dict):
+            raise self.fail(key, "expected {list, min_zipf, rarer_by}")
+        self.only(raw, "list min_zipf rarer_by", key)
+        language = raw.get("list")
+        if not isinstance(language, str) or not available(language):
+            raise self.fail(f"{key}.list", f"wordfreq has no word list '{language}'")
+        return (
+            language,
+            self.number(raw.get("min_zipf", 3.0), f"{key}.min_zipf"),
+            self.number(raw.get("rarer_by", 1.5), f"{key}.rarer_by"),
         )
 
     def negation(self, raw: Mapping[str, Any]) -> Negation:
@@ -660,6 +682,10 @@ class _Builder(FieldChecks):
             if len(word) >= fuzzy.swap_min_length:
                 by_first.setdefault(word[0], []).append(word)
         stems = frozenset(w for words in self.terms for w in words if not w.startswith("="))
+        if self.real_words_settings is not None:
+            language, min_zipf, rarer_by = self.real_words_settings
+            common = RealWords(language, self.lang.fold, min_zipf, rarer_by)
+            fuzzy = replace(fuzzy, real_words=common)
         return Lexicon(self.lang, fuzzy, surface, stems, known, by_first)
 
     def index(self) -> TermIndex:

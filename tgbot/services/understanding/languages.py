@@ -63,6 +63,15 @@ def _asked_in(own: Understander, understood: Understanding) -> Understanding:
     return understood if flag is None else replace(understood, question=flag.confirm)
 
 
+def make_ready(content: Content, encoder: str) -> None:
+    """Every language's understanding built and its word list read, as the first typed
+    message would otherwise do."""
+    for catalog in content.catalogs.values():
+        understander_for(catalog, encoder)
+        if catalog.matcher is not None:
+            catalog.matcher.prepare()
+
+
 class WarmUp:
     """Loads the encoder and embeds every language's exemplars in a worker thread at
     start-up, so buttons are answered from the first second; a typed message waits for it
@@ -87,8 +96,7 @@ class WarmUp:
 
     def _load(self) -> None:
         try:
-            for catalog in self._content.catalogs.values():
-                understander_for(catalog, self._encoder)
+            make_ready(self._content, self._encoder)
         except Exception:
             log.exception("loading the understanding of typed messages failed")
             raise

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from tgbot.services.understanding.real_words import RealWords
 from tgbot.services.understanding.text_normalise import LanguageRules
 
 CACHE_LIMIT = 50_000
@@ -30,6 +31,7 @@ class Fuzzy:
     max_edits: tuple[tuple[int, int], ...]  # (from word length, edits), longest first
     same_first_letter: bool
     split_words: frozenset[str]  # a glued word splits only into two of these ("chestpain")
+    real_words: RealWords = field(default_factory=RealWords)  # common words are not typos
 
     def edits_for(self, length: int) -> int:
         for from_length, edits in self.max_edits:
@@ -97,7 +99,9 @@ class Lexicon:
         else:
             edits = self.fuzzy.edits_for(len(word))
         best = process.extractOne(word, choices, scorer=OSA.distance, score_cutoff=edits)
-        return None if best is None else str(best[0])
+        if best is None or self.fuzzy.real_words.keeps(word, str(best[0])):
+            return None
+        return str(best[0])
 
     def _split(self, word: str) -> tuple[tuple[str, str], ...] | None:
         """ "chestpain" -> chest + pain. Only listed words: real compounds ("backpack",

@@ -131,6 +131,10 @@ class Matcher:
 
     # -- public ---------------------------------------------------------------------------
 
+    def prepare(self) -> None:
+        """Reads now what the first typo would otherwise read (the language's word list)."""
+        self._lexicon.fuzzy.real_words.load()
+
     def match(self, text: str) -> MatchResult:
         tokens = self._tokens(text[:MAX_CHARS])
         occ = self._occurrences(tokens)

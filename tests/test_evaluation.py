@@ -394,8 +394,10 @@ HELD_BACK_UNDER_CEILING = {
     red_flag_set("dev35"): 1,
     red_flag_set("dev36"): 2,
     # Tenth session, eighth round, every style mixed, every flag in each language: dev38 (en, es,
-    # pt), dev39 (ru, uk); measured whole before any change: 1 of 186 and (dev39) see below.
+    # pt), dev39 (ru, uk); measured whole before any change: 1 of 186 and 4 of 184 under-triaged
+    # (dev39's all in its tuned part: a uk stroke said as "рот кривий", ru heat as "+41").
     red_flag_set("dev38"): 1,
+    red_flag_set("dev39"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3
     # (de, en); measured whole before any change: 0, 1 and 0 of 70 red flags under-triaged,

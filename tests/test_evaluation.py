@@ -382,7 +382,7 @@ HELD_BACK_UNDER_CEILING = {
     red_flag_set("dev28"): 2,
     red_flag_set("dev29"): 1,
     red_flag_set("dev30"): 0,
-    red_flag_set("dev31"): 3,
+    red_flag_set("dev31"): 2,  # 3 until dev37's dialect fixes (tenth session)
     # Eighth session, sixth round, the three weakest languages alone, every style mixed: dev32
     # (ru), dev33 (uk), dev34 (de); measured whole before any change: 10, 13 and 10 of 200.
     red_flag_set("dev32"): 2,
@@ -397,6 +397,10 @@ HELD_BACK_UNDER_CEILING = {
     # pt), dev39 (ru, uk); measured whole before any change: 1 of 186 and 4 of 184 under-triaged
     # (dev39's all in its tuned part: a uk stroke said as "рот кривий", ru heat as "+41").
     red_flag_set("dev38"): 1,
+    # dev37 (de, 220 items, every flag at least four times), measured
+    # whole before any change: 11 of 180 (8 tuned: dialect lockjaw, restless legs and alcohol,
+    # a two-year-old's leg pain, a child's swollen knee, a foot turning in only when walking).
+    red_flag_set("dev37"): 3,
     red_flag_set("dev39"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3

@@ -401,6 +401,11 @@ HELD_BACK_UNDER_CEILING = {
     # whole before any change: 11 of 180 (8 tuned: dialect lockjaw, restless legs and alcohol,
     # a two-year-old's leg pain, a child's swollen knee, a foot turning in only when walking).
     red_flag_set("dev37"): 3,
+    # Tenth session, ninth round, the red flag in passing beside an ordinary question,
+    # understatement, idiom and numbers: dev40 (en, 210 items), dev41 (uk, de, 105 each);
+    # measured whole before any change: 2 of 170 and 5 of 174 under-triaged.
+    red_flag_set("dev40"): 0,
+    red_flag_set("dev41"): 4,
     red_flag_set("dev39"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3

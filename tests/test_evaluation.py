@@ -400,12 +400,18 @@ HELD_BACK_UNDER_CEILING = {
     # dev37 (de, 220 items, every flag at least four times), measured
     # whole before any change: 11 of 180 (8 tuned: dialect lockjaw, restless legs and alcohol,
     # a two-year-old's leg pain, a child's swollen knee, a foot turning in only when walking).
-    red_flag_set("dev37"): 3,
+    red_flag_set("dev37"): 2,  # 3 until dev42's Swiss and Austrian words
     # Tenth session, ninth round, the red flag in passing beside an ordinary question,
     # understatement, idiom and numbers: dev40 (en, 210 items), dev41 (uk, de, 105 each);
     # measured whole before any change: 2 of 170 and 5 of 174 under-triaged.
     red_flag_set("dev40"): 0,
     red_flag_set("dev41"): 4,
+    # Tenth session, tenth round: dev42 (de, 200 items, older people and carers, manual workers,
+    # athletes, parents, pregnant women, people on many medicines; Swiss and Austrian speech),
+    # dev43 (ru, es, pt, 70 each, the same writers); measured whole before any change: 7 of 165
+    # (all in dev42's tuned part) and 4 of 174 (3 tuned, 1 held back).
+    red_flag_set("dev42"): 0,
+    red_flag_set("dev43"): 1,
     red_flag_set("dev39"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3

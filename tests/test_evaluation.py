@@ -412,6 +412,10 @@ HELD_BACK_UNDER_CEILING = {
     # (all in dev42's tuned part) and 4 of 174 (3 tuned, 1 held back).
     red_flag_set("dev42"): 0,
     red_flag_set("dev43"): 1,
+    # Tenth session, eleventh round, every language (60 each, two writers): a third very short, a
+    # third long and unpunctuated, a third reporting what happened hours or days ago; measured
+    # whole before any change: 4 of 301 under-triaged (3 tuned, 1 held back), 88.9 % screens.
+    red_flag_set("dev44"): 1,
     red_flag_set("dev39"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3

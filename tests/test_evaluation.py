@@ -416,6 +416,12 @@ HELD_BACK_UNDER_CEILING = {
     # third long and unpunctuated, a third reporting what happened hours or days ago; measured
     # whole before any change: 4 of 301 under-triaged (3 tuned, 1 held back), 88.9 % screens.
     red_flag_set("dev44"): 1,
+    # Tenth session, twelfth round, every language (60 each, 18 of them benign look-alikes: the
+    # sign denied, a red-flag word in another sense, a problem long resolved), written about
+    # another person with their medicines and conditions; measured whole before any change: 2 of
+    # 252 red flags under-triaged (both tuned), but of 108 look-alikes 7 were shown an
+    # emergency screen and 33 asked a confirming question.
+    red_flag_set("dev46"): 0,
     red_flag_set("dev39"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3

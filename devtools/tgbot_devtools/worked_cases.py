@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from tgbot_devtools.evaluation import YAML_LOADER
+
 # An ordinary question with the red flag after it: as a whole-message case it would pull the
 # ordinary question alone ("ice or heat for a back spasm?") to the flag, so the case keeps only
 # what follows the first sentence.
@@ -29,6 +31,6 @@ def filed_text(item: dict[str, Any]) -> str:
 
 def worked_case_texts(path: Path) -> frozenset[str]:
     """Every text the set's tuned items may have filed (whole, and as filed)."""
-    items: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    items: list[dict[str, Any]] = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     tuned = [item for item in items if not item.get("holdout")]
     return frozenset(str(i["text"]).strip() for i in tuned) | {filed_text(i) for i in tuned}

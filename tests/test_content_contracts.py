@@ -230,14 +230,14 @@ def test_every_content_file_is_parsed_by_the_one_reader(
     earlier load, so every file is parsed.)"""
     monkeypatch.setenv("TGBOT_CACHE_DIR", str(tmp_path / "empty-cache"))
     parsed: list[str] = []
-    reader = checks._YAML_LOADER
+    reader = checks.YAML_LOADER
 
     class CountingLoader(reader):  # type: ignore[valid-type,misc]
         def __init__(self, stream: str) -> None:
             parsed.append(stream)
             super().__init__(stream)
 
-    monkeypatch.setattr(checks, "_YAML_LOADER", CountingLoader)
+    monkeypatch.setattr(checks, "YAML_LOADER", CountingLoader)
     load_content(messages)
     files = sorted(messages.rglob("*.yaml"))  # English and not_spoken.yaml beside it
     assert sorted(parsed) == sorted(path.read_text(encoding="utf-8") for path in files)

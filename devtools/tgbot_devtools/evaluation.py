@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from tgbot.content.checks import YAML_LOADER  # libyaml when installed: the sets read ~10x faster
+
 LEVELS = ("none", "self_care", "see_doctor", "urgent", "emergency")
 RED_FLAG_LEVELS = frozenset({"see_doctor", "urgent", "emergency"})
 ALARM_LEVELS = frozenset({"urgent", "emergency"})
@@ -214,9 +216,6 @@ class EvalReport:
 
 
 # ------------------------------------------------------------------------------ loading
-
-# libyaml's loader when installed: the sets are tens of thousands of lines, ~10x faster to read.
-YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_questions(path: Path, lang: str | None = None) -> list[EvalItem]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from tgbot_devtools.evaluation import YAML_LOADER
+from tgbot.content.checks import YAML_LOADER
 
 # An ordinary question with the red flag after it: as a whole-message case it would pull the
 # ordinary question alone ("ice or heat for a back spasm?") to the flag, so the case keeps only

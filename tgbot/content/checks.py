@@ -33,7 +33,7 @@ class ContentError(ValueError):
 
 
 # libyaml's loader when installed: the content is thousands of lines and parses ~6x faster.
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # While a whole catalogue loads, each file is parsed once: the translation check and the
@@ -70,7 +70,7 @@ def read_yaml(path: Path) -> Any:
         data = marshal.loads(kept)  # a fresh copy: loaders may change what they read
     else:
         try:
-            data = yaml.load(raw.decode("utf-8"), Loader=_YAML_LOADER)
+            data = yaml.load(raw.decode("utf-8"), Loader=YAML_LOADER)
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise ContentError(f"{path}: not valid YAML: {exc}") from None
     if _parsed is not None:  # a whole load: what it read is kept for the next one

@@ -472,6 +472,17 @@ def test_a_sign_at_the_end_of_a_very_long_message_still_reaches_the_encoder(
     assert len(segments) <= 12
 
 
+async def test_one_word_said_over_and_over_is_not_taken_for_a_red_flag(
+    bot: Harness, content: Content
+) -> None:
+    """A stuck key or a pasted run ("cramp cramp cramp…", 4,000 characters) was asked about
+    chest pain: the encoder places a long run of one word far from anything people write."""
+    user = bot.driver.user(user_id=931)
+    [reply] = await user.send(("cramp " * 700)[:4096])
+    assert reply.text.startswith(ui(content, "did_you_mean")[:20])
+    assert ui(content, "confirm_yes") not in reply.button_labels()
+
+
 @pytest.mark.parametrize(("language", "number"), [("en-US", "911"), ("en-GB", "999")])
 async def test_the_footer_number_follows_the_users_country(
     bot: Harness, language: str, number: str

@@ -376,13 +376,19 @@ def _segments(
     for the encoder: a red flag buried in a ramble or a second question stands alone in one
     of them. Masked tokens are left out. When there are more pieces than MAX_SEGMENTS, those
     with the most ``known`` (vocabulary) words are kept, so the end of a long message counts."""
+
+    def word(i: int) -> str:
+        return tokens[i].keys[1][1:]
+
     sentences: dict[int, list[int]] = {}
     for i, token in enumerate(tokens):
-        if i not in masked:
+        # A word said over and over (a stuck key, "cramp cramp cramp…") is read twice at
+        # most: the encoder places a long run of one word far from anything people write.
+        if i not in masked and not (i >= 2 and word(i) == word(i - 1) == word(i - 2)):
             sentences.setdefault(token.sentence, []).append(i)
 
     def text(positions: Sequence[int]) -> str:
-        return " ".join(tokens[i].keys[1][1:] for i in positions)
+        return " ".join(word(i) for i in positions)
 
     # A sentence said again adds nothing (a pasted or stuck message): read once.
     distinct: dict[str, list[int]] = {}

@@ -128,12 +128,17 @@ def catalog(content: Content) -> Catalog:
     return content.catalogs["en"]
 
 
+_measured: dict[tuple[Path, str | None], EvalReport] = {}
+
+
 async def measure(
     content: Content, path: Path, record_property: RecordProperty, lang: str | None = "en"
 ) -> EvalReport:
     """Evaluate ``path``; the report goes to the captured output (shown with -rA, -s or on
     failure) and to the JUnit properties, so it is visible without -s."""
-    report = await run_local(content, load_questions(path, lang))
+    key = (path, lang)
+    report = _measured.get(key) or await run_local(content, load_questions(path, lang))
+    _measured[key] = report  # the per-language screen check reads every set again
     text = format_report(report, path.name)
     print(text)
     record_property("report", text)
@@ -423,6 +428,9 @@ HELD_BACK_UNDER_CEILING = {
     # emergency screen and 33 asked a confirming question.
     red_flag_set("dev46"): 0,
     red_flag_set("dev39"): 0,
+    # dev47 (en, es, pt: regional speech, mixed language, phone typing), thirteenth session,
+    # measured whole before any change: 0 of 126 red flags under-triaged.
+    red_flag_set("dev47"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3
     # (de, en); measured whole before any change: 0, 1 and 0 of 70 red flags under-triaged,
@@ -470,7 +478,7 @@ async def test_red_flag_sets_are_no_worse_than_measured(
     content: Content, record_property: RecordProperty, path: Path
 ) -> None:
     report = await measure(content, path, record_property, lang=None)
-    assert len(report.results) >= 200  # every set is whole (the smallest has 217 items)
+    assert len(report.results) >= 180  # every set is whole (the smallest, dev47, has 180 items)
     text = format_report(report)
     by_part = report.groups(lambda r: "held back" if r.item.holdout else "tuned")
     assert by_part["tuned"].under == 0, text
@@ -584,3 +592,35 @@ async def test_each_languages_red_flags_reach_their_level(
         assert held_back.under <= LANGUAGE_HELD_BACK_UNDER_CEILING.get(code, 0), text
     assert report.all.shown_on_benign("emergency") <= TARGET_BENIGN_EMERGENCY, text
     assert report.all.language_accuracy == 1.0, text
+
+
+# Screen accuracy per language over every one of our sets (the shared set apart): never below
+# the figure measured when it was last raised, so a change that buys one language's screens
+# with another's shows. Raised in the thirteenth session (restless legs, slow twitching with
+# weakness, pre-eclampsia without meningitis signs, a denied fall); the targets are 90-92 %.
+SCREENS_FLOOR_BY_LANGUAGE = {
+    "en": 0.890,  # 7,598 of 8,536
+    "es": 0.866,  # 1,547 of 1,785
+    "pt": 0.863,  # 1,481 of 1,715
+    "ru": 0.898,  # 2,154 of 2,398
+    "uk": 0.812,  # 1,925 of 2,370
+    "de": 0.861,  # 2,005 of 2,327
+}
+
+
+async def test_screen_accuracy_per_language_is_no_worse_than_measured(
+    content: Content, record_property: RecordProperty
+) -> None:
+    paths = [*RED_FLAG_SETS, OWN_QUESTIONS, *LANGUAGE_SETS.values()]
+    results = [
+        result
+        for path in paths
+        for result in (await measure(content, path, record_property, lang=None)).results
+    ]
+    by_language = EvalReport(results).groups(lambda r: r.item.lang)
+    accuracy = {code: tally.screen_accuracy or 0.0 for code, tally in by_language.items()}
+    record_property("screens by language", accuracy)
+    assert set(accuracy) == set(SCREENS_FLOOR_BY_LANGUAGE)
+    shown = ", ".join(f"{code} {share:.4f}" for code, share in sorted(accuracy.items()))
+    for code, floor in SCREENS_FLOOR_BY_LANGUAGE.items():
+        assert accuracy[code] >= floor, f"{code} below {floor}: {shown}"

@@ -203,7 +203,7 @@ def test_a_denied_sign_does_not_rule_out_a_flag_whose_other_sign_is_there(unders
 @pytest.mark.parametrize(
     ("old", "new", "error"),
     [
-        ('ur_long_cramp: "cramp_brief', 'ur_no_such: "cramp_brief', "ur_no_such: unknown screen"),
+        ('ur_long_cramp: "(cramp_brief', 'ur_no_such: "(cramp_brief', "ur_no_such: unknown screen"),
         ('em_poison: "denied_toxin', 'em_poison: "denied_toxn', "em_poison: bad rule: unknown"),
     ],
 )  # fmt: skip

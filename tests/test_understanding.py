@@ -20,6 +20,7 @@ from tests.test_cli import run_tgbot
 from tests.test_diary import button, log_calf
 from tgbot.content import Content, ContentError, load_content
 from tgbot.services.navigation import ConfirmAnswer
+from tgbot.services.understanding.languages import understand
 from tgbot.services.understanding.matching import MatchKind, MatchResult
 from tgbot.services.understanding.semantic import RememberingEncoder
 from tgbot.services.understanding.understander import Kind, Level, understander_for
@@ -198,6 +199,30 @@ def test_a_denied_sign_does_not_rule_out_a_flag_whose_other_sign_is_there(unders
     text = "not confused, but after the heat she is very hot to touch and has stopped sweating"
     assert "em_heatstroke" not in understander.matcher.analyse(text).ruled_out
     assert understander.understand(text).level is Level.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "screen"),
+    [
+        ("en", "on steroid tablets for years and now my lower back hurts", "doc_back_risk"),
+        ("de", "Ich nehme seit Jahren Kortison und jetzt tut mir der Rücken weh", "doc_back_risk"),
+        ("uk", "Роками п'ю преднізолон, тепер заболіла спина", "doc_back_risk"),
+        ("uk", "спина болить вже місяць і на попереку гуля", "ur_back_serious"),
+        # the back screens' worse flags are still there when their own sign is
+        ("en", "back pain on steroids and now I can't feel anything when I wipe", "em_cauda"),
+        ("en", "on steroids for years, slipped on the stairs, my back is agony", "em_back_injury"),
+    ],
+)  # fmt: skip
+def test_back_pain_with_its_risks_gets_the_back_screen_not_a_question_about_a_worse_flag(
+    content: Content, language: str, text: str, screen: str
+) -> None:
+    """Fever, night pain, a lump, cancer, steroids or age beside a back pain are the rules' back
+    screens (facts §5); with no saddle, bladder, leg, fall, wound or headache sign the encoder
+    used to ask about cauda equina, an injury, tetanus or meningitis instead."""
+    reading = understand(content, language, text, "use")
+    assert reading is not None
+    understood = reading.understood
+    assert understood.screen == screen, understood  # a question carries the flag it asks about
 
 
 @pytest.mark.parametrize(

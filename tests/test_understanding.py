@@ -212,7 +212,7 @@ def test_a_denied_sign_does_not_rule_out_a_flag_whose_other_sign_is_there(unders
         ("en", "back pain on steroids and now I can't feel anything when I wipe", "em_cauda"),
         ("en", "on steroids for years, slipped on the stairs, my back is agony", "em_back_injury"),
     ],
-)  # fmt: skip
+)
 def test_back_pain_with_its_risks_gets_the_back_screen_not_a_question_about_a_worse_flag(
     content: Content, language: str, text: str, screen: str
 ) -> None:
@@ -223,6 +223,37 @@ def test_back_pain_with_its_risks_gets_the_back_screen_not_a_question_about_a_wo
     assert reading is not None
     understood = reading.understood
     assert understood.screen == screen, understood  # a question carries the flag it asks about
+
+
+@pytest.mark.parametrize(
+    ("text", "screen", "level"),
+    [
+        (
+            "had an iron drip ten days ago and since then cramps in my hands and feet every day",
+            "doc_medicine",
+            Level.SEE_DOCTOR,
+        ),
+        (
+            "cramps in my legs every night for two months and they keep getting stronger",
+            "doc_frequent",
+            Level.SEE_DOCTOR,
+        ),
+        # numbness, or cramps in the belly (Merck's "right away"), are still asked about
+        (
+            "cramps in my legs every night for two months and now my foot is numb",
+            "ur_numb_weak",
+            Level.URGENT,
+        ),
+        ("cramps in my tummy muscles every day for two months", "ur_numb_weak", Level.URGENT),
+    ],
+)
+def test_cramps_with_a_see_a_doctor_reason_and_no_weakness_or_numbness_are_not_asked_about_them(
+    understander, text: str, screen: str, level: Level
+) -> None:
+    """Frequent or worsening cramps, or cramps since a medicine, are the see-a-doctor screens
+    (facts §5); the encoder used to ask the same-day "weakness or numbness?" question."""
+    understood = understander.understand(text)
+    assert (understood.screen, understood.level) == (screen, level), understood
 
 
 @pytest.mark.parametrize(

@@ -256,6 +256,16 @@ def test_cramps_with_a_see_a_doctor_reason_and_no_weakness_or_numbness_are_not_a
     assert (understood.screen, understood.level) == (screen, level), understood
 
 
+def test_a_pregnant_womans_brief_cramp_with_a_normal_calf_gets_the_pregnancy_screen(
+    understander,
+) -> None:
+    """The calf-clot question is for a swollen, warm, red or constantly painful calf (facts §9);
+    a cramp that went quickly with the swelling denied was asked it."""
+    text = "29 weeks pregnant, had a calf cramp last night that went quickly, no swelling"
+    understood = understander.understand(text)
+    assert (understood.kind, understood.screen) == (Kind.ANSWER, "pregnancy"), understood
+
+
 @pytest.mark.parametrize(
     ("old", "new", "error"),
     [
@@ -733,6 +743,9 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
         # "без перерви": a negation word that says the pain never stops
         ("uk", "вагітна, 7 місяць, гомілка болить без перерви вже добу", "ur_pregnancy"),
         ("ru", "беременна, икра болит без перерыва вторые сутки", "ur_pregnancy"),
+        # "не переставая" (without stopping) does not deny the swelling after it
+        ("ru", "беременна, 30 недель, икра болит не переставая и отекла", "ur_pregnancy"),
+        ("ru", "у мамы нога ноет не переставая и опухла", "ur_dvt"),
         ("ru", "икра после судороги опухшая, тёплая, наступать больно", "ur_dvt"),
         ("uk", "на футболі щось ляснуло ззаду в нозі, тепер на носок не стає", "ur_tear"),
         ("uk", "у бабусі спина стала кривою за останні місяці і болить", "ur_back_serious"),

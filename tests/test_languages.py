@@ -18,6 +18,7 @@ from tgbot.app import STANDIN_TOKEN
 from tgbot.config import Settings
 from tgbot.content import Content, ContentError, load_content, messages_dir
 from tgbot.services.clock import ManualClock
+from tgbot.services.understanding.latin_typing import typed_in_latin
 from tgbot.telegram_html import html_to_plain
 
 NEW_LANGUAGES = ("es", "ru", "uk", "pt", "de")
@@ -226,3 +227,49 @@ def test_every_language_compares_the_english_exemplars_without_a_copy(tmp_path: 
     assert len(own_tier._screens) == len(esperanto.own_sentences()) + len(english_tier._screens)
     screen, score = own_tier.closest("my chest feels crushed and I can't breathe")
     assert screen == "em_chest" and score > 0.5
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "screen"),
+    [
+        # a stroke and a pregnant woman's red calf, in Russian typed in Latin letters
+        ("ru", "u papy vdrug ruka ne podnimaetsya i rech kak kasha vo rtu", "em_stroke"),
+        ("ru", "beremennaya 30 nedel, ikra krasnaya i goryachaya, bolit", "ur_pregnancy"),
+        ("uk", "sudoma v lytku vzhe pivgodyny ne prokhodyt", "ur_long_cramp"),
+        # and by a person whose Telegram is in English
+        ("en", "sudoroga v ikre uzhe polchasa ne prohodit", "ur_long_cramp"),
+    ],
+)
+async def test_russian_and_ukrainian_typed_in_latin_letters_are_understood(
+    bot: Harness, content: Content, code: str, text: str, screen: str
+) -> None:
+    user = bot.driver.user(user_id=1340 + len(text), language_code=code)
+    [reply] = await user.send(text)
+    shown = plain(content.catalog(code).screens[screen].text)
+    assert reply.text.startswith(shown.split("\n")[0]), reply.text
+
+
+def test_latin_letters_are_spelled_natively_longest_group_first(content: Content) -> None:
+    ru = content.catalog("ru").matcher
+    uk = content.catalog("uk").matcher
+    assert ru is not None and ru.latin_typing is not None
+    assert uk is not None and uk.latin_typing is not None
+    assert (
+        ru.latin_typing.to_native("Shchas sudoroga, ne prohodit!") == "щас судорога, не проходит!"
+    )
+    assert uk.latin_typing.to_native("vzhe pivgodyny, nichogo") == "вже півгодини, нічого"
+    assert content.catalog("en").matcher.latin_typing is None  # type: ignore[union-attr]
+    assert typed_in_latin("sudoroga v ikre") and not typed_in_latin("судорога v ikre")
+    assert not typed_in_latin("ok 12")  # too little to read
+    assert not typed_in_latin("calambre en el pie, qué hago")  # a Latin-script language
+
+
+def test_a_latin_typing_table_without_a_letter_is_named(tmp_path: Path) -> None:
+    messages = tmp_path / "messages"
+    shutil.copytree(messages_dir(), messages)
+    path = messages / "ru" / "matching.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "\n  q: к\n" in text
+    path.write_text(text.replace("\n  q: к\n", "\n"), encoding="utf-8")
+    with pytest.raises(ContentError, match=r"latin_typing: no spelling for the letter 'q'"):
+        load_content(messages)

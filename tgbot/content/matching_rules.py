@@ -16,6 +16,7 @@ from typing import Any
 from tgbot.content.checks import FieldChecks, read_yaml
 from tgbot.content.stemmers import stemmer
 from tgbot.services.understanding.clock import ClockSpan, SaidTime
+from tgbot.services.understanding.latin_typing import LatinTyping
 from tgbot.services.understanding.lexicon import Fuzzy, Lexicon
 from tgbot.services.understanding.matching import Matcher
 from tgbot.services.understanding.negation import Negation, Postposed
@@ -44,7 +45,7 @@ from tgbot.services.understanding.text_normalise import (
 LEVELS = ("emergency", "urgent")
 TOP_KEYS = (
     "language fuzzy phrase_max_gap negation known_words concepts red_flags intents decision "
-    "semantic_ruled_out"
+    "semantic_ruled_out latin_typing"
 )
 DECISION_KEYS = (
     "min_score sure_score margin max_suggestions default_suggestions off_topic "
@@ -120,6 +121,7 @@ class _Builder(FieldChecks):
         decision = self.decision(self.section(data, "decision", dict))
         ruled_out = self.ruled_out(data.get("semantic_ruled_out", {}))
         known = frozenset(self.folded(data.get("known_words", []), "known_words"))
+        latin_typing = self.latin_typing(data.get("latin_typing"))
         return Matcher(
             lexicon=self.lexicon(fuzzy, known),
             index=self.index(),
@@ -134,6 +136,7 @@ class _Builder(FieldChecks):
             concept_names=self.concept_ids,
             defined_concepts=frozenset(concepts),
             semantic_ruled_out=ruled_out,
+            latin_typing=latin_typing,
         )
 
     def language(self, raw: Mapping[str, Any]) -> LanguageRules:
@@ -599,6 +602,24 @@ class _Builder(FieldChecks):
             )
             for screen, rule in raw.items()
         }
+
+    def latin_typing(self, raw: Any) -> LatinTyping | None:
+        """Latin letter groups and how this language spells them (a Cyrillic language typed
+        in Latin letters); absent for a language written in Latin letters."""
+        if raw is None:
+            return None
+        where = "latin_typing"
+        if not isinstance(raw, dict) or not raw:
+            raise self.fail(where, "expected a mapping of Latin letters: native spelling")
+        for group, native in raw.items():
+            if not isinstance(group, str) or not re.fullmatch(r"[a-z']+", group):
+                raise self.fail(f"{where}.{group}", "expected lower-case Latin letters")
+            if not isinstance(native, str) or re.search(r"[a-z]", native):
+                raise self.fail(f"{where}.{group}", "expected the native spelling")
+        for letter in "abcdefghijklmnopqrstuvwxyz":
+            if letter not in raw:
+                raise self.fail(where, f"no spelling for the letter {letter!r}")
+        return LatinTyping.build(raw)
 
     def red_flags(self, raw: list[Any]) -> list[RedFlagRule]:
         flags = []

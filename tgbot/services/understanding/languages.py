@@ -5,7 +5,8 @@ is probably in another language: the first of the bot's other languages whose ru
 (a concept, and an answer or a red flag) understands it instead. Screens are the same in
 every language, so the reply is still shown in the user's language, confirming question
 included. A message no language reads goes to the user's own semantic tier, which is
-multilingual (the rules' "unread" path).
+multilingual (the rules' "unread" path). Before that, a message all in Latin letters is tried
+as Russian or Ukrainian typed in them ("sudoroga v ikre"), spelled natively.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 from dataclasses import dataclass, replace
 
 from tgbot.content import Content
+from tgbot.services.understanding.latin_typing import typed_in_latin
 from tgbot.services.understanding.matching import MatchKind
 from tgbot.services.understanding.understander import (
     Kind,
@@ -52,7 +54,26 @@ def understand(content: Content, language: str, text: str, encoder: str) -> Read
         theirs = other.matcher.analyse(text)
         if theirs.concepts and theirs.result.kind not in _UNREAD:
             return Reading(_asked_in(own, other.decide(theirs)), code, True)
-    return Reading(own.decide(analysis), language, False)
+    typed = _typed_in_latin(content, own, language, text, encoder)
+    return typed or Reading(own.decide(analysis), language, False)
+
+
+def _typed_in_latin(
+    content: Content, own: Understander, language: str, text: str, encoder: str
+) -> Reading | None:
+    """A Cyrillic language typed in Latin letters, read by the first language (the user's
+    own first) whose rules read it once spelled natively."""
+    if not typed_in_latin(text):
+        return None
+    for code in sorted(content.catalogs, key=lambda code: code != language):
+        reader = understander_for(content.catalogs[code], encoder)
+        typing = reader.matcher.latin_typing if reader is not None else None
+        if reader is None or typing is None:
+            continue
+        theirs = reader.matcher.analyse(typing.to_native(text))
+        if theirs.concepts and theirs.result.kind not in _UNREAD:
+            return Reading(_asked_in(own, reader.decide(theirs)), code, True)
+    return None
 
 
 def _asked_in(own: Understander, understood: Understanding) -> Understanding:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tgbot.services.understanding.clock import ClockSpan, elapsed_now
+from tgbot.services.understanding.latin_typing import LatinTyping
 from tgbot.services.understanding.lexicon import Lexicon, Token
 from tgbot.services.understanding.negation import (
     Negation,
@@ -112,6 +113,7 @@ class Matcher:
         concept_names: Mapping[str, int],
         defined_concepts: Collection[str],
         semantic_ruled_out: Mapping[str, Node] | None = None,
+        latin_typing: LatinTyping | None = None,
     ) -> None:
         self._lexicon = lexicon
         self._concept_names = {i: name for name, i in concept_names.items()}
@@ -128,6 +130,8 @@ class Matcher:
         self._intents = tuple(intents)
         self._decision = decision
         self._ruled_out = dict(semantic_ruled_out or {})
+        # How this language is spelled in Latin letters (None: it is written in them)
+        self.latin_typing = latin_typing
 
     # -- public ---------------------------------------------------------------------------
 

@@ -431,6 +431,12 @@ HELD_BACK_UNDER_CEILING = {
     # dev47 (en, es, pt: regional speech, mixed language, phone typing), thirteenth session,
     # measured whole before any change: 0 of 126 red flags under-triaged.
     red_flag_set("dev47"): 0,
+    # dev48 (dev47's missing half: ru, uk, de, 60 each, one writer per language; Latin translit
+    # too), thirteenth session, measured whole before any change: 8 of 126 red flags
+    # under-triaged (6 tuned, 2 held back), screens ru 78.3, uk 75.0, de 76.7 %; every item
+    # typed in Latin letters had been off-topic. Russian and Ukrainian in Latin letters then
+    # read natively (the two held-back misses were such), and its tuned part's words.
+    red_flag_set("dev48"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3
     # (de, en); measured whole before any change: 0, 1 and 0 of 70 red flags under-triaged,
@@ -597,14 +603,16 @@ async def test_each_languages_red_flags_reach_their_level(
 # Screen accuracy per language over every one of our sets (the shared set apart): never below
 # the figure measured when it was last raised, so a change that buys one language's screens
 # with another's shows. Raised in the thirteenth session (restless legs, slow twitching with
-# weakness, pre-eclampsia without meningitis signs, a denied fall); the targets are 90-92 %.
+# weakness, pre-eclampsia without meningitis signs, a denied fall), and again in the fourteenth
+# (back pain with its own risks, see-a-doctor reasons not asked about numbness, dev48 and
+# Latin typing); the targets are 90-92 %.
 SCREENS_FLOOR_BY_LANGUAGE = {
-    "en": 0.890,  # 7,598 of 8,536
-    "es": 0.866,  # 1,547 of 1,785
-    "pt": 0.863,  # 1,481 of 1,715
-    "ru": 0.898,  # 2,154 of 2,398
-    "uk": 0.812,  # 1,925 of 2,370
-    "de": 0.861,  # 2,005 of 2,327
+    "en": 0.894,  # 7,635 of 8,536
+    "es": 0.880,  # 1,571 of 1,785
+    "pt": 0.872,  # 1,496 of 1,715
+    "ru": 0.901,  # 2,215 of 2,458
+    "uk": 0.822,  # 1,998 of 2,430
+    "de": 0.865,  # 2,065 of 2,387
 }
 
 

@@ -743,6 +743,23 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
         # "без перерви": a negation word that says the pain never stops
         ("uk", "вагітна, 7 місяць, гомілка болить без перерви вже добу", "ur_pregnancy"),
         ("ru", "беременна, икра болит без перерыва вторые сутки", "ur_pregnancy"),
+        # drinking a lot during a race, then confused and vomiting: over-drinking, whose screen
+        # says not to drink more, not heatstroke's
+        (
+            "en",
+            "did a marathon and drank like crazy the whole way, now she's confused and throwing up",
+            "em_overdrinking",
+        ),
+        (
+            "de",
+            "beim Ironman extra viel getrunken, jetzt erbricht er und ist verwirrt",
+            "em_overdrinking",
+        ),
+        (
+            "es",
+            "en la maratón tomó agua como loca y ahora vomita y está confundida",
+            "em_overdrinking",
+        ),
         # "не переставая" (without stopping) does not deny the swelling after it
         ("ru", "беременна, 30 недель, икра болит не переставая и отекла", "ur_pregnancy"),
         ("ru", "у мамы нога ноет не переставая и опухла", "ur_dvt"),

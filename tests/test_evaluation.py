@@ -432,10 +432,10 @@ HELD_BACK_UNDER_CEILING = {
     # measured whole before any change: 0 of 126 red flags under-triaged.
     red_flag_set("dev47"): 0,
     # dev48 (dev47's missing half: ru, uk, de, 60 each, one writer per language; Latin translit
-    # too), thirteenth session, measured whole before any change: 8 of 126 red flags
-    # under-triaged (6 tuned, 2 held back), screens ru 78.3, uk 75.0, de 76.7 %; every item
-    # typed in Latin letters had been off-topic. Russian and Ukrainian in Latin letters then
-    # read natively (the two held-back misses were such), and its tuned part's words.
+    # too), fourteenth session, measured whole before any change: 8 of 126 red flags
+    # under-triaged (6 tuned, 2 held back), screens ru 78.3, uk 75.0, de 76.7 %; 8 of its 9
+    # items typed in Latin letters had been off-topic. Russian and Ukrainian in Latin letters
+    # then read natively (the two held-back misses were such), and its tuned part's words.
     red_flag_set("dev48"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3

@@ -619,7 +619,7 @@ class _Builder(FieldChecks):
         for letter in "abcdefghijklmnopqrstuvwxyz":
             if letter not in raw:
                 raise self.fail(where, f"no spelling for the letter {letter!r}")
-        return LatinTyping.build(raw)
+        return LatinTyping(dict(raw))
 
     def red_flags(self, raw: list[Any]) -> list[RedFlagRule]:
         flags = []

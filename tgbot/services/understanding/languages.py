@@ -49,11 +49,9 @@ def understand(content: Content, language: str, text: str, encoder: str) -> Read
         return Reading(own.decide(analysis), language, True)
     for code, catalog in content.catalogs.items():
         other = understander_for(catalog, encoder) if code != language else None
-        if other is None:
-            continue
-        theirs = other.matcher.analyse(text)
-        if theirs.concepts and theirs.result.kind not in _UNREAD:
-            return Reading(_asked_in(own, other.decide(theirs)), code, True)
+        read = _read_by(own, other, code, text) if other is not None else None
+        if read is not None:
+            return read
     typed = _typed_in_latin(content, own, language, text, encoder)
     return typed or Reading(own.decide(analysis), language, False)
 
@@ -65,14 +63,22 @@ def _typed_in_latin(
     own first) whose rules read it once spelled natively."""
     if not typed_in_latin(text):
         return None
-    for code in sorted(content.catalogs, key=lambda code: code != language):
+    for code in sorted(content.catalogs, key=lambda each: each != language):
         reader = understander_for(content.catalogs[code], encoder)
-        typing = reader.matcher.latin_typing if reader is not None else None
-        if reader is None or typing is None:
+        if reader is None or reader.matcher.latin_typing is None:
             continue
-        theirs = reader.matcher.analyse(typing.to_native(text))
-        if theirs.concepts and theirs.result.kind not in _UNREAD:
-            return Reading(_asked_in(own, reader.decide(theirs)), code, True)
+        read = _read_by(own, reader, code, reader.matcher.latin_typing.to_native(text))
+        if read is not None:
+            return read
+    return None
+
+
+def _read_by(own: Understander, reader: Understander, code: str, text: str) -> Reading | None:
+    """``text`` as ``code``'s rules read it, if they know a word of it and it needs an answer
+    or a red flag; a confirming question is asked in the user's language."""
+    theirs = reader.matcher.analyse(text)
+    if theirs.concepts and theirs.result.kind not in _UNREAD:
+        return Reading(_asked_in(own, reader.decide(theirs)), code, True)
     return None
 
 

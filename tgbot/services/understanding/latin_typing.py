@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _NATIVE = re.compile(r"[^\W\d_a-z]", re.IGNORECASE)  # a letter that is not a Latin one
@@ -20,11 +21,10 @@ _NATIVE = re.compile(r"[^\W\d_a-z]", re.IGNORECASE)  # a letter that is not a La
 @dataclass(frozen=True)
 class LatinTyping:
     groups: Mapping[str, str]  # Latin letter group (lower case) -> its native spelling
-    longest: int
 
-    @classmethod
-    def build(cls, groups: Mapping[str, str]) -> LatinTyping:
-        return cls(dict(groups), max(map(len, groups), default=1))
+    @cached_property
+    def longest(self) -> int:
+        return max(map(len, self.groups), default=1)
 
     def to_native(self, text: str) -> str:
         """``text`` with every Latin letter group spelled natively (lower case)."""

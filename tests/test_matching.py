@@ -320,7 +320,7 @@ def test_cramps_since_any_new_medicine_see_a_doctor(matcher: Matcher) -> None:
         ("is ibuprofen ok to take", "ibuprofen"),  # its cautions first (facts sheet, s. 3)
         ("is quinine ok", "medicines"),
         ("tonic water for cramps?", "medicines"),
-        ("are mag supplements any use", "medicines"),
+        ("are mag supplements any use", "night_remedies"),
         ("my friend's muscle relaxer, should i take one", "medicines"),
         ("reminder to stretch", "reminders"),
         ("remind me at bedtime", "reminders"),

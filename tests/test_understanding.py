@@ -267,6 +267,41 @@ def test_a_pregnant_womans_brief_cramp_with_a_normal_calf_gets_the_pregnancy_scr
 
 
 @pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "started statins a month ago and since then my legs cramp at night"),
+        ("uk", "Почала пити сечогінне від тиску, і з'явились судоми в ногах"),
+        ("ru", "папе назначили мочегонное фуросемид и его теперь всё время сводит"),
+        ("de", "Meine Mutter hat eine neue Tablette vom Arzt und klagt seitdem über Krämpfe"),
+        ("pt", "Meu pai começou um remédio novo pra pressão faz duas semanas e desde então tem câimbra nas pernas"),
+    ],
+)  # fmt: skip
+def test_cramps_since_a_prescribed_medicine_are_not_asked_about_poisoning(
+    content: Content, lang: str, text: str
+) -> None:
+    """A medicine taken since some day (facts §4) is the see-a-GP medicine screen; the encoder
+    used to ask the call-now poison or overdose question."""
+    reading = understand(content, lang, text, "use")
+    assert reading is not None and reading.language == lang
+    understood = reading.understood
+    assert (understood.kind, understood.screen) == (Kind.ANSWER, "doc_medicine"), understood
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "took a double dose of my statins, been on them for weeks, now cramping all over",
+        "my toddler swallowed some of grandma's water tablets she's been on for weeks",
+    ],
+)
+def test_an_overdose_or_a_swallowed_medicine_is_never_ruled_out_as_poisoning(
+    understander, text: str
+) -> None:
+    analysis = understander.matcher.analyse(text)
+    assert "cramp_drug" in analysis.concepts and "em_poison" not in analysis.ruled_out
+
+
+@pytest.mark.parametrize(
     ("old", "new", "error"),
     [
         ('ur_long_cramp: "(cramp_brief', 'ur_no_such: "(cramp_brief', "ur_no_such: unknown screen"),

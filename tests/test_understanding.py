@@ -273,7 +273,8 @@ def test_a_pregnant_womans_brief_cramp_with_a_normal_calf_gets_the_pregnancy_scr
         ("uk", "Почала пити сечогінне від тиску, і з'явились судоми в ногах"),
         ("ru", "папе назначили мочегонное фуросемид и его теперь всё время сводит"),
         ("de", "Meine Mutter hat eine neue Tablette vom Arzt und klagt seitdem über Krämpfe"),
-        ("pt", "Meu pai começou um remédio novo pra pressão faz duas semanas e desde então tem câimbra nas pernas"),
+        ("pt", "Meu pai começou um remédio novo pra pressão faz duas semanas e desde então "
+               "tem cãibra"),
     ],
 )  # fmt: skip
 def test_cramps_since_a_prescribed_medicine_are_not_asked_about_poisoning(

@@ -437,6 +437,13 @@ HELD_BACK_UNDER_CEILING = {
     # items typed in Latin letters had been off-topic. Russian and Ukrainian in Latin letters
     # then read natively (the two held-back misses were such), and its tuned part's words.
     red_flag_set("dev48"): 0,
+    # dev49 (en) and dev50 (uk, de), 120 items each weighted to the see-a-doctor and same-day
+    # flags, fifteenth session, measured whole before any change: dev49 3 of 80 red flags
+    # under-triaged (all tuned), screens 82.5 %; dev50 4 of 80 (2 tuned, 2 held back), screens uk
+    # 78.3, de 70.0 %. Its tuned parts' fixes: an age that opens the message ("55 and ..."),
+    # restless-legs and weakness words, uk "з чверть години" (a quarter of an hour).
+    red_flag_set("dev49"): 0,
+    red_flag_set("dev50"): 2,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3
     # (de, en); measured whole before any change: 0, 1 and 0 of 70 red flags under-triaged,
@@ -484,7 +491,7 @@ async def test_red_flag_sets_are_no_worse_than_measured(
     content: Content, record_property: RecordProperty, path: Path
 ) -> None:
     report = await measure(content, path, record_property, lang=None)
-    assert len(report.results) >= 180  # every set is whole (the smallest, dev47, has 180 items)
+    assert len(report.results) >= 120  # every set is whole (the smallest, dev49, has 120 items)
     text = format_report(report)
     by_part = report.groups(lambda r: "held back" if r.item.holdout else "tuned")
     assert by_part["tuned"].under == 0, text
@@ -605,14 +612,15 @@ async def test_each_languages_red_flags_reach_their_level(
 # with another's shows. Raised in the thirteenth session (restless legs, slow twitching with
 # weakness, pre-eclampsia without meningitis signs, a denied fall), and again in the fourteenth
 # (back pain with its own risks, see-a-doctor reasons not asked about numbness, dev48 and
-# Latin typing); the targets are 90-92 %.
+# Latin typing), and in the fifteenth (medicines, heat cramps that settled, dev49 and dev50);
+# the targets are 90-92 %.
 SCREENS_FLOOR_BY_LANGUAGE = {
-    "en": 0.894,  # 7,637 of 8,536
-    "es": 0.881,  # 1,573 of 1,785
-    "pt": 0.873,  # 1,498 of 1,715
-    "ru": 0.901,  # 2,215 of 2,458
-    "uk": 0.822,  # 1,998 of 2,430
-    "de": 0.867,  # 2,071 of 2,387
+    "en": 0.895,  # 7,754 of 8,656
+    "es": 0.881,  # 1,574 of 1,785
+    "pt": 0.875,  # 1,501 of 1,715
+    "ru": 0.902,  # 2,219 of 2,458
+    "uk": 0.830,  # 2,068 of 2,490
+    "de": 0.865,  # 2,119 of 2,447 (dev50's German, new and harder, scores 73 %)
 }
 
 

@@ -302,6 +302,51 @@ def test_an_overdose_or_a_swallowed_medicine_is_never_ruled_out_as_poisoning(
     assert "cramp_drug" in analysis.concepts and "em_poison" not in analysis.ruled_out
 
 
+HEAT_FLAGS = {"em_heatstroke", "em_seizure", "em_meningitis", "em_overdrinking"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "ruled_out"),
+    [
+        ("en", "calf cramp at the beach in the heat, had a drink in the shade and it settled, "
+               "I feel normal", HEAT_FLAGS),
+        ("uk", "на жарі на городі звело литку, посиділа в тіні, попила води, за 10 хвилин все "
+               "пройшло", HEAT_FLAGS),
+        ("de", "Bei der Hitze beim Wandern Wadenkrampf, im Schatten ausgeruht und Wasser "
+               "getrunken, nach zehn Minuten war er weg", HEAT_FLAGS),
+        # walking pain that stopping eases is claudication, not a cramp that will not let go
+        ("uk", "як пройду метрів двісті, литку тягне як судома, постою і проходить",
+               {"ur_long_cramp", "em_cauda"}),
+        ("en", "my calf cramps after a few hundred yards of walking and goes when I stand still",
+               {"ur_long_cramp"}),
+    ],
+)  # fmt: skip
+def test_heat_cramps_that_settled_and_walking_pain_eased_by_stopping_are_not_asked_about_worse(
+    content: Content, lang: str, text: str, ruled_out: set[str]
+) -> None:
+    """Facts §9: heat cramps that settle with rest, shade and a drink are self-care; the
+    encoder asked about heatstroke, a fit or meningitis. The rules still read every sign."""
+    matcher = content.catalogs[lang].matcher
+    assert matcher is not None
+    assert ruled_out <= matcher.analyse(text).ruled_out
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "cramps in the heat, sat in the shade and drank water but now he's confused"),
+        ("de", "Krämpfe in der Hitze, im Schatten getrunken, aber jetzt ist er verwirrt"),
+        ("uk", "судоми на жарі, посидів у тіні, попив води, але тепер блює і болить голова"),
+    ],
+)
+def test_heat_cramps_with_a_sign_of_heat_illness_are_still_asked_about_it(
+    content: Content, lang: str, text: str
+) -> None:
+    matcher = content.catalogs[lang].matcher
+    assert matcher is not None
+    assert not HEAT_FLAGS & matcher.analyse(text).ruled_out
+
+
 @pytest.mark.parametrize(
     ("old", "new", "error"),
     [
@@ -804,8 +849,22 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
         ("uk", "у бабусі спина стала кривою за останні місяці і болить", "ur_back_serious"),
         ("ru", "иду в магазин, икры крутит, тормознусь — проходит", "doc_walking"),
         ("ru", "у отца ноги сводит каждую ночь, боится ложиться спать", "doc_frequent"),
+        # a message that opens with the person's age ("62 and ...") or week of pregnancy
+        ("en", "62 and my lower back started hurting out of nowhere, haven't lifted anything",
+               "doc_back_risk"),
+        ("en", "30 weeks, leg cramps at night, and today a pounding headache with flashing lights",
+               "ur_preeclampsia"),
+        ("en", "his legs don't hurt at night, he has a need to kick and ends up pacing the floor",
+               "restless_legs"),
+        ("en", "my calf has been cramping for 20 minutes now and pulling my toes up isn't helping",
+               "ur_long_cramp"),
+        ("uk", "мамі 67, ввечері ногам місця не знайти, мусить вставати і ходити, тоді легше",
+               "restless_legs"),
+        ("uk", "смикаються мʼязи на руці вже пів року, і стало важче відкрити банку",
+               "doc_twitch_weak"),
+        ("uk", "ногу звело вже з чверть години і не відпускає", "ur_long_cramp"),
     ],
-)
+)  # fmt: skip
 def test_red_flags_said_as_people_type_them(
     content: Content, language: str, text: str, screen: str
 ) -> None:

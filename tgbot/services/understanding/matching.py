@@ -298,7 +298,10 @@ class Matcher:
         for quantity in self._quantities:
             if not quantity.low <= value <= quantity.high:
                 continue
-            if quantity.prefix and not quantity.prefix & before:
+            # A number opening the message, with its unit after it, needs no word before it
+            # ("55 and my back...", "30 weeks, ..."): people start with their age or week.
+            opens = start == 0 and bool(quantity.units)
+            if quantity.prefix and not opens and not quantity.prefix & before:
                 continue
             if not quantity.units:  # "outside it's +37": the prefix alone says what it counts
                 found.setdefault(quantity.concept, []).append((start, start, tokens[start].clause))

@@ -612,14 +612,15 @@ async def test_each_languages_red_flags_reach_their_level(
 # with another's shows. Raised in the thirteenth session (restless legs, slow twitching with
 # weakness, pre-eclampsia without meningitis signs, a denied fall), and again in the fourteenth
 # (back pain with its own risks, see-a-doctor reasons not asked about numbness, dev48 and
-# Latin typing), and in the fifteenth (medicines, heat cramps that settled, dev49 and dev50);
+# Latin typing), and in the fifteenth (medicines, heat cramps that settled, back pain with a
+# see-a-GP risk, dev49 and dev50);
 # the targets are 90-92 %.
 SCREENS_FLOOR_BY_LANGUAGE = {
-    "en": 0.895,  # 7,754 of 8,656
-    "es": 0.881,  # 1,574 of 1,785
+    "en": 0.896,  # 7,756 of 8,656
+    "es": 0.883,  # 1,577 of 1,785
     "pt": 0.875,  # 1,501 of 1,715
-    "ru": 0.902,  # 2,219 of 2,458
-    "uk": 0.830,  # 2,068 of 2,490
+    "ru": 0.904,  # 2,224 of 2,458
+    "uk": 0.830,  # 2,069 of 2,490
     "de": 0.865,  # 2,119 of 2,447 (dev50's German, new and harder, scores 73 %)
 }
 

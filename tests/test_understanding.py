@@ -302,6 +302,28 @@ def test_an_overdose_or_a_swallowed_medicine_is_never_ruled_out_as_poisoning(
     assert "cramp_drug" in analysis.concepts and "em_poison" not in analysis.ruled_out
 
 
+@pytest.mark.parametrize(
+    ("lang", "text", "ruled_out"),
+    [
+        ("en", "been on steroids for years for my asthma and now my lower back aches, "
+               "nothing I did", True),
+        ("es", "tomo prednisona hace años y ahora me duele la espalda, no me he caído", True),
+        ("ru", "полгода на преднизолоне, спина начала болеть, ничего не поднимала", True),
+        # a same-day sign keeps the question: fever, night pain
+        ("en", "been on steroids for years and my lower back aches, and I've got a fever", False),
+        ("es", "tomo prednisona hace años y me duele la espalda, peor por la noche", False),
+    ],
+)  # fmt: skip
+def test_back_pain_with_a_see_a_gp_risk_and_no_same_day_sign_is_not_asked_the_same_day_question(
+    content: Content, lang: str, text: str, ruled_out: bool
+) -> None:
+    """Facts §5: new back pain with steroids, cancer, weak immunity or age is a see-a-GP matter;
+    fever, weight loss, night or constant pain make it same-day."""
+    matcher = content.catalogs[lang].matcher
+    assert matcher is not None
+    assert ("ur_back_serious" in matcher.analyse(text).ruled_out) is ruled_out
+
+
 HEAT_FLAGS = {"em_heatstroke", "em_seizure", "em_meningitis", "em_overdrinking"}
 
 

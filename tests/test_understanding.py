@@ -21,7 +21,7 @@ from tests.test_diary import button, log_calf
 from tgbot.content import Content, ContentError, load_content
 from tgbot.services.navigation import ConfirmAnswer
 from tgbot.services.understanding.languages import understand
-from tgbot.services.understanding.matching import MatchKind, MatchResult
+from tgbot.services.understanding.matching import Matcher, MatchKind, MatchResult
 from tgbot.services.understanding.semantic import RememberingEncoder
 from tgbot.services.understanding.understander import Kind, Level, understander_for
 from tgbot.telegram_html import html_to_plain
@@ -266,6 +266,13 @@ def test_a_pregnant_womans_brief_cramp_with_a_normal_calf_gets_the_pregnancy_scr
     assert (understood.kind, understood.screen) == (Kind.ANSWER, "pregnancy"), understood
 
 
+def rules_of(content: Content, language: str) -> Matcher:
+    """The language's concept rules (every catalogue we ship has them)."""
+    matcher = content.catalog(language).matcher
+    assert matcher is not None
+    return matcher
+
+
 @pytest.mark.parametrize(
     ("lang", "text"),
     [
@@ -319,9 +326,7 @@ def test_back_pain_with_a_see_a_gp_risk_and_no_same_day_sign_is_not_asked_the_sa
 ) -> None:
     """Facts §5: new back pain with steroids, cancer, weak immunity or age is a see-a-GP matter;
     fever, weight loss, night or constant pain make it same-day."""
-    matcher = content.catalogs[lang].matcher
-    assert matcher is not None
-    assert ("ur_back_serious" in matcher.analyse(text).ruled_out) is ruled_out
+    assert ("ur_back_serious" in rules_of(content, lang).analyse(text).ruled_out) is ruled_out
 
 
 HEAT_FLAGS = {"em_heatstroke", "em_seizure", "em_meningitis", "em_overdrinking"}
@@ -348,9 +353,7 @@ def test_heat_cramps_that_settled_and_walking_pain_eased_by_stopping_are_not_ask
 ) -> None:
     """Facts §9: heat cramps that settle with rest, shade and a drink are self-care; the
     encoder asked about heatstroke, a fit or meningitis. The rules still read every sign."""
-    matcher = content.catalogs[lang].matcher
-    assert matcher is not None
-    assert ruled_out <= matcher.analyse(text).ruled_out
+    assert ruled_out <= rules_of(content, lang).analyse(text).ruled_out
 
 
 @pytest.mark.parametrize(
@@ -364,9 +367,7 @@ def test_heat_cramps_that_settled_and_walking_pain_eased_by_stopping_are_not_ask
 def test_heat_cramps_with_a_sign_of_heat_illness_are_still_asked_about_it(
     content: Content, lang: str, text: str
 ) -> None:
-    matcher = content.catalogs[lang].matcher
-    assert matcher is not None
-    assert not HEAT_FLAGS & matcher.analyse(text).ruled_out
+    assert not HEAT_FLAGS & rules_of(content, lang).analyse(text).ruled_out
 
 
 @pytest.mark.parametrize(
@@ -374,6 +375,8 @@ def test_heat_cramps_with_a_sign_of_heat_illness_are_still_asked_about_it(
     [
         ('ur_long_cramp: "(cramp_brief', 'ur_no_such: "(cramp_brief', "ur_no_such: unknown screen"),
         ('em_poison: "denied_toxin', 'em_poison: "denied_toxn', "em_poison: bad rule: unknown"),
+        ("em_seizure em_heatstroke em", "em_seizure em_heatstrok em",
+         "em_seizure em_heatstrok em_meningitis em_overdrinking: unknown screen 'em_heatstrok'"),
     ],
 )  # fmt: skip
 def test_content_check_names_a_broken_ruled_out_rule(
@@ -729,9 +732,7 @@ def test_the_encoder_keeps_a_reading_bit_for_bit_and_only_so_many() -> None:
 
 def read_by_rules(content: Content, language: str, text: str) -> MatchResult:
     """What the language's concept rules alone make of a message (no encoder)."""
-    matcher = content.catalog(language).matcher
-    assert matcher is not None
-    return matcher.match(text)
+    return rules_of(content, language).match(text)
 
 
 @pytest.mark.parametrize(

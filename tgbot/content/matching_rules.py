@@ -32,6 +32,7 @@ from tgbot.services.understanding.rules import (
     RedFlagRule,
     Term,
     TermIndex,
+    any_of,
     parse_rule,
 )
 from tgbot.services.understanding.text_normalise import (
@@ -591,17 +592,20 @@ class _Builder(FieldChecks):
 
     def ruled_out(self, raw: Any) -> dict[str, Node]:
         """Screens the semantic tier may not raise to when their rule holds; these rules may
-        also name ``denied_<concept>`` (the message denies it: "I'm not confused")."""
+        also name ``denied_<concept>`` (the message denies it: "I'm not confused"). A key may
+        name several screens that share one rule ("em_seizure em_heatstroke"); a screen named
+        under several keys is ruled out when any of its rules holds."""
         if not isinstance(raw, dict):
             raise self.fail("semantic_ruled_out", "expected a mapping of screen: rule")
         names = dict(self.concept_ids)
         names.update({DENIED_PREFIX + n: DENIED_OFFSET + i for n, i in self.concept_ids.items()})
-        return {
-            self.screen(screen, f"semantic_ruled_out.{screen}"): self.rule(
-                rule, f"semantic_ruled_out.{screen}", names
-            )
-            for screen, rule in raw.items()
-        }
+        rules: dict[str, list[Node]] = {}
+        for key, text in raw.items():
+            where = f"semantic_ruled_out.{key}"
+            rule = self.rule(text, where, names)
+            for screen in str(key).split():
+                rules.setdefault(self.screen(screen, where), []).append(rule)
+        return {screen: any_of(parts) for screen, parts in rules.items()}
 
     def latin_typing(self, raw: Any) -> LatinTyping | None:
         """Latin letter groups and how this language spells them (a Cyrillic language typed

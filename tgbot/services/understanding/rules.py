@@ -74,7 +74,7 @@ class _RuleParser:
         while self._peek() == ("op", "|"):
             self.pos += 1
             parts.append(self._and())
-        return parts[0] if len(parts) == 1 else _any_of(parts)
+        return any_of(parts)
 
     def _and(self) -> Node:
         parts = [self._unary()]
@@ -117,7 +117,11 @@ class _RuleParser:
         raise ValueError(f"unexpected '{value}'")
 
 
-def _any_of(parts: Sequence[Node]) -> Node:
+def any_of(parts: Sequence[Node]) -> Node:
+    """Holds where any part holds (its spans are all of theirs)."""
+    if len(parts) == 1:
+        return parts[0]
+
     def node(occ: Occurrences) -> list[Span]:
         spans: list[Span] = []
         for part in parts:

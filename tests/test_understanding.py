@@ -371,6 +371,37 @@ def test_heat_cramps_with_a_sign_of_heat_illness_are_still_asked_about_it(
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "screen"),
+    [
+        ("en", "my girl is 8, both legs ache at bedtime after gymnastics, she's fine and "
+               "running around in the morning", "growing_pains"),
+        ("es", "mi niña de 5 años se queja de las dos piernas por la noche y por la mañana "
+               "juega como si nada", "growing_pains"),
+        ("de", "Meine Tochter (8) hat abends Schmerzen in beiden Beinen, am Morgen ist alles "
+               "weg und sie spielt wie immer", "growing_pains"),
+        # Not typical growing pains (facts §9): one leg, a limp, morning pain, under three.
+        ("en", "my son is 6, his left leg hurts at night and he's limping in the morning",
+               "doc_child_leg"),
+        ("en", "my daughter is 7 and both legs hurt in the morning when she gets up",
+               "doc_child_leg"),
+        ("en", "my little boy is 2 and a half and cries about both legs at bedtime",
+               "doc_child_leg"),
+        ("es", "mi hijo de 6 años cojea y le duelen las dos piernas por la noche",
+               "doc_child_leg"),
+    ],
+)  # fmt: skip
+def test_typical_growing_pains_are_self_care_and_the_untypical_see_a_gp(
+    content: Content, lang: str, text: str, screen: str
+) -> None:
+    """A child's ache in both legs at night that is gone by morning is growing pains; the
+    encoder's resemblance to a child's leg pain does not replace that answer. A 'fine' beside
+    a morning word is no morning pain."""
+    reading = understand(content, lang, text, "use")
+    assert reading is not None
+    assert reading.understood.screen == screen, reading.understood.reason
+
+
+@pytest.mark.parametrize(
     ("old", "new", "error"),
     [
         ('ur_long_cramp: "(cramp_brief', 'ur_no_such: "(cramp_brief', "ur_no_such: unknown screen"),

@@ -444,6 +444,12 @@ HELD_BACK_UNDER_CEILING = {
     # restless-legs and weakness words, uk "з чверть години" (a quarter of an hour).
     red_flag_set("dev49"): 0,
     red_flag_set("dev50"): 2,
+    # dev51 (es, pt) and dev52 (ru, en), 120 each, written the same way in the sixteenth session;
+    # measured whole before any change made from them: dev51 2 of 80 red flags under-triaged (both
+    # tuned), screens es 68.3, pt 83.3 %; dev52 1 of 80 (tuned), screens en 76.7, ru 78.3 %. Their
+    # tuned parts' fixes: leaning on a trolley near "eases", "2 añitos", "посидит" (sits a while).
+    red_flag_set("dev51"): 0,
+    red_flag_set("dev52"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3
     # (de, en); measured whole before any change: 0, 1 and 0 of 70 red flags under-triaged,
@@ -613,15 +619,15 @@ async def test_each_languages_red_flags_reach_their_level(
 # weakness, pre-eclampsia without meningitis signs, a denied fall), and again in the fourteenth
 # (back pain with its own risks, see-a-doctor reasons not asked about numbness, dev48 and
 # Latin typing), and in the fifteenth (medicines, heat cramps that settled, back pain with a
-# see-a-GP risk, dev49 and dev50);
-# the targets are 90-92 %.
+# see-a-GP risk, dev49 and dev50), and in the sixteenth (typical growing pains, occasional
+# cramps, leaning forward on walks, dev51 and dev52); the targets are 90-92 %.
 SCREENS_FLOOR_BY_LANGUAGE = {
-    "en": 0.896,  # 7,756 of 8,656
-    "es": 0.883,  # 1,577 of 1,785
-    "pt": 0.875,  # 1,501 of 1,715
-    "ru": 0.904,  # 2,224 of 2,458
-    "uk": 0.830,  # 2,069 of 2,490
-    "de": 0.865,  # 2,119 of 2,447 (dev50's German, new and harder, scores 73 %)
+    "en": 0.895,  # 7,808 of 8,716 (dev52's English, new, scores 78 %)
+    "es": 0.884,  # 1,631 of 1,845 (dev51's Spanish 80 %)
+    "pt": 0.877,  # 1,557 of 1,775
+    "ru": 0.903,  # 2,275 of 2,518 (dev52's Russian 78 %)
+    "uk": 0.831,  # 2,071 of 2,490
+    "de": 0.868,  # 2,124 of 2,447
 }
 
 

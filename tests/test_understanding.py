@@ -402,6 +402,79 @@ def test_typical_growing_pains_are_self_care_and_the_untypical_see_a_gp(
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "screen"),
+    [
+        # Walking pain that leaning forward eases, said in any order (facts §5, stenosis).
+        ("es", "me duelen las piernas al caminar y si me recargo en el carrito se me quita",
+               "doc_walking"),
+        ("en", "my calves cramp when I walk but leaning on a walker they ease off", "doc_walking"),
+        ("ru", "при ходьбе сводит ноги, а если опираюсь на тележку, становится легче",
+               "doc_walking"),
+        ("ru", "маме 70, по дороге в магазин ноги сводит при ходьбе, посидит и проходит",
+               "doc_walking"),
+        # A fever denied after it is named: the see-a-GP back screen, not the same-day one.
+        ("es", "tengo 62 años y me duele la espalda desde hace una semana sin motivo, fiebre no "
+               "tengo", "doc_back_risk"),
+        ("pt", "tenho 61 anos, dor nas costas nova sem motivo há uma semana, febre não tenho",
+               "doc_back_risk"),
+        # "Almost every night" said with a negation word is frequency, not its denial.
+        ("uk", "судоми в литках чи не щоночі, вже два місяці", "doc_frequent"),
+        ("ru", "сводит икры чуть ли не каждую ночь уже второй месяц", "doc_frequent"),
+        ("es", "los calambres me dan cada vez más seguido en los gemelos", "doc_frequent"),
+    ],
+)  # fmt: skip
+def test_see_a_doctor_stories_in_their_own_words_reach_their_screen(
+    content: Content, lang: str, text: str, screen: str
+) -> None:
+    reading = understand(content, lang, text, "use")
+    assert reading is not None
+    assert reading.understood.screen == screen, reading.understood.reason
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "ruled_out"),
+    [
+        # Occasional cramps are self-care (facts §5): not the frequent-cramps screen.
+        ("es", "de vez en cuando me da un calambre en el pie por la noche", {"doc_frequent"}),
+        ("de", "ab und zu nachts ein Krampf im Fuß, was kann ich vorbeugend tun?",
+               {"doc_frequent"}),
+        # A cramp a stretch released is no pain on walking that rest eases.
+        ("es", "me dio un calambre en el muslo jugando al fútbol, estiré y se me pasó",
+               {"doc_walking"}),
+        ("en", "calf cramp last night, lasted about a minute, pulled my toes up and it went",
+               {"doc_walking"}),
+        # "Gemelos" is the calf muscle; with no pregnancy word it is no pregnancy question.
+        ("es", "calambres en los gemelos casi todas las noches", {"ur_pregnancy"}),
+        # Heat cramps that settled in the shade with a drink: no quinine, no allergy question.
+        ("pt", "deu cãibra correndo no sol, fui pra sombra, tomei isotônico e passou",
+               {"ur_quinine", "em_anaphylaxis"}),
+    ],
+)  # fmt: skip
+def test_everyday_stories_are_not_asked_about_what_they_rule_out(
+    content: Content, lang: str, text: str, ruled_out: set[str]
+) -> None:
+    assert ruled_out <= rules_of(content, lang).analyse(text).ruled_out
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "kept"),
+    [
+        ("es", "de vez en cuando me da un calambre, pero ahora casi todas las noches",
+               "doc_frequent"),
+        ("es", "calambres en los gemelos, estoy embarazada de 7 meses", "ur_pregnancy"),
+        ("en", "cramp in my calf, stretched it, but it hurts when I walk and eases when I stop",
+               "doc_walking"),
+        ("pt", "cãibra no sol, fui pra sombra, mas tomo quinino e apareceram manchas roxas",
+               "ur_quinine"),
+    ],
+)  # fmt: skip
+def test_a_sign_of_the_flag_keeps_it_open_to_the_encoder(
+    content: Content, lang: str, text: str, kept: str
+) -> None:
+    assert kept not in rules_of(content, lang).analyse(text).ruled_out
+
+
+@pytest.mark.parametrize(
     ("old", "new", "error"),
     [
         ('ur_long_cramp: "(cramp_brief', 'ur_no_such: "(cramp_brief', "ur_no_such: unknown screen"),

@@ -385,14 +385,14 @@ HELD_BACK_UNDER_CEILING = {
     # see-a-doctor flags: dev28 (uk), dev29 (ru), dev30 (es, pt), dev31 (de, en); measured whole
     # before any change: 7 of 200, 9 of 200, 1 of 232 and 10 of 241 under-triaged.
     red_flag_set("dev28"): 2,
-    red_flag_set("dev29"): 1,
+    red_flag_set("dev29"): 0,  # 1 until the sixteenth session
     red_flag_set("dev30"): 0,
     red_flag_set("dev31"): 2,  # 3 until dev37's dialect fixes (tenth session)
     # Eighth session, sixth round, the three weakest languages alone, every style mixed: dev32
     # (ru), dev33 (uk), dev34 (de); measured whole before any change: 10, 13 and 10 of 200.
     red_flag_set("dev32"): 2,
-    red_flag_set("dev33"): 3,
-    red_flag_set("dev34"): 5,
+    red_flag_set("dev33"): 2,  # 3 until the sixteenth session
+    red_flag_set("dev34"): 4,  # 5 until the sixteenth session
     # Ninth session, seventh round, every style mixed with more voice dictation, people who have
     # decided it is harmless, time courses and what-next questions: dev35 (ru), dev36 (uk);
     # measured whole before any change: 4 and 6 of 200 under-triaged.
@@ -469,8 +469,8 @@ HELD_BACK_UNDER_CEILING = {
     # 8 before the fifth session's general fixes, then 6, 5 after the sixth's, 4 after the
     # seventh's (see-a-doctor resemblances answered from 0.62); one came with "soil near a
     # wound", a term written from the facts sheet for a miss its report had once shown
-    # ("muddy").
-    FRESH3_RED_FLAGS: 4,
+    # ("muddy"); 3 once an age that opens a message was read (fifteenth session).
+    FRESH3_RED_FLAGS: 3,
     # Written blind; measured before and after the fourth session's changes: 15, 14; 10 once a
     # spaced dash ended a clause (its writer's "not a cramp - my chest…" hid the chest); 7
     # until a twisted posture that holds (seventh session).

@@ -432,6 +432,23 @@ def test_see_a_doctor_stories_in_their_own_words_reach_their_screen(
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "screen"),
+    [
+        # On quinine with bleeding (facts §5: black stools, blood): same day, from the rules.
+        ("ru", "пью хинин от судорог месяц, а теперь стул чёрный", "ur_quinine"),
+        ("ru", "врач в Англии выписал quinine, пью три недели, сегодня кровь в кале",
+               "ur_quinine"),
+        # Drank a lot in a race, then a fit: over-drinking, call now (facts §9).
+        ("uk", "на марафоні пив на кожній точці, після фінішу був припадок", "em_overdrinking"),
+    ],
+)  # fmt: skip
+def test_red_flags_the_rules_read_without_the_encoder(
+    content: Content, lang: str, text: str, screen: str
+) -> None:
+    assert rules_of(content, lang).match(text).screen_id == screen
+
+
+@pytest.mark.parametrize(
     ("lang", "text", "ruled_out"),
     [
         # Occasional cramps are self-care (facts §5): not the frequent-cramps screen.

@@ -388,6 +388,9 @@ def test_heat_cramps_with_a_sign_of_heat_illness_are_still_asked_about_it(
                "doc_child_leg"),
         ("es", "mi hijo de 6 años cojea y le duelen las dos piernas por la noche",
                "doc_child_leg"),
+        # "70 year old" is no child's age.
+        ("en", "my 70 year old mum gets a calf cramp at night once every few weeks",
+               "night_causes"),
     ],
 )  # fmt: skip
 def test_typical_growing_pains_are_self_care_and_the_untypical_see_a_gp(
@@ -440,6 +443,14 @@ def test_see_a_doctor_stories_in_their_own_words_reach_their_screen(
                "ur_quinine"),
         # Drank a lot in a race, then a fit: over-drinking, call now (facts §9).
         ("uk", "на марафоні пив на кожній точці, після фінішу був припадок", "em_overdrinking"),
+        # Chin to chest is the meningitis neck, not chest pain (uk "до грудей").
+        ("uk", "температура 39, голова розколюється, не можу дістати підборіддям до грудей",
+               "em_meningitis"),
+        ("uk", "вжалила оса, губи й язик пухнуть, важко ковтати", "em_anaphylaxis"),
+        # Numb when wiping, with back pain: cauda equina, the call-now flag (facts §5).
+        ("de", "Seit gestern Hexenschuss, heute spüre ich beim Abwischen am Po und zwischen den "
+               "Beinen fast nichts mehr", "em_cauda"),
+        ("de", "trink jeden Abend 5 Bierchen und hab ständig Wadenkrämpfe", "doc_conditions"),
     ],
 )  # fmt: skip
 def test_red_flags_the_rules_read_without_the_encoder(
@@ -464,7 +475,11 @@ def test_red_flags_the_rules_read_without_the_encoder(
         ("es", "calambres en los gemelos casi todas las noches", {"ur_pregnancy"}),
         # Heat cramps that settled in the shade with a drink: no quinine, no allergy question.
         ("pt", "deu cãibra correndo no sol, fui pra sombra, tomei isotônico e passou",
-               {"ur_quinine", "em_anaphylaxis"}),
+               {"ur_quinine", "em_anaphylaxis", "em_cauda"}),
+        # A cramp that let go within a minute, no pop or swelling: no torn-calf question.
+        ("es", "se me acalambró el muslo subiendo la escalera y en un minuto aflojó",
+               {"ur_tear"}),
+        ("en", "quad cramped sprinting, lasted about a minute then let go", {"ur_tear"}),
     ],
 )  # fmt: skip
 def test_everyday_stories_are_not_asked_about_what_they_rule_out(
@@ -479,6 +494,9 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
         ("es", "de vez en cuando me da un calambre, pero ahora casi todas las noches",
                "doc_frequent"),
         ("es", "calambres en los gemelos, estoy embarazada de 7 meses", "ur_pregnancy"),
+        # "kaum" (barely) is no "rarely": "kaum schlafen" keeps frequent cramps open
+        ("de", "fast jede Nacht Wadenkrämpfe, ich kann kaum schlafen", "doc_frequent"),
+        ("en", "calf cramp for about a minute, heard a pop and now it's swollen", "ur_tear"),
         ("en", "cramp in my calf, stretched it, but it hurts when I walk and eases when I stop",
                "doc_walking"),
         ("pt", "cãibra no sol, fui pra sombra, mas tomo quinino e apareceram manchas roxas",

@@ -622,11 +622,11 @@ async def test_each_languages_red_flags_reach_their_level(
 # see-a-GP risk, dev49 and dev50), and in the sixteenth (typical growing pains, occasional
 # cramps, leaning forward on walks, dev51 and dev52); the targets are 90-92 %.
 SCREENS_FLOOR_BY_LANGUAGE = {
-    "en": 0.896,  # 7,812 of 8,716 (dev52's English, new, scores 78 %)
-    "es": 0.885,  # 1,633 of 1,845 (dev51's Spanish 80 %)
+    "en": 0.896,  # 7,816 of 8,716 (dev52's English, new, scores 78 %)
+    "es": 0.886,  # 1,635 of 1,845 (dev51's Spanish 80 %)
     "pt": 0.878,  # 1,559 of 1,775
     "ru": 0.904,  # 2,277 of 2,518 (dev52's Russian 78 %)
-    "uk": 0.835,  # 2,081 of 2,490
+    "uk": 0.837,  # 2,085 of 2,490
     "de": 0.869,  # 2,127 of 2,447
 }
 

@@ -415,6 +415,11 @@ def test_typical_growing_pains_are_self_care_and_the_untypical_see_a_gp(
                "doc_walking"),
         ("ru", "маме 70, по дороге в магазин ноги сводит при ходьбе, посидит и проходит",
                "doc_walking"),
+        # Walking pain that stopping eases is more telling than how often it comes.
+        ("uk", "тато курить 30 років, пройде метрів сто і литку зводить, постоїть і минає",
+               "doc_walking"),
+        ("en", "smoker for 40 years, my legs cramp every time I walk to the shop and stop when "
+               "I stand still for a bit", "doc_walking"),
         # A fever denied after it is named: the see-a-GP back screen, not the same-day one.
         ("es", "tengo 62 años y me duele la espalda desde hace una semana sin motivo, fiebre no "
                "tengo", "doc_back_risk"),

@@ -23,7 +23,12 @@ from tgbot.services.navigation import ConfirmAnswer
 from tgbot.services.understanding.languages import understand
 from tgbot.services.understanding.matching import Matcher, MatchKind, MatchResult
 from tgbot.services.understanding.semantic import RememberingEncoder
-from tgbot.services.understanding.understander import Kind, Level, understander_for
+from tgbot.services.understanding.understander import (
+    Kind,
+    Level,
+    Understanding,
+    understander_for,
+)
 from tgbot.telegram_html import html_to_plain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -219,10 +224,8 @@ def test_back_pain_with_its_risks_gets_the_back_screen_not_a_question_about_a_wo
     """Fever, night pain, a lump, cancer, steroids or age beside a back pain are the rules' back
     screens (facts §5); with no saddle, bladder, leg, fall, wound or headache sign the encoder
     used to ask about cauda equina, an injury, tetanus or meningitis instead."""
-    reading = understand(content, language, text, "use")
-    assert reading is not None
-    understood = reading.understood
-    assert understood.screen == screen, understood  # a question carries the flag it asks about
+    reading = understanding_of(content, language, text)
+    assert reading.screen == screen, reading  # a question carries the flag it asks about
 
 
 @pytest.mark.parametrize(
@@ -271,6 +274,13 @@ def rules_of(content: Content, language: str) -> Matcher:
     matcher = content.catalog(language).matcher
     assert matcher is not None
     return matcher
+
+
+def understanding_of(content: Content, language: str, text: str) -> Understanding:
+    """What the bot makes of a message typed by a user of ``language`` (rules and encoder)."""
+    reading = understand(content, language, text, "use")
+    assert reading is not None
+    return reading.understood
 
 
 @pytest.mark.parametrize(
@@ -399,9 +409,8 @@ def test_typical_growing_pains_are_self_care_and_the_untypical_see_a_gp(
     """A child's ache in both legs at night that is gone by morning is growing pains; the
     encoder's resemblance to a child's leg pain does not replace that answer. A 'fine' beside
     a morning word is no morning pain."""
-    reading = understand(content, lang, text, "use")
-    assert reading is not None
-    assert reading.understood.screen == screen, reading.understood.reason
+    reading = understanding_of(content, lang, text)
+    assert reading.screen == screen, reading.reason
 
 
 @pytest.mark.parametrize(
@@ -434,9 +443,8 @@ def test_typical_growing_pains_are_self_care_and_the_untypical_see_a_gp(
 def test_see_a_doctor_stories_in_their_own_words_reach_their_screen(
     content: Content, lang: str, text: str, screen: str
 ) -> None:
-    reading = understand(content, lang, text, "use")
-    assert reading is not None
-    assert reading.understood.screen == screen, reading.understood.reason
+    reading = understanding_of(content, lang, text)
+    assert reading.screen == screen, reading.reason
 
 
 @pytest.mark.parametrize(

@@ -493,6 +493,12 @@ def test_red_flags_the_rules_read_without_the_encoder(
         ("es", "se me acalambró el muslo subiendo la escalera y en un minuto aflojó",
                {"ur_tear"}),
         ("en", "quad cramped sprinting, lasted about a minute then let go", {"ur_tear"}),
+        # A torn calf, or a pregnant woman's swollen face, with no chest or breathing word:
+        # the tear or pre-eclampsia screen, not the call-now chest question.
+        ("es", "sentí un crack en el gemelo jugando al pádel y no me puedo poner de puntillas",
+               {"em_chest"}),
+        ("de", "32. Woche, Gesicht und Hände seit heute Morgen plötzlich dick geschwollen",
+               {"em_chest"}),
     ],
 )  # fmt: skip
 def test_everyday_stories_are_not_asked_about_what_they_rule_out(
@@ -514,6 +520,7 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
                "doc_walking"),
         ("pt", "cãibra no sol, fui pra sombra, mas tomo quinino e apareceram manchas roxas",
                "ur_quinine"),
+        ("en", "heard a pop in my calf at squash and now I can't catch my breath", "em_chest"),
     ],
 )  # fmt: skip
 def test_a_sign_of_the_flag_keeps_it_open_to_the_encoder(

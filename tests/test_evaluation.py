@@ -345,13 +345,13 @@ HELD_BACK_UNDER_CEILING = {
     # whole before any change: 7 of 290 under-triaged (4 tuned, 3 held back). 2 once "half the
     # face" counted as one side and a back pain weeks long at 50+ as a reason to see a doctor
     # in every language (eighth session).
-    DEV11_RED_FLAGS: 2,
+    DEV11_RED_FLAGS: 1,  # 2 until the other languages' worked cases (seventeenth session)
     # dev12 (English) and dev13 (es, ru, pt, uk, de): every flag as the people who send it say
     # it (carers, parents, pregnant women, workers, athletes, people on medicines); measured
     # whole before any change: dev12 3 of 296, dev13 13 of 270 under-triaged.
     red_flag_set("dev12"): 1,
     # 3 until the eighth session's general fixes (as dev11), 2 until its last round.
-    red_flag_set("dev13"): 1,
+    red_flag_set("dev13"): 0,  # 1 until the other languages' worked cases
     # Eighth session, regional speech: dev14 (es from four countries, pt-BR), dev15 (ru, uk
     # with surzhyk), dev16 (de from Germany, Austria and Switzerland; en from five countries);
     # measured whole before any change: 5 of 185, 9 of 180 and 5 of 177 under-triaged.
@@ -364,22 +364,23 @@ HELD_BACK_UNDER_CEILING = {
     # 5 more native red-flag exemplars per screen in es, pt, ru, uk and de: 17 -> 12 of those 537
     # (screens 83.4 -> 83.1 %), kept on that evidence.
     red_flag_set("dev17"): 0,
-    red_flag_set("dev18"): 2,
+    red_flag_set("dev18"): 0,  # 2 until the other languages' worked cases
     red_flag_set("dev19"): 1,
     # Eighth session, third round: the red flag one detail among many, or said in passing while
     # asking about something else; people who minimise; updates; carers of children and the
     # very old. dev20 (en), dev21 (es, ru), dev22 (pt, de), dev23 (uk, en); measured whole
     # before any change: 1 of 200, 7 of 177, 3 of 172 and 5 of 182 under-triaged.
     red_flag_set("dev20"): 0,
-    red_flag_set("dev21"): 1,
+    red_flag_set("dev21"): 0,  # 1 until the other languages' worked cases
     red_flag_set("dev22"): 0,
     red_flag_set("dev23"): 1,
     # Eighth session, fourth round, every style mixed: dev24 (ru), dev25 (uk), dev26 (es, de),
     # dev27 (pt, en); measured whole before any change: 8 of 200, 12 of 200, 3 of 181 and
     # 4 of 185 under-triaged.
-    red_flag_set("dev24"): 2,
-    red_flag_set("dev25"): 2,  # 3 until a common word was no longer "corrected" (tenth session)
-    red_flag_set("dev26"): 1,
+    red_flag_set("dev24"): 1,  # 2 until the other languages' worked cases
+    red_flag_set("dev25"): 1,  # 3 until a common word was no longer "corrected" (tenth
+    # session), 2 until the other languages' worked cases (seventeenth)
+    red_flag_set("dev26"): 0,  # 1 until the other languages' worked cases
     red_flag_set("dev27"): 2,
     # Eighth session, fifth round, every style mixed and twice the share of same-day and
     # see-a-doctor flags: dev28 (uk), dev29 (ru), dev30 (es, pt), dev31 (de, en); measured whole
@@ -387,12 +388,14 @@ HELD_BACK_UNDER_CEILING = {
     red_flag_set("dev28"): 2,
     red_flag_set("dev29"): 0,  # 1 until the sixteenth session
     red_flag_set("dev30"): 0,
-    red_flag_set("dev31"): 2,  # 3 until dev37's dialect fixes (tenth session)
+    red_flag_set("dev31"): 1,  # 3 until dev37's dialect fixes (tenth session), 2 until the
+    # other languages' worked cases (seventeenth)
     # Eighth session, sixth round, the three weakest languages alone, every style mixed: dev32
     # (ru), dev33 (uk), dev34 (de); measured whole before any change: 10, 13 and 10 of 200.
-    red_flag_set("dev32"): 2,
+    red_flag_set("dev32"): 1,  # 2 until the other languages' worked cases
     red_flag_set("dev33"): 2,  # 3 until the sixteenth session
-    red_flag_set("dev34"): 4,  # 5 until the sixteenth session
+    red_flag_set("dev34"): 2,  # 5 until the sixteenth session, 4 until the seventeenth's
+    # worked cases in every language
     # Ninth session, seventh round, every style mixed with more voice dictation, people who have
     # decided it is harmless, time courses and what-next questions: dev35 (ru), dev36 (uk);
     # measured whole before any change: 4 and 6 of 200 under-triaged.
@@ -474,7 +477,7 @@ HELD_BACK_UNDER_CEILING = {
     # Written blind; measured before and after the fourth session's changes: 15, 14; 10 once a
     # spaced dash ended a clause (its writer's "not a cramp - my chest…" hid the chest); 7
     # until a twisted posture that holds (seventh session).
-    FRESH4_RED_FLAGS: 6,
+    FRESH4_RED_FLAGS: 5,  # 6 until the other languages' worked cases (seventeenth session)
     # Written blind in the fifth session, after that session's general fixes: 10 of 494 red
     # flags under-triaged when it landed, all English; 9 after claudication, dystonia and
     # restless-legs vocabulary written from the facts sheet (its texts were never read; only
@@ -543,6 +546,41 @@ async def test_tuned_sets_read_without_their_own_worked_cases(
     record_property("report", text)
     assert report.all.under <= LEFT_OUT_UNDER_CEILING[path], text
     assert (report.all.screen_accuracy or 0) >= LEFT_OUT_SCREENS_FLOOR, text
+
+
+# The same for the other languages' worked cases (seventeenth session), on the newest blind
+# sets: their tuned parts, each read in its own language with that set's cases left out. When
+# the check landed: no red flag under-triaged, screens uk 79, de 70, es 82, pt 88, ru 74 %
+# (with the cases stored: 93, 78, 84, 92, 78 %).
+LEFT_OUT_BY_LANGUAGE = (("dev50", "uk"), ("dev50", "de"), ("dev51", "es"), ("dev51", "pt"),
+                        ("dev52", "ru"))  # fmt: skip
+LEFT_OUT_LANGUAGE_SCREENS_FLOOR = 0.70
+
+
+@pytest.mark.parametrize(("name", "lang"), LEFT_OUT_BY_LANGUAGE)
+async def test_each_languages_tuned_sets_read_without_their_own_worked_cases(
+    content: Content, record_property: RecordProperty, name: str, lang: str
+) -> None:
+    path = red_flag_set(name)
+    full = understander_for(content.catalogs[lang], "use")
+    assert full is not None and full.tier is not None
+    left_out = full.tier.without(worked_case_texts(path))
+    assert len(left_out.exemplars.sentences()) > 0 and left_out is not full.tier
+    understander = Understander(full.matcher, left_out)
+    items = [item for item in load_questions(path, lang) if not item.holdout]
+    stored = [i.text for i in items if i.is_red_flag][:5]  # filed whole: found at cosine 1
+    assert all(full.tier.closest(t)[1] > 0.999 for t in stored)
+    assert all(left_out.closest(t)[1] < 0.999 for t in stored)
+
+    async def reply(item: EvalItem) -> Reply:
+        return reply_to(content, lang, understander.understand(item.text))
+
+    report = await evaluate(items, reply)
+    text = format_report(report, f"{path.name} ({lang}), its worked cases left out")
+    print(text)
+    record_property("report", text)
+    assert report.all.under == 0, text
+    assert (report.all.screen_accuracy or 0) >= LEFT_OUT_LANGUAGE_SCREENS_FLOOR, text
 
 
 async def test_negated_red_flags_do_not_raise_an_alarm(
@@ -620,14 +658,17 @@ async def test_each_languages_red_flags_reach_their_level(
 # (back pain with its own risks, see-a-doctor reasons not asked about numbness, dev48 and
 # Latin typing), and in the fifteenth (medicines, heat cramps that settled, back pain with a
 # see-a-GP risk, dev49 and dev50), and in the sixteenth (typical growing pains, occasional
-# cramps, leaning forward on walks, dev51 and dev52); the targets are 90-92 %.
+# cramps, leaning forward on walks, dev51 and dev52); the targets are 90-92 %. In the seventeenth
+# es, pt, ru, uk and de gained worked cases from every set's tuned part, so these figures now
+# include messages the tier has stored: the held-back quarters' screens (es 87.3, pt 87.7,
+# ru 89.6, uk 80.0, de 85.3 %) are what generalises.
 SCREENS_FLOOR_BY_LANGUAGE = {
-    "en": 0.896,  # 7,816 of 8,716 (dev52's English, new, scores 78 %)
-    "es": 0.886,  # 1,635 of 1,845 (dev51's Spanish 80 %)
-    "pt": 0.878,  # 1,559 of 1,775
-    "ru": 0.904,  # 2,277 of 2,518 (dev52's Russian 78 %)
-    "uk": 0.837,  # 2,085 of 2,490
-    "de": 0.869,  # 2,127 of 2,447
+    "en": 0.896,  # 7,818 of 8,716 (dev52's English, new, scores 78 %)
+    "es": 0.908,  # 1,676 of 1,845
+    "pt": 0.904,  # 1,605 of 1,775
+    "ru": 0.926,  # 2,333 of 2,518
+    "uk": 0.876,  # 2,182 of 2,490
+    "de": 0.900,  # 2,204 of 2,447
 }
 
 

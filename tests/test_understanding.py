@@ -499,6 +499,11 @@ def test_red_flags_the_rules_read_without_the_encoder(
                {"em_chest"}),
         ("de", "32. Woche, Gesicht und Hände seit heute Morgen plötzlich dick geschwollen",
                {"em_chest"}),
+        # A calf, thigh, foot or hand cramp that let go: no fit (судома is both), no back
+        # injury.
+        ("uk", "вночі звело литку, секунд двадцять, потім відпустило", {"em_seizure"}),
+        ("es", "se me acalambró el pie, duró dos minutos y se fue estirando",
+               {"em_back_injury", "em_seizure", "ur_long_cramp"}),
     ],
 )  # fmt: skip
 def test_everyday_stories_are_not_asked_about_what_they_rule_out(
@@ -521,6 +526,9 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
         ("pt", "cãibra no sol, fui pra sombra, mas tomo quinino e apareceram manchas roxas",
                "ur_quinine"),
         ("en", "heard a pop in my calf at squash and now I can't catch my breath", "em_chest"),
+        ("uk", "звело литку, відпустило, а потім його затрусило всім тілом", "em_seizure"),
+        ("en", "calf cramped on the ladder, it eased but I fell and landed on my back",
+               "em_back_injury"),
     ],
 )  # fmt: skip
 def test_a_sign_of_the_flag_keeps_it_open_to_the_encoder(

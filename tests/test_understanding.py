@@ -504,6 +504,12 @@ def test_red_flags_the_rules_read_without_the_encoder(
         ("uk", "вночі звело литку, секунд двадцять, потім відпустило", {"em_seizure"}),
         ("es", "se me acalambró el pie, duró dos minutos y se fue estirando",
                {"em_back_injury", "em_seizure", "ur_long_cramp"}),
+        # An eyelid twitch with coffee and little sleep: no fit, no breathing question.
+        ("uk", "третій день сіпається повіка, кави багато п'ю, сплю мало",
+               {"em_seizure", "em_breathing"}),
+        # One cramp late in a marathon, drank to thirst, feels fine: no over-drinking question.
+        ("en", "one calf cramp at mile 22 of the marathon, it went in a minute, feel fine now",
+               {"em_overdrinking"}),
     ],
 )  # fmt: skip
 def test_everyday_stories_are_not_asked_about_what_they_rule_out(
@@ -529,6 +535,8 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
         ("uk", "звело литку, відпустило, а потім його затрусило всім тілом", "em_seizure"),
         ("en", "calf cramped on the ladder, it eased but I fell and landed on my back",
                "em_back_injury"),
+        ("en", "cramp at mile 22, eased, but now I'm confused and keep throwing up",
+               "em_overdrinking"),
     ],
 )  # fmt: skip
 def test_a_sign_of_the_flag_keeps_it_open_to_the_encoder(

@@ -1061,6 +1061,10 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
         ("uk", "смикаються мʼязи на руці вже пів року, і стало важче відкрити банку",
                "doc_twitch_weak"),
         ("uk", "ногу звело вже з чверть години і не відпускає", "ur_long_cramp"),
+        # lockjaw in lay words, after a wound a gardener or farmer would name
+        ("en", "trod on a rusty tin can last week and now his jaw's gone stiff, he can't chew",
+               "em_tetanus"),
+        ("en", "stabbed my foot with a pitchfork, now I can barely open my mouth", "em_tetanus"),
     ],
 )  # fmt: skip
 def test_red_flags_said_as_people_type_them(
@@ -1088,6 +1092,9 @@ def test_red_flags_said_as_people_type_them(
         ("ru", "сын показывает, где болит нога, ночью сводит икру", None),  # not "покалывает"
         ("pt", "grávida, tá de 8 meses e acordou com cãibra no pé", None),
         ("pt", "pq dá cãibra quando pego pesado na musculação?", "exercise_cramps"),
+        # "a bit ... from" is no bite, a "charley horse" no farm animal
+        ("en", "neck a bit stiff from the laptop, which stretches?", None),
+        ("en", "charley horse in my calf again last night", None),
     ],
 )
 def test_everyday_details_do_not_read_as_red_flags(

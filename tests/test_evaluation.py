@@ -321,7 +321,7 @@ HELD_BACK_UNDER_CEILING = {
     # dev4 10 of 370 under-triaged, dev5 (es, ru, pt, uk, de) 4 of 230 (its tuned 4 went once
     # each language's vocabulary was broadened). Then split by a hash of the text; the tuned
     # parts shaped vocabulary, the held-back quarters never did.
-    DEV4_RED_FLAGS: 3,
+    DEV4_RED_FLAGS: 2,  # 3 until lockjaw in lay words (seventeenth session)
     DEV5_RED_FLAGS: 0,
     # dev6 (implied signs, very short messages, carers, people who play it down) measured whole
     # before any change: 22 of 370; the last two tuned misses needed clock arithmetic ("it

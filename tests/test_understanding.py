@@ -1065,6 +1065,9 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
         ("en", "trod on a rusty tin can last week and now his jaw's gone stiff, he can't chew",
                "em_tetanus"),
         ("en", "stabbed my foot with a pitchfork, now I can barely open my mouth", "em_tetanus"),
+        # heatstroke: hot, dry skin and confusion said plainly
+        ("en", "dad was mowing in the heat, now he's talking rubbish and his skin is hot and dry",
+               "em_heatstroke"),
     ],
 )  # fmt: skip
 def test_red_flags_said_as_people_type_them(

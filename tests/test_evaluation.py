@@ -454,6 +454,15 @@ HELD_BACK_UNDER_CEILING = {
     # tuned parts' fixes: leaning on a trolley near "eases", "2 añitos", "посидит" (sits a while).
     red_flag_set("dev51"): 0,
     red_flag_set("dev52"): 0,
+    # dev54 (uk, de) and dev55 (ru, pt), 120 each, written the same way in the seventeenth
+    # session and weighted to the pairs the held-back misses fall between (walking pain or a
+    # calf cramp, frequent or ordinary night cramps, tetanus or a wound...); measured whole
+    # before any change made from them: dev54 3 of 80 red flags under-triaged (all tuned),
+    # screens uk 66.7, de 78.3 %; dev55 3 of 80 (all tuned), screens ru 76.7, pt 75.0 %. Their
+    # tuned parts' fixes: Bavarian walking and resting words ("stehn bleim", "dann gehts
+    # wieda"), restless feet, "забиваются" (muscles seizing up), "vou a pé", "desde o carnaval".
+    red_flag_set("dev54"): 0,
+    red_flag_set("dev55"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3
     # (de, en); measured whole before any change: 0, 1 and 0 of 70 red flags under-triaged,
@@ -664,12 +673,12 @@ async def test_each_languages_red_flags_reach_their_level(
 # include messages the tier has stored: the held-back quarters' screens (es 87.3, pt 87.7,
 # ru 89.6, uk 80.0, de 85.3 %) are what generalises.
 SCREENS_FLOOR_BY_LANGUAGE = {
-    "en": 0.896,  # 7,818 of 8,716 (dev52's English, new, scores 78 %)
-    "es": 0.908,  # 1,676 of 1,845
-    "pt": 0.904,  # 1,605 of 1,775
-    "ru": 0.926,  # 2,333 of 2,518
-    "uk": 0.876,  # 2,182 of 2,490
-    "de": 0.900,  # 2,204 of 2,447
+    "en": 0.897,  # 7,822 of 8,716 (dev52's English, new, scores 78 %)
+    "es": 0.910,  # 1,679 of 1,845
+    "pt": 0.900,  # 1,653 of 1,835 (dev55's Portuguese, new, 78 %)
+    "ru": 0.924,  # 2,383 of 2,578 (dev55's Russian 80 %)
+    "uk": 0.875,  # 2,233 of 2,550 (dev54's Ukrainian 72 %)
+    "de": 0.900,  # 2,258 of 2,507 (dev54's German 83 %)
 }
 
 

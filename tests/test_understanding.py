@@ -504,6 +504,13 @@ def test_red_flags_the_rules_read_without_the_encoder(
         ("uk", "вночі звело литку, секунд двадцять, потім відпустило", {"em_seizure"}),
         ("es", "se me acalambró el pie, duró dos minutos y se fue estirando",
                {"em_back_injury", "em_seizure", "ur_long_cramp"}),
+        # After a wound, the jaw and swallowing said to be fine: no tetanus question.
+        ("uk", "поранив руку об іржаву сітку, біля рани смикає. щелепа нормально, ковтаю нормально",
+               {"em_tetanus"}),
+        ("de", "in rostigen Draht gelaufen, die Wade zuckt, Kiefer geht normal auf",
+               {"em_tetanus"}),
+        # Pain on walking that stopping eases, no swelling: not the clot question.
+        ("uk", "як іду до магазину, литки пече, постою трохи і відпускає", {"ur_dvt"}),
         # An eyelid twitch with coffee and little sleep: no fit, no breathing question.
         ("uk", "третій день сіпається повіка, кави багато п'ю, сплю мало",
                {"em_seizure", "em_breathing"}),
@@ -533,6 +540,8 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
                "ur_quinine"),
         ("en", "heard a pop in my calf at squash and now I can't catch my breath", "em_chest"),
         ("uk", "звело литку, відпустило, а потім його затрусило всім тілом", "em_seizure"),
+        ("ru", "наступил на ржавый гвоздь, челюсть нормально, но теперь трудно глотать",
+               "em_tetanus"),
         ("en", "calf cramped on the ladder, it eased but I fell and landed on my back",
                "em_back_injury"),
         ("en", "cramp at mile 22, eased, but now I'm confused and keep throwing up",
@@ -1061,6 +1070,17 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
         ("uk", "смикаються мʼязи на руці вже пів року, і стало важче відкрити банку",
                "doc_twitch_weak"),
         ("uk", "ногу звело вже з чверть години і не відпускає", "ur_long_cramp"),
+        # walking pain that stopping eases, in dialect and slang; restless feet
+        ("de", "mei wadl tuat beim gehn weh, muass i stehn bleim, dann gehts wieda",
+               "doc_walking"),
+        ("de", "meine Füße sind abends so unruhig, es kribbelt, ich muss aufstehen und umhergehen",
+               "restless_legs"),
+        ("ru", "икры забиваются когда гуляю с собакой, постою и норм", "doc_walking"),
+        ("pt", "quando vou a pé pro serviço a panturrilha aperta, paro um pouco e melhora",
+               "doc_walking"),
+        ("pt", "caibra toda noite desde o carnaval, nem durmo direito", "doc_frequent"),
+        ("uk", "я на 30 тижні, литка болить третій день не перестаючи, болить як натиснеш",
+               "ur_pregnancy"),
         # lockjaw in lay words, after a wound a gardener or farmer would name
         ("en", "trod on a rusty tin can last week and now his jaw's gone stiff, he can't chew",
                "em_tetanus"),
@@ -1098,6 +1118,8 @@ def test_red_flags_said_as_people_type_them(
         # "a bit ... from" is no bite, a "charley horse" no farm animal
         ("en", "neck a bit stiff from the laptop, which stretches?", None),
         ("en", "charley horse in my calf again last night", None),
+        # "krampfanfällig" (prone to cramps) is no fit
+        ("de", "bin halt krampfanfällig, nachts oft ein Wadenkrampf", None),
     ],
 )
 def test_everyday_details_do_not_read_as_red_flags(

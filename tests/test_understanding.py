@@ -1118,6 +1118,8 @@ def test_red_flags_said_as_people_type_them(
         # "a bit ... from" is no bite, a "charley horse" no farm animal
         ("en", "neck a bit stiff from the laptop, which stretches?", None),
         ("en", "charley horse in my calf again last night", None),
+        # hours of writing are not how long the cramp lasted, when it eases
+        ("ru", "пишу часа по три, пальцы сводит, разомну и проходит", "hand_now"),
         # "krampfanfällig" (prone to cramps) is no fit
         ("de", "bin halt krampfanfällig, nachts oft ein Wadenkrampf", None),
     ],

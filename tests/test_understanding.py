@@ -509,6 +509,11 @@ def test_red_flags_the_rules_read_without_the_encoder(
                {"em_tetanus"}),
         ("de", "in rostigen Draht gelaufen, die Wade zuckt, Kiefer geht normal auf",
                {"em_tetanus"}),
+        # A cramp or stiff back with no heat, sun, hard exercise, fever or fainting: not the
+        # heatstroke question.
+        ("en", "grandad gets a tight calf walking to the post office, a breather and he's fine",
+               {"em_heatstroke"}),
+        ("uk", "поперек прихопило після городу, спазм", {"em_heatstroke"}),
         # Pain on walking that stopping eases, no swelling: not the clot question.
         ("uk", "як іду до магазину, литки пече, постою трохи і відпускає", {"ur_dvt"}),
         # An eyelid twitch with coffee and little sleep: no fit, no breathing question.
@@ -542,6 +547,7 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
         ("uk", "звело литку, відпустило, а потім його затрусило всім тілом", "em_seizure"),
         ("ru", "наступил на ржавый гвоздь, челюсть нормально, но теперь трудно глотать",
                "em_tetanus"),
+        ("en", "calf cramp hiking in the sweltering sun, and now he's wobbly", "em_heatstroke"),
         ("en", "calf cramped on the ladder, it eased but I fell and landed on my back",
                "em_back_injury"),
         ("en", "cramp at mile 22, eased, but now I'm confused and keep throwing up",

@@ -479,6 +479,10 @@ def test_red_flags_the_rules_read_without_the_encoder(
         ("es", "de vez en cuando me da un calambre en el pie por la noche", {"doc_frequent"}),
         ("de", "ab und zu nachts ein Krampf im Fuß, was kann ich vorbeugend tun?",
                {"doc_frequent"}),
+        # Every couple of weeks, twice a month: how often, and rarely, not for weeks on end.
+        ("ru", "у мамы иногда ночью сводит ногу, раз в пару недель", {"doc_frequent"}),
+        ("pt", "acordo com câimbra no pé umas 2 vezes por mês, passa rapidinho",
+               {"doc_frequent"}),
         # A cramp a stretch released is no pain on walking that rest eases.
         ("es", "me dio un calambre en el muslo jugando al fútbol, estiré y se me pasó",
                {"doc_walking"}),
@@ -1124,6 +1128,10 @@ def test_red_flags_said_as_people_type_them(
         # "a bit ... from" is no bite, a "charley horse" no farm animal
         ("en", "neck a bit stiff from the laptop, which stretches?", None),
         ("en", "charley horse in my calf again last night", None),
+        # "every couple of weeks", "twice a month" say how rarely, not how long
+        ("ru", "у мамы иногда ночью сводит ногу, раз в пару недель", "night_cramps"),
+        ("de", "alle 2 wochen nachts ein wadenkrampf", "night_cramps"),
+        ("pt", "acordo com câimbra no pé umas 2 vezes por mês, passa rapidinho", "night_cramps"),
         # hours of writing are not how long the cramp lasted, when it eases
         ("ru", "пишу часа по три, пальцы сводит, разомну и проходит", "hand_now"),
         # "krampfanfällig" (prone to cramps) is no fit

@@ -513,6 +513,10 @@ def test_red_flags_the_rules_read_without_the_encoder(
                {"em_tetanus"}),
         ("de", "in rostigen Draht gelaufen, die Wade zuckt, Kiefer geht normal auf",
                {"em_tetanus"}),
+        ("en", "cut my shin on rusty barbed wire, the calf by it keeps cramping. jaw's fine",
+               {"em_tetanus"}),
+        # Back pain after weeding, no poison, chemical or medicine word: no poison question.
+        ("de", "hab im garten unkraut gejätet, jetzt hexenschuss", {"em_poison"}),
         # A cramp or stiff back with no heat, sun, hard exercise, fever or fainting: not the
         # heatstroke question.
         ("en", "grandad gets a tight calf walking to the post office, a breather and he's fine",
@@ -1091,6 +1095,8 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
         ("pt", "caibra toda noite desde o carnaval, nem durmo direito", "doc_frequent"),
         ("uk", "я на 30 тижні, литка болить третій день не перестаючи, болить як натиснеш",
                "ur_pregnancy"),
+        ("en", "hamstring locked solid for 15 minutes now, stretching does nothing",
+               "ur_long_cramp"),
         # lockjaw in lay words, after a wound a gardener or farmer would name
         ("en", "trod on a rusty tin can last week and now his jaw's gone stiff, he can't chew",
                "em_tetanus"),
@@ -1132,6 +1138,8 @@ def test_red_flags_said_as_people_type_them(
         ("ru", "у мамы иногда ночью сводит ногу, раз в пару недель", "night_cramps"),
         ("de", "alle 2 wochen nachts ein wadenkrampf", "night_cramps"),
         ("pt", "acordo com câimbra no pé umas 2 vezes por mês, passa rapidinho", "night_cramps"),
+        # hours of weeding are not how long the cramp lasted, when bending the fingers sorts it
+        ("en", "fingers cramp weeding in the garden for ages, bending them back sorts it", None),
         # hours of writing are not how long the cramp lasted, when it eases
         ("ru", "пишу часа по три, пальцы сводит, разомну и проходит", "hand_now"),
         # "krampfanfällig" (prone to cramps) is no fit

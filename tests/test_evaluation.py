@@ -676,12 +676,12 @@ async def test_each_languages_red_flags_reach_their_level(
 # include messages the tier has stored: the held-back quarters' screens (es 87.3, pt 87.7,
 # ru 89.6, uk 80.0, de 85.3 %) are what generalises.
 SCREENS_FLOOR_BY_LANGUAGE = {
-    "en": 0.897,  # 7,822 of 8,716 (dev52's English, new, scores 78 %)
+    "en": 0.896,  # 7,926 of 8,836 (dev53's English, new, scores 82 %)
     "es": 0.910,  # 1,679 of 1,845
-    "pt": 0.900,  # 1,653 of 1,835 (dev55's Portuguese, new, 78 %)
-    "ru": 0.924,  # 2,383 of 2,578 (dev55's Russian 80 %)
-    "uk": 0.875,  # 2,233 of 2,550 (dev54's Ukrainian 72 %)
-    "de": 0.900,  # 2,258 of 2,507 (dev54's German 83 %)
+    "pt": 0.903,  # 1,657 of 1,835 (dev55's Portuguese, new, 78 %)
+    "ru": 0.926,  # 2,388 of 2,578 (dev55's Russian 80 %)
+    "uk": 0.879,  # 2,243 of 2,550 (dev54's Ukrainian 72 %)
+    "de": 0.901,  # 2,261 of 2,507 (dev54's German 83 %)
 }
 
 

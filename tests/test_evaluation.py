@@ -678,7 +678,7 @@ async def test_each_languages_red_flags_reach_their_level(
 SCREENS_FLOOR_BY_LANGUAGE = {
     "en": 0.896,  # 7,926 of 8,836 (dev53's English, new, scores 82 %)
     "es": 0.910,  # 1,679 of 1,845
-    "pt": 0.903,  # 1,657 of 1,835 (dev55's Portuguese, new, 78 %)
+    "pt": 0.902,  # 1,657 of 1,835 (dev55's Portuguese, new, 78 %)
     "ru": 0.926,  # 2,388 of 2,578 (dev55's Russian 80 %)
     "uk": 0.879,  # 2,243 of 2,550 (dev54's Ukrainian 72 %)
     "de": 0.901,  # 2,261 of 2,507 (dev54's German 83 %)

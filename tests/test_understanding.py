@@ -1097,6 +1097,7 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
                "ur_pregnancy"),
         ("en", "hamstring locked solid for 15 minutes now, stretching does nothing",
                "ur_long_cramp"),
+        ("en", "calf cramp, 12 minutes, stretching and walking aren't helping", "ur_long_cramp"),
         # a blood-pressure tablet's dose raised, cramps since (facts §3: BP drugs, Mayo)
         ("en", "doctor upped mum's BP tablets last month, since then cramps in her calves",
                "doc_medicine"),

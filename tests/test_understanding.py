@@ -522,6 +522,10 @@ def test_red_flags_the_rules_read_without_the_encoder(
         ("en", "grandad gets a tight calf walking to the post office, a breather and he's fine",
                {"em_heatstroke"}),
         ("uk", "поперек прихопило після городу, спазм", {"em_heatstroke"}),
+        # A calf cramp with no fever, headache, neck, rash or allergen word: neither the
+        # meningitis nor the allergic-reaction question.
+        ("uk", "судоми литок тричі на тиждень, переважно під ранок", {"em_meningitis",
+                                                                   "em_anaphylaxis"}),
         # Pain on walking that stopping eases, no swelling: not the clot question.
         ("uk", "як іду до магазину, литки пече, постою трохи і відпускає", {"ur_dvt"}),
         # An eyelid twitch with coffee and little sleep: no fit, no breathing question.
@@ -556,6 +560,8 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
         ("ru", "наступил на ржавый гвоздь, челюсть нормально, но теперь трудно глотать",
                "em_tetanus"),
         ("en", "calf cramp hiking in the sweltering sun, and now he's wobbly", "em_heatstroke"),
+        ("en", "calf cramp last night, now a fever and a stiff neck", "em_meningitis"),
+        ("en", "calf cramped after the prawns and now my lips are tingling", "em_anaphylaxis"),
         ("en", "calf cramped on the ladder, it eased but I fell and landed on my back",
                "em_back_injury"),
         ("en", "cramp at mile 22, eased, but now I'm confused and keep throwing up",

@@ -526,6 +526,9 @@ def test_red_flags_the_rules_read_without_the_encoder(
         # meningitis nor the allergic-reaction question.
         ("uk", "судоми литок тричі на тиждень, переважно під ранок", {"em_meningitis",
                                                                    "em_anaphylaxis"}),
+        # A child's shin with no back or spine word: not the question about back pain.
+        ("uk", "доці 7, болить права гомілка, і вдень теж, вчора температура 37.5",
+               {"ur_back_serious"}),
         # Pain on walking that stopping eases, no swelling: not the clot question.
         ("uk", "як іду до магазину, литки пече, постою трохи і відпускає", {"ur_dvt"}),
         # An eyelid twitch with coffee and little sleep: no fit, no breathing question.
@@ -561,6 +564,8 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
                "em_tetanus"),
         ("en", "calf cramp hiking in the sweltering sun, and now he's wobbly", "em_heatstroke"),
         ("en", "calf cramp last night, now a fever and a stiff neck", "em_meningitis"),
+        ("en", "calf cramps, and my lower back has ached every night for weeks",
+               "ur_back_serious"),
         ("en", "calf cramped after the prawns and now my lips are tingling", "em_anaphylaxis"),
         ("en", "calf cramped on the ladder, it eased but I fell and landed on my back",
                "em_back_injury"),

@@ -12,6 +12,7 @@ flags became under-triaged; filtered, none). From the repository root:
 
 from __future__ import annotations
 
+import functools
 import json
 import textwrap
 from collections.abc import Sequence
@@ -72,11 +73,13 @@ def main() -> None:
         _write(lang, cases, "every evaluation set with items in this language")
 
 
+@functools.cache  # every language reads every set: each file is parsed once
 def _items(name: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
     return items
 
 
+@functools.cache
 def _semantic(lang: str) -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(
         (ROOT / "messages" / lang / "semantic.yaml").read_text(encoding="utf-8")
@@ -123,7 +126,9 @@ def _unambiguous(lang: str, cases: Cases, english: Cases) -> dict[str, list[str]
         for flag in semantic["red_flags"].values()
         for example in flag["examples"]
     ]
-    flag_sentences += [e for c in (cases, english) for es in c["red_flags"].values() for e in es]
+    flag_sentences += [
+        e for c in (cases, english) for texts in c["red_flags"].values() for e in texts
+    ]
     flags = encoder.encode(flag_sentences)
     kept: dict[str, list[str]] = {}
     for screen, texts in cases["answers"].items():

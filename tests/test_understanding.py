@@ -464,6 +464,10 @@ def test_see_a_doctor_stories_in_their_own_words_reach_their_screen(
         ("de", "Seit gestern Hexenschuss, heute spüre ich beim Abwischen am Po und zwischen den "
                "Beinen fast nichts mehr", "em_cauda"),
         ("de", "trink jeden Abend 5 Bierchen und hab ständig Wadenkrämpfe", "doc_conditions"),
+        # Breathing said to be fine is no breathlessness: a swollen, hot calf is the clot flag.
+        ("ru", "левая икра распухла, красная, горячая, болит, если тронуть. Дышит нормально.",
+               "ur_dvt"),
+        ("de", "Wadl links dick, rot und warm seit drei Tagen, Schnaufen geht normal", "ur_dvt"),
     ],
 )  # fmt: skip
 def test_red_flags_the_rules_read_without_the_encoder(
@@ -503,6 +507,11 @@ def test_red_flags_the_rules_read_without_the_encoder(
                {"em_chest"}),
         ("de", "32. Woche, Gesicht und Hände seit heute Morgen plötzlich dick geschwollen",
                {"em_chest"}),
+        # A swollen, warm calf whose person says the chest and breathing are fine: the clot
+        # screen; the chest question would ask what was just answered.
+        ("en", "no chest pain and not short of breath, but one calf is swollen and hot since Sunday",
+               {"em_chest"}),
+        ("ru", "у папы правая икра отекла и горячая третий день, дышит нормально", {"em_chest"}),
         # A calf, thigh, foot or hand cramp that let go: no fit (судома is both), no back
         # injury.
         ("uk", "вночі звело литку, секунд двадцять, потім відпустило", {"em_seizure"}),
@@ -559,6 +568,8 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
         ("pt", "cãibra no sol, fui pra sombra, mas tomo quinino e apareceram manchas roxas",
                "ur_quinine"),
         ("en", "heard a pop in my calf at squash and now I can't catch my breath", "em_chest"),
+        ("en", "calf swollen and hot, breathing was fine yesterday but now I'm gasping", "em_chest"),
+        ("de", "Wade dick und warm, keine Brustschmerzen, aber ich kriege kaum Luft", "em_chest"),
         ("uk", "звело литку, відпустило, а потім його затрусило всім тілом", "em_seizure"),
         ("ru", "наступил на ржавый гвоздь, челюсть нормально, но теперь трудно глотать",
                "em_tetanus"),

@@ -468,6 +468,11 @@ def test_see_a_doctor_stories_in_their_own_words_reach_their_screen(
         ("ru", "левая икра распухла, красная, горячая, болит, если тронуть. Дышит нормально.",
                "ur_dvt"),
         ("de", "Wadl links dick, rot und warm seit drei Tagen, Schnaufen geht normal", "ur_dvt"),
+        # Heat cramps that have not let up for an hour and more: same day (facts §4, CDC).
+        ("en", "heat cramps in both legs at the allotment, they haven't settled all afternoon",
+               "ur_heat"),
+        ("es", "calambres segando con un calor tremendo, me puse a la sombra con suero pero hace "
+               "ya hora y media y siguen dándome", "ur_heat"),
     ],
 )  # fmt: skip
 def test_red_flags_the_rules_read_without_the_encoder(
@@ -512,6 +517,12 @@ def test_red_flags_the_rules_read_without_the_encoder(
         ("en", "no chest pain and not short of breath, but one calf is swollen and hot since Sunday",
                {"em_chest"}),
         ("ru", "у папы правая икра отекла и горячая третий день, дышит нормально", {"em_chest"}),
+        # Heat cramps gone within the hour with shade and a drink, no sign of heat exhaustion:
+        # the heat-cramps screen, not the heat-exhaustion question.
+        ("pt", "cãibra na panturrilha jogando futevôlei no sol, sentei na sombra, tomei água e em "
+               "15 min passou, tô bem", {"ur_heat"}),
+        ("es", "calambres al sol segando, me puse a la sombra con agua y en veinte minutos se me "
+               "quitaron", {"ur_heat"}),
         # A calf, thigh, foot or hand cramp that let go: no fit (судома is both), no back
         # injury.
         ("uk", "вночі звело литку, секунд двадцять, потім відпустило", {"em_seizure"}),
@@ -569,6 +580,8 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
                "ur_quinine"),
         ("en", "heard a pop in my calf at squash and now I can't catch my breath", "em_chest"),
         ("en", "calf swollen and hot, breathing was fine yesterday but now I'm gasping", "em_chest"),
+        ("ru", "свело ногу на жаре, в тени минут через 20 отпустило, но теперь тошнит и голова болит",
+               "ur_heat"),
         ("de", "Wade dick und warm, keine Brustschmerzen, aber ich kriege kaum Luft", "em_chest"),
         ("uk", "звело литку, відпустило, а потім його затрусило всім тілом", "em_seizure"),
         ("ru", "наступил на ржавый гвоздь, челюсть нормально, но теперь трудно глотать",
@@ -1170,6 +1183,9 @@ def test_red_flags_said_as_people_type_them(
         ("ru", "пишу часа по три, пальцы сводит, разомну и проходит", "hand_now"),
         # "krampfanfällig" (prone to cramps) is no fit
         ("de", "bin halt krampfanfällig, nachts oft ein Wadenkrampf", None),
+        # heat cramps gone in a quarter of an hour in the shade are heat cramps, not heat illness
+        ("pt", "cãibra na panturrilha jogando futevôlei no sol, sentei na sombra, tomei água e em "
+               "15 min passou, tô bem", "hydration_heat"),
     ],
 )
 def test_everyday_details_do_not_read_as_red_flags(

@@ -473,6 +473,19 @@ def test_see_a_doctor_stories_in_their_own_words_reach_their_screen(
                "ur_heat"),
         ("es", "calambres segando con un calor tremendo, me puse a la sombra con suero pero hace "
                "ya hora y media y siguen dándome", "ur_heat"),
+        # A poison or a named allergen wins over the chest rules the same words also fit: its
+        # screen says what to do first (the poison line, the adrenaline pen).
+        ("en", "sprayed weedkiller in the greenhouse with no gloves, now twitching all over, "
+               "drooling, and my chest is tight", "em_poison"),
+        ("de", "Wespenstich am Hals, jetzt schwillt die Lippe an, es pfeift beim Atmen und die "
+               "Brust ist eng", "em_anaphylaxis"),
+        ("pt", "comi camarão e a garganta tá fechando, aperto no peito e câimbra na perna",
+               "em_anaphylaxis"),
+        ("ru", "поел арахис, губы распухли, в груди давит, ногу свело", "em_anaphylaxis"),
+        ("uk", "з'їв горіхи, губи набрякли, в грудях тисне, ногу звело", "em_anaphylaxis"),
+        # ...but a medicine taken for months is no trigger: a swollen calf, then breathlessness
+        ("en", "on the pill, calf swollen since Monday, now coughing up pink froth and struggling "
+               "to breathe", "em_chest"),
     ],
 )  # fmt: skip
 def test_red_flags_the_rules_read_without_the_encoder(

@@ -486,6 +486,19 @@ def test_see_a_doctor_stories_in_their_own_words_reach_their_screen(
         # ...but a medicine taken for months is no trigger: a swollen calf, then breathlessness
         ("en", "on the pill, calf swollen since Monday, now coughing up pink froth and struggling "
                "to breathe", "em_chest"),
+        # Drinking too much in a long race, then vomiting or muddled words: over-drinking, not
+        # a stroke (the screen says not to drink more); a hot, confused, collapsed person in
+        # the heat: heatstroke, not the chest (cool them first).
+        ("es", "maratón, bebí litros de agua para no acalambrarme, ahora vomito y mi pareja dice "
+               "que hablo raro", "em_overdrinking"),
+        ("en", "ultra today, drank a litre every hour so I wouldn't cramp, now throwing up and my "
+               "words are muddled", "em_overdrinking"),
+        ("ru", "сын на футболе в жару, ноги свело, теперь бредит и весь горячий, упал",
+               "em_heatstroke"),
+        ("pt", "meu tio ficou no sol o dia todo na roça, teve câimbra, agora tá confuso, pele "
+               "quente e vermelha e desmaiou", "em_heatstroke"),
+        # A pop in the calf is a tear ("pop in" to the shop is no pop)
+        ("en", "heard a pop in my calf at badminton, it's swelling and bruised", "ur_tear"),
     ],
 )  # fmt: skip
 def test_red_flags_the_rules_read_without_the_encoder(

@@ -218,6 +218,26 @@ def test_a_negation_term_stays_in_its_clause_and_other_terms_may_cross_a_comma(
     assert quinine.screen_id == "ur_quinine"
 
 
+def test_a_phrase_never_spans_two_sentences(content: Content) -> None:
+    # "…knallrot und heiß. Wasser geben?" had read as "heißes Wasser" (an except of heat),
+    # and "…at a fair speed. Walked away…" as "speed walking" (an except of a drug).
+    german = content.catalogs["de"].matcher
+    assert german is not None
+    hot = german.analyse("Haut knallrot und heiß. Wasser geben?")
+    assert "warm_sign" in hot.concepts
+    assert german.match("34 Grad, Krämpfe, jetzt redet er wirr und ist heiß. Wasser geben?"
+                        ).screen_id == "em_heatstroke"
+    english = content.catalogs["en"].matcher
+    assert english is not None
+    crash = "Rear-ended on the motorway at a fair speed. Walked away fine, now my back spasms."
+    assert english.match(crash).screen_id == "em_back_injury"
+    # Ukrainian "табуретки" (a stool) is no misspelt "таблетки" (pills): a fall, not a reaction
+    ukrainian = content.catalogs["uk"].matcher
+    assert ukrainian is not None
+    fall = "бабуся впала з табуретки, спина болить, встати не може, в неї остеопороз"
+    assert ukrainian.match(fall).screen_id == "em_back_injury"
+
+
 def test_a_negation_that_opens_a_sign_denies_nothing_after_it(matcher: Matcher) -> None:
     # "not sweating" is a sign of heatstroke; its "not" had hidden "talking nonsense" too.
     text = "my friend is burning hot after the rave, not sweating and talking nonsense"
@@ -599,7 +619,7 @@ def test_real_file_loads(catalog: Catalog) -> None:
 
 def test_unknown_screen_is_named(tmp_path: Path, catalog: Catalog) -> None:
     message = broken(tmp_path, catalog, "screen: em_chest", "screen: em_nowhere")
-    assert "red_flags[0].screen: unknown screen 'em_nowhere'" in message
+    assert "red_flags[3].screen: unknown screen 'em_nowhere'" in message
 
 
 def test_unknown_intent_screen_is_named(tmp_path: Path, catalog: Catalog) -> None:
@@ -609,7 +629,7 @@ def test_unknown_intent_screen_is_named(tmp_path: Path, catalog: Catalog) -> Non
 
 def test_rule_syntax_errors_are_named(tmp_path: Path, catalog: Catalog) -> None:
     message = broken(tmp_path, catalog, 'when: "(near(chest, chest_feeling, 2)', 'when: "((chest &')
-    assert "red_flags[1].when: bad rule" in message
+    assert "red_flags[4].when: bad rule" in message
 
 
 def test_unknown_concept_in_rule_is_named(tmp_path: Path, catalog: Catalog) -> None:

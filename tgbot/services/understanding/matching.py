@@ -280,6 +280,8 @@ class Matcher:
             for nxt in range(pos + 1, limit):
                 if one_clause and tokens[nxt].clause != tokens[start].clause:
                     return -1
+                if tokens[nxt].sentence != tokens[start].sentence:
+                    return -1  # "…heiß. Wasser geben?" is no "heißes Wasser"
                 if word in tokens[nxt].keys:
                     pos = nxt
                     break

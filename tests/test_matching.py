@@ -225,8 +225,10 @@ def test_a_phrase_never_spans_two_sentences(content: Content) -> None:
     assert german is not None
     hot = german.analyse("Haut knallrot und heiß. Wasser geben?")
     assert "warm_sign" in hot.concepts
-    assert german.match("34 Grad, Krämpfe, jetzt redet er wirr und ist heiß. Wasser geben?"
-                        ).screen_id == "em_heatstroke"
+    assert (
+        german.match("34 Grad, Krämpfe, jetzt redet er wirr und ist heiß. Wasser geben?").screen_id
+        == "em_heatstroke"
+    )
     english = content.catalogs["en"].matcher
     assert english is not None
     crash = "Rear-ended on the motorway at a fair speed. Walked away fine, now my back spasms."

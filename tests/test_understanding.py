@@ -540,8 +540,8 @@ def test_red_flags_the_rules_read_without_the_encoder(
                {"em_chest"}),
         # A swollen, warm calf whose person says the chest and breathing are fine: the clot
         # screen; the chest question would ask what was just answered.
-        ("en", "no chest pain and not short of breath, but one calf is swollen and hot since Sunday",
-               {"em_chest"}),
+        ("en", "no chest pain and not short of breath, but one calf is swollen and hot since "
+               "Sunday", {"em_chest"}),
         ("ru", "у папы правая икра отекла и горячая третий день, дышит нормально", {"em_chest"}),
         # Heat cramps gone within the hour with shade and a drink, no sign of heat exhaustion:
         # the heat-cramps screen, not the heat-exhaustion question.
@@ -605,9 +605,10 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
         ("pt", "cãibra no sol, fui pra sombra, mas tomo quinino e apareceram manchas roxas",
                "ur_quinine"),
         ("en", "heard a pop in my calf at squash and now I can't catch my breath", "em_chest"),
-        ("en", "calf swollen and hot, breathing was fine yesterday but now I'm gasping", "em_chest"),
-        ("ru", "свело ногу на жаре, в тени минут через 20 отпустило, но теперь тошнит и голова болит",
-               "ur_heat"),
+        ("en", "calf swollen and hot, breathing was fine yesterday but now I'm gasping",
+               "em_chest"),
+        ("ru", "свело ногу на жаре, в тени минут через 20 отпустило, но теперь тошнит и голова "
+               "болит", "ur_heat"),
         ("de", "Wade dick und warm, keine Brustschmerzen, aber ich kriege kaum Luft", "em_chest"),
         ("uk", "звело литку, відпустило, а потім його затрусило всім тілом", "em_seizure"),
         ("ru", "наступил на ржавый гвоздь, челюсть нормально, но теперь трудно глотать",
@@ -1210,8 +1211,12 @@ def test_red_flags_said_as_people_type_them(
         # "krampfanfällig" (prone to cramps) is no fit
         ("de", "bin halt krampfanfällig, nachts oft ein Wadenkrampf", None),
         # heat cramps gone in a quarter of an hour in the shade are heat cramps, not heat illness
-        ("pt", "cãibra na panturrilha jogando futevôlei no sol, sentei na sombra, tomei água e em "
-               "15 min passou, tô bem", "hydration_heat"),
+        (
+            "pt",
+            "cãibra na panturrilha jogando futevôlei no sol, sentei na sombra, tomei água e em "
+            "15 min passou, tô bem",
+            "hydration_heat",
+        ),
     ],
 )
 def test_everyday_details_do_not_read_as_red_flags(

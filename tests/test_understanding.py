@@ -499,6 +499,14 @@ def test_see_a_doctor_stories_in_their_own_words_reach_their_screen(
                "quente e vermelha e desmaiou", "em_heatstroke"),
         # A pop in the calf is a tear ("pop in" to the shop is no pop)
         ("en", "heard a pop in my calf at badminton, it's swelling and bruised", "ur_tear"),
+        # Asthma or COPD with severe breathlessness beside a cramp: the breathing screen,
+        # unless a leg is swollen too (then a clot: the chest screen).
+        ("en", "asthmatic, legs cramped after the 10k, my inhaler isn't helping and I'm "
+               "struggling for every breath", "em_breathing"),
+        ("es", "mi madre tiene EPOC, le dieron calambres en las piernas y ahora no puede terminar "
+               "una frase, labios morados", "em_breathing"),
+        ("en", "asthmatic, my calf has been swollen and hot for days, now I can't breathe",
+               "em_chest"),
     ],
 )  # fmt: skip
 def test_red_flags_the_rules_read_without_the_encoder(

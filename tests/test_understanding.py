@@ -507,6 +507,10 @@ def test_see_a_doctor_stories_in_their_own_words_reach_their_screen(
                "una frase, labios morados", "em_breathing"),
         ("en", "asthmatic, my calf has been swollen and hot for days, now I can't breathe",
                "em_chest"),
+        # Pregnant with a headache that won't go and flickering vision, night cramps besides:
+        # pre-eclampsia (advice now), not the pregnancy-cramps flag.
+        ("de", "34. SSW, nachts Wadenkrämpfe, und seit Mittag Kopfschmerzen, die nicht "
+               "weggehen, dazu Flimmern vor den Augen", "ur_preeclampsia"),
     ],
 )  # fmt: skip
 def test_red_flags_the_rules_read_without_the_encoder(

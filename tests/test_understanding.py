@@ -511,6 +511,10 @@ def test_see_a_doctor_stories_in_their_own_words_reach_their_screen(
         # pre-eclampsia (advice now), not the pregnancy-cramps flag.
         ("de", "34. SSW, nachts Wadenkrämpfe, und seit Mittag Kopfschmerzen, die nicht "
                "weggehen, dazu Flimmern vor den Augen", "ur_preeclampsia"),
+        # A child gone stiff and shaking who does not respond: a fit (es "ni responde").
+        ("es", "mi nieto de 3 años se puso rígido y empezó a sacudirse, ni responde", "em_seizure"),
+        # A hook that lay in the mud is a dirty wound (uk "багнюка").
+        ("uk", "проколов руку гачком, що лежав у багнюці, тепер пальці зводить", "ur_wound"),
     ],
 )  # fmt: skip
 def test_red_flags_the_rules_read_without_the_encoder(

@@ -1226,6 +1226,13 @@ def test_red_flags_said_as_people_type_them(
         ("ru", "пишу часа по три, пальцы сводит, разомну и проходит", "hand_now"),
         # "krampfanfällig" (prone to cramps) is no fit
         ("de", "bin halt krampfanfällig, nachts oft ein Wadenkrampf", None),
+        # sore after a cramp that is over: the soreness screen, not the release-it-now one
+        ("en", "calf cramp in the night, went after a minute, just a bit sore today", "sore_after"),
+        (
+            "pt",
+            "deu cãibra na panturrilha no vôlei, passou rápido, hoje só tá dolorida",
+            "sore_after",
+        ),
         # heat cramps gone in a quarter of an hour in the shade are heat cramps, not heat illness
         (
             "pt",

@@ -466,6 +466,13 @@ HELD_BACK_UNDER_CEILING = {
     # dev53 (en), written the same way: 2 of 80 red flags under-triaged (1 tuned, 1 held back),
     # screens 79.2 %; its tuned miss: "stretching does nothing" is a cramp not easing.
     red_flag_set("dev53"): 1,
+    # dev57 (uk, es), written the same way in the eighteenth session: 1 of 80 red flags
+    # under-triaged (tuned: es writer's cramp, "se me dobla la muñeca"), none held back; screens
+    # uk 70.0, es 83.3 %; benign confirm questions uk 25, es 15 %.
+    red_flag_set("dev57"): 0,
+    # dev56 (en), written the same way in the same session: no red flag under-triaged (61 tuned,
+    # 19 held back); screens 76.7 %; benign confirm questions 17.5 %.
+    red_flag_set("dev56"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3
     # (de, en); measured whole before any change: 0, 1 and 0 of 70 red flags under-triaged,

@@ -513,6 +513,8 @@ def test_see_a_doctor_stories_in_their_own_words_reach_their_screen(
                "weggehen, dazu Flimmern vor den Augen", "ur_preeclampsia"),
         # A child gone stiff and shaking who does not respond: a fit (es "ni responde").
         ("es", "mi nieto de 3 años se puso rígido y empezó a sacudirse, ni responde", "em_seizure"),
+        # Writing with a wrist that bends by itself: writer's cramp, a see-a-GP matter.
+        ("es", "al escribir se me dobla la muñeca sola y el boli se me cae", "doc_dystonia"),
         # A hook that lay in the mud is a dirty wound (uk "багнюка").
         ("uk", "проколов руку гачком, що лежав у багнюці, тепер пальці зводить", "ur_wound"),
     ],
@@ -591,6 +593,10 @@ def test_red_flags_the_rules_read_without_the_encoder(
         # A child's shin with no back or spine word: not the question about back pain.
         ("uk", "доці 7, болить права гомілка, і вдень теж, вчора температура 37.5",
                {"ur_back_serious"}),
+        # Calf pain on walking with no neck, arm, tingling or weakness word: not the neck-nerve
+        # question.
+        ("uk", "як іду на ринок, литку пече й тягне, постою хвилинку і відпускає",
+               {"ur_neck_nerve"}),
         # Pain on walking that stopping eases, no swelling: not the clot question.
         ("uk", "як іду до магазину, литки пече, постою трохи і відпускає", {"ur_dvt"}),
         # An eyelid twitch with coffee and little sleep: no fit, no breathing question.

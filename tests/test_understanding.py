@@ -579,6 +579,11 @@ def test_red_flags_the_rules_read_without_the_encoder(
                {"em_tetanus"}),
         ("en", "cut my shin on rusty barbed wire, the calf by it keeps cramping. jaw's fine",
                {"em_tetanus"}),
+        # Cramps by a wound with no lockjaw, neck, swallowing, breathing or spreading sign: the
+        # same-day wound question, not the call-now tetanus one.
+        ("en", "a dog bit my calf yesterday and now it keeps cramping", {"em_tetanus"}),
+        ("es", "me clavé un clavo oxidado en el pie y ahora se me acalambra el gemelo",
+               {"em_tetanus"}),
         # Back pain after weeding, no poison, chemical or medicine word: no poison question.
         ("de", "hab im garten unkraut gejätet, jetzt hexenschuss", {"em_poison"}),
         # A cramp or stiff back with no heat, sun, hard exercise, fever or fainting: not the
@@ -637,6 +642,8 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
                "em_tetanus"),
         ("en", "calf cramp hiking in the sweltering sun, and now he's wobbly", "em_heatstroke"),
         ("en", "calf cramp last night, now a fever and a stiff neck", "em_meningitis"),
+        ("en", "stood on a rusty nail last week, now my jaw feels tight and my calf cramps",
+               "em_tetanus"),
         ("en", "calf cramps, and my lower back has ached every night for weeks",
                "ur_back_serious"),
         ("en", "calf cramped after the prawns and now my lips are tingling", "em_anaphylaxis"),

@@ -675,6 +675,17 @@ def test_misspelt_keys_are_refused(tmp_path: Path, catalog: Catalog) -> None:
     )
 
 
+def test_a_key_given_twice_is_refused(tmp_path: Path, catalog: Catalog) -> None:
+    # YAML keeps the last of two keys silently: a second "except:" hid the first (it happened).
+    message = broken(
+        tmp_path,
+        catalog,
+        '    except: ["once a month"',
+        '    except: ["every couple of weeks"]\n    except: ["once a month"',
+    )
+    assert "not valid YAML: key 'except' given twice" in message
+
+
 def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
     # Read like every other content file (content.checks.read_yaml), so the same wording.
     path = write(tmp_path, "concepts: [unclosed")

@@ -1239,6 +1239,14 @@ def test_red_flags_said_as_people_type_them(
         ("ru", "пишу часа по три, пальцы сводит, разомну и проходит", "hand_now"),
         # "krampfanfällig" (prone to cramps) is no fit
         ("de", "bin halt krampfanfällig, nachts oft ein Wadenkrampf", None),
+        # "my 15 year old" is an age, not how long cramps have gone on; a one-off is no habit
+        (
+            "en",
+            "My 15 year old got a cramp in his calf at swimming, the coach stretched it out and "
+            "it went in a couple of minutes",
+            "calf_now",
+        ),
+        ("en", "a one-off cramp in my foot last night after a long day on my feet", None),
         # sore after a cramp that is over: the soreness screen, not the release-it-now one
         ("en", "calf cramp in the night, went after a minute, just a bit sore today", "sore_after"),
         (

@@ -33,7 +33,26 @@ class ContentError(ValueError):
 
 
 # libyaml's loader when installed: the content is thousands of lines and parses ~6x faster.
-YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class UniqueKeyLoader(_FAST_LOADER):  # type: ignore[valid-type,misc]
+    """The fast loader that refuses a key given twice in one mapping: YAML keeps the last
+    silently, so an editor's second ``except:`` or screen would hide the first one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key_node.value!r} given twice", key_node.start_mark
+                    )
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+YAML_LOADER: type[yaml.SafeLoader] = UniqueKeyLoader
 
 
 # While a whole catalogue loads, each file is parsed once: the translation check and the
@@ -42,7 +61,7 @@ YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 _parsed: dict[Path, Any] | None = None
 _parsed_now: dict[str, bytes] = {}  # this load's files: digest -> marshalled data
 _parsed_before: dict[str, bytes] = {}  # the last load's, from the cache file
-PARSED_CACHE = f"content-yaml-{yaml.__version__}.marshal"
+PARSED_CACHE = f"content-yaml-{yaml.__version__}-unique-keys.marshal"  # keys checked
 
 
 @contextmanager

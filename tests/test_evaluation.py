@@ -689,14 +689,17 @@ async def test_each_languages_red_flags_reach_their_level(
 # cramps, leaning forward on walks, dev51 and dev52); the targets are 90-92 %. In the seventeenth
 # es, pt, ru, uk and de gained worked cases from every set's tuned part, so these figures now
 # include messages the tier has stored: the held-back quarters' screens (es 87.3, pt 87.7,
-# ru 89.6, uk 80.0, de 85.3 %) are what generalises.
+# ru 89.6, uk 80.0, de 85.3 %) are what generalises. Raised in the eighteenth (rule order:
+# the specific emergency first; heat cramps that settled; rule-outs of questions whose signs
+# are absent; sore after a cramp; dev56 and dev57): held back es 88.2, pt 88.1, ru 90.3,
+# uk 81.9, de 86.4, en 88.4 %.
 SCREENS_FLOOR_BY_LANGUAGE = {
-    "en": 0.896,  # 7,926 of 8,836 (dev53's English, new, scores 82 %)
-    "es": 0.910,  # 1,679 of 1,845
-    "pt": 0.902,  # 1,657 of 1,835 (dev55's Portuguese, new, 78 %)
-    "ru": 0.926,  # 2,388 of 2,578 (dev55's Russian 80 %)
-    "uk": 0.879,  # 2,243 of 2,550 (dev54's Ukrainian 72 %)
-    "de": 0.901,  # 2,261 of 2,507 (dev54's German 83 %)
+    "en": 0.901,  # 8,072 of 8,956 (dev56's English, new, scores 77 % before its fixes)
+    "es": 0.915,  # 1,744 of 1,905 (dev57's Spanish 83 %)
+    "pt": 0.913,  # 1,676 of 1,835
+    "ru": 0.930,  # 2,399 of 2,578
+    "uk": 0.881,  # 2,302 of 2,610 (dev57's Ukrainian 70 %)
+    "de": 0.909,  # 2,280 of 2,507
 }
 
 

@@ -93,6 +93,7 @@ URGENT = [
     ("my right leg is fat and hot and sore, the left one is fine", "ur_dvt"),
     ("rested in the shade drinking water for over an hour, still cramping in this heat", "ur_heat"),
     ("cramp in my foot won't let go, been like this for ages", "ur_long_cramp"),
+    ("foot cramp won't quit, going on quarter of an hour", "ur_long_cramp"),
     ("bad cramps since the loose motions started", "ur_fluid_loss"),  # Indian English
     ("peeing blood since starting quinine", "ur_quinine"),
 ]
@@ -576,6 +577,36 @@ def test_engine_an_exception_may_name_a_concept(tmp_path: Path) -> None:
     matcher = load_matcher(write(tmp_path, text), ENGINE_SCREENS)
     assert matcher.match("my mum is 72 years old").kind is not MatchKind.RED_FLAG
     assert matcher.match("cramping for 20 years").rule == "long"
+
+
+def test_engine_an_exception_quantity_may_need_its_prefix_at_the_start(tmp_path: Path) -> None:
+    """ "8 years" opening the message is an age, yet "for 8 years" is how long: with
+    ``prefix_at_start`` the exception needs its word there too."""
+    text = ENGINE_YAML.replace(
+        "  long: [{number: [10, 600], units: [minutes, min], prefix: [for]}]",
+        "  long:\n"
+        "    terms: [{number: [10, 600], units: [minutes, years]}]\n"
+        "    except: [{number: [1, 600], units: [years], prefix: [for], prefix_at_start: true}]",
+    )
+    matcher = load_matcher(write(tmp_path, text), ENGINE_SCREENS)
+    assert matcher.match("12 years old and cramping").rule == "long"
+    assert matcher.match("cramping for 12 years").kind is not MatchKind.RED_FLAG
+    broken = text.replace("prefix: [for], prefix_at_start: true", "prefix_at_start: yes please")
+    with pytest.raises(ContentError, match="prefix_at_start"):
+        load_matcher(write(tmp_path, broken), ENGINE_SCREENS)
+
+
+@pytest.mark.parametrize(
+    ("text", "screen"),
+    [
+        # how long, not a child's age
+        ("Leg cramps every single night for the last 2 months", "doc_frequent"),
+        ("8 year old's knee is puffy and sore, says his leg hurts", "doc_child_leg"),
+        ("my son is 2 and his legs hurt at night", "doc_child_leg"),
+    ],
+)
+def test_a_duration_in_months_is_no_childs_age(matcher: Matcher, text: str, screen: str) -> None:
+    assert matcher.match(text).screen_id == screen
 
 
 def test_engine_emergency_rules_always_checked_before_urgent(tmp_path: Path) -> None:

@@ -539,11 +539,14 @@ class _Builder(FieldChecks):
         prefix = frozenset(
             self.lang.stem(w) for w in self.folded(term.get("prefix", []), f"{key}.prefix")
         )
-        if set(term) - {"number", "units", "prefix"}:
-            raise self.fail(key, "a quantity has only number, units and prefix")
+        if set(term) - {"number", "units", "prefix", "prefix_at_start"}:
+            raise self.fail(key, "a quantity has only number, units, prefix and prefix_at_start")
+        prefix_at_start = term.get("prefix_at_start", False)
+        if not isinstance(prefix_at_start, bool) or (prefix_at_start and not prefix):
+            raise self.fail(f"{key}.prefix_at_start", "expected true or false, with a prefix")
         if not units and not prefix:
             raise self.fail(key, "a quantity without units needs a prefix")
-        self.quantities.append(Quantity(low, high, units, prefix, concept))
+        self.quantities.append(Quantity(low, high, units, prefix, concept, prefix_at_start))
 
     def intents(self, raw: Mapping[str, Any]) -> list[Intent]:
         intents = []

@@ -302,7 +302,7 @@ class Matcher:
                 continue
             # A number opening the message, with its unit after it, needs no word before it
             # ("55 and my back...", "30 weeks, ..."): people start with their age or week.
-            opens = start == 0 and bool(quantity.units)
+            opens = start == 0 and bool(quantity.units) and not quantity.prefix_at_start
             if quantity.prefix and not opens and not quantity.prefix & before:
                 continue
             if not quantity.units:  # "outside it's +37": the prefix alone says what it counts

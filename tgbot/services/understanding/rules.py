@@ -197,6 +197,9 @@ class Quantity:
     units: frozenset[str]  # stems
     prefix: frozenset[str]  # if set, one of these stems must come just before the number
     concept: int
+    # The prefix is needed even where the number opens the message ("8 year old's knee" is
+    # an age, never "for 8 years").
+    prefix_at_start: bool = False
 
 
 @dataclass(frozen=True)

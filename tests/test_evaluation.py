@@ -473,6 +473,10 @@ HELD_BACK_UNDER_CEILING = {
     # dev56 (en), written the same way in the same session: no red flag under-triaged (61 tuned,
     # 19 held back); screens 76.7 %; benign confirm questions 17.5 %.
     red_flag_set("dev56"): 0,
+    # dev59 (de, pt), written the same way in the nineteenth session: 1 of 80 red flags
+    # under-triaged (tuned: Swiss German walking pain eased by sitting, "abhockt"), none held
+    # back; screens de 73.3, pt 86.7 %; benign confirm questions de 10, pt 15 %.
+    red_flag_set("dev59"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3
     # (de, en); measured whole before any change: 0, 1 and 0 of 70 red flags under-triaged,
@@ -696,10 +700,10 @@ async def test_each_languages_red_flags_reach_their_level(
 SCREENS_FLOOR_BY_LANGUAGE = {
     "en": 0.901,  # 8,072 of 8,956 (dev56's English, new, scores 77 % before its fixes)
     "es": 0.915,  # 1,744 of 1,905 (dev57's Spanish 83 %)
-    "pt": 0.913,  # 1,676 of 1,835
+    "pt": 0.910,  # 1,728 of 1,895 (dev59's Portuguese 87 %)
     "ru": 0.930,  # 2,399 of 2,578
     "uk": 0.881,  # 2,302 of 2,610 (dev57's Ukrainian 70 %)
-    "de": 0.909,  # 2,280 of 2,507
+    "de": 0.907,  # 2,332 of 2,567 with dev59 (its German 73 % blind, 82 % after its fixes)
 }
 
 

@@ -607,6 +607,13 @@ def test_red_flags_the_rules_read_without_the_encoder(
         # An eyelid twitch with coffee and little sleep: no fit, no breathing question.
         ("uk", "третій день сіпається повіка, кави багато п'ю, сплю мало",
                {"em_seizure", "em_breathing"}),
+        # A foot cramp that let go, no wound and no jaw, neck or whole-body sign: no tetanus
+        # question, though "Krampf" is among the jaw and shaking words.
+        ("de", "Beim Duschen hat sich mein Fuß verkrampft, die Zehen verbogen, nach einer Minute "
+               "war's weg", {"em_tetanus"}),
+        # A swollen, red, hot calf whose person gets air well: no chest or breathing question.
+        ("de", "Luft krieg ich gut, Brust tut nicht weh, aber die rechte Wade ist rot, "
+               "geschwollen und heiß", {"em_chest", "em_breathing"}),
         # One cramp late in a marathon, drank to thirst, feels fine: no over-drinking question.
         ("en", "one calf cramp at mile 22 of the marathon, it went in a minute, feel fine now",
                {"em_overdrinking"}),
@@ -637,6 +644,10 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
         ("ru", "свело ногу на жаре, в тени минут через 20 отпустило, но теперь тошнит и голова "
                "болит", "ur_heat"),
         ("de", "Wade dick und warm, keine Brustschmerzen, aber ich kriege kaum Luft", "em_chest"),
+        ("de", "Wade rot und heiß, Luft krieg ich gut, aber jetzt kann ich kaum schlucken",
+               "em_breathing"),
+        ("de", "Hab mir die Hand an einem rostigen Nagel aufgerissen, jetzt krampft der Arm",
+               "em_tetanus"),
         ("uk", "звело литку, відпустило, а потім його затрусило всім тілом", "em_seizure"),
         ("ru", "наступил на ржавый гвоздь, челюсть нормально, но теперь трудно глотать",
                "em_tetanus"),
@@ -1196,6 +1207,14 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
         ("en", "trod on a rusty tin can last week and now his jaw's gone stiff, he can't chew",
                "em_tetanus"),
         ("en", "stabbed my foot with a pitchfork, now I can barely open my mouth", "em_tetanus"),
+        # Swiss and Austrian German: walking pain eased by sitting or leaning on the trolley,
+        # a fit with no response, a neck wrenched with a weak, numb arm
+        ("de", "Mis Grosi hät bim Laufe Chrämpf i de Bei, wänn sie abhockt gahts besser",
+               "doc_walking"),
+        ("de", "Papa ist steif geworden, Arme und Beine haben gezuckt und er hat auf nix reagiert",
+               "em_seizure"),
+        ("de", "Hob ma ins Gnack einegrissn, seitdem is da Oarm schwach und pelzig",
+               "ur_neck_nerve"),
         # heatstroke: hot, dry skin and confusion said plainly
         ("en", "dad was mowing in the heat, now he's talking rubbish and his skin is hot and dry",
                "em_heatstroke"),

@@ -477,6 +477,12 @@ HELD_BACK_UNDER_CEILING = {
     # under-triaged (tuned: Swiss German walking pain eased by sitting, "abhockt"), none held
     # back; screens de 73.3, pt 86.7 %; benign confirm questions de 10, pt 15 %.
     red_flag_set("dev59"): 0,
+    # dev58 (en) and dev60 (uk, ru), written the same way in the same session: dev58 1 of 80
+    # under-triaged (held back), screens 82.5 %, benign confirm questions 2.5 %; dev60 1 of 80
+    # (tuned: uk "спухла", one calf swollen), screens uk 73.3, ru 83.3 %, benign confirm
+    # questions uk 25, ru 0 %.
+    red_flag_set("dev58"): 1,
+    red_flag_set("dev60"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3
     # (de, en); measured whole before any change: 0, 1 and 0 of 70 red flags under-triaged,
@@ -698,11 +704,11 @@ async def test_each_languages_red_flags_reach_their_level(
 # are absent; sore after a cramp; dev56 and dev57): held back es 88.2, pt 88.1, ru 90.3,
 # uk 81.9, de 86.4, en 88.4 %.
 SCREENS_FLOOR_BY_LANGUAGE = {
-    "en": 0.901,  # 8,072 of 8,956 (dev56's English, new, scores 77 % before its fixes)
+    "en": 0.899,  # 8,173 of 9,076 with dev58 (its English 82.5 % blind)
     "es": 0.915,  # 1,744 of 1,905 (dev57's Spanish 83 %)
     "pt": 0.910,  # 1,728 of 1,895 (dev59's Portuguese 87 %)
-    "ru": 0.930,  # 2,399 of 2,578
-    "uk": 0.881,  # 2,302 of 2,610 (dev57's Ukrainian 70 %)
+    "ru": 0.927,  # 2,449 of 2,638 with dev60 (its Russian 83 % blind)
+    "uk": 0.878,  # 2,347 of 2,670 with dev60 (its Ukrainian 73 % blind, 75 % after its fix)
     "de": 0.907,  # 2,332 of 2,567 with dev59 (its German 73 % blind, 82 % after its fixes)
 }
 

@@ -1207,6 +1207,9 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
         ("en", "trod on a rusty tin can last week and now his jaw's gone stiff, he can't chew",
                "em_tetanus"),
         ("en", "stabbed my foot with a pitchfork, now I can barely open my mouth", "em_tetanus"),
+        # one calf swollen ("спухла", "вспухла"), though not red or hot
+        ("uk", "литка не червона і не гаряча, але спухла тільки на одній нозі", "ur_dvt"),
+        ("ru", "икра вспухла на одной ноге и болит третий день", "ur_dvt"),
         # Swiss and Austrian German: walking pain eased by sitting or leaning on the trolley,
         # a fit with no response, a neck wrenched with a weak, numb arm
         ("de", "Mis Grosi hät bim Laufe Chrämpf i de Bei, wänn sie abhockt gahts besser",

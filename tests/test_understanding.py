@@ -611,6 +611,10 @@ def test_red_flags_the_rules_read_without_the_encoder(
         # question, though "Krampf" is among the jaw and shaking words.
         ("de", "Beim Duschen hat sich mein Fuß verkrampft, die Zehen verbogen, nach einer Minute "
                "war's weg", {"em_tetanus"}),
+        # Twitches whose person says the strength is there: not the twitching-with-weakness
+        # screen (a see-a-doctor resemblance may not replace the self-care answer).
+        ("ru", "дергается веко и иногда бицепс, неделю. слабости нет, руки сильные",
+               {"doc_twitch_weak"}),
         # A swollen, red, hot calf whose person gets air well: no chest or breathing question.
         ("de", "Luft krieg ich gut, Brust tut nicht weh, aber die rechte Wade ist rot, "
                "geschwollen und heiß", {"em_chest", "em_breathing"}),
@@ -644,6 +648,8 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
         ("ru", "свело ногу на жаре, в тени минут через 20 отпустило, но теперь тошнит и голова "
                "болит", "ur_heat"),
         ("de", "Wade dick und warm, keine Brustschmerzen, aber ich kriege kaum Luft", "em_chest"),
+        ("ru", "дергается мышца на плече, сила есть, но рука слабеет к вечеру",
+               "doc_twitch_weak"),
         ("de", "Wade rot und heiß, Luft krieg ich gut, aber jetzt kann ich kaum schlucken",
                "em_breathing"),
         ("de", "Hab mir die Hand an einem rostigen Nagel aufgerissen, jetzt krampft der Arm",

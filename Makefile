@@ -21,7 +21,7 @@ test: $(STAMP)  ## lint, type-check and run the test suite
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy $(CODE)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile
 
 run: $(STAMP)  ## the real bot; needs TELEGRAM_BOT_TOKEN (and optionally TELEGRAM_API_BASE_URL)
 	$(BIN)/tgbot run

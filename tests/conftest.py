@@ -25,6 +25,18 @@ from tgbot.services.clock import ManualClock
 from tgbot_devtools.standin import BotDriver, FakeBotAPI
 from tgbot_devtools.terminal import local_driver
 
+# The files that take longest go first, so that under `make test` (pytest-xdist, one worker per
+# file) no worker starts the long evaluation last while the others sit idle.
+SLOWEST_FIRST = ("test_evaluation.py", "test_run_faults.py", "test_cli.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def slowness(item: pytest.Item) -> int:
+        name = item.path.name
+        return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=slowness)  # stable: each file keeps its own order
+
 
 @pytest.fixture(scope="session")
 def content() -> Content:

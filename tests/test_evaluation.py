@@ -483,6 +483,14 @@ HELD_BACK_UNDER_CEILING = {
     # questions uk 25, ru 0 %.
     red_flag_set("dev58"): 1,
     red_flag_set("dev60"): 0,
+    # dev61 (uk, de), dev62 (en, pt) and dev63 (es, ru), written the same way in the twentieth
+    # session, 40 red flags and 20 look-alikes per language: 4 of 240 red flags under-triaged,
+    # all tuned (pt, ru: back pain pressing in the front; de: "falsche Wörter" with a limp hand,
+    # Swiss "nümm bisle"), none held back; screens uk 81.7, de 76.7, en 83.3, pt 76.7, es 81.7,
+    # ru 88.3 %; benign confirm questions 0-15 %.
+    red_flag_set("dev61"): 0,
+    red_flag_set("dev62"): 0,
+    red_flag_set("dev63"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3
     # (de, en); measured whole before any change: 0, 1 and 0 of 70 red flags under-triaged,

@@ -621,6 +621,37 @@ def test_red_flags_the_rules_read_without_the_encoder(
         # One cramp late in a marathon, drank to thirst, feels fine: no over-drinking question.
         ("en", "one calf cramp at mile 22 of the marathon, it went in a minute, feel fine now",
                {"em_overdrinking"}),
+        # A cramp that let go within a minute or two: not the long-cramp question.
+        ("en", "toes cramped in bed, let go after maybe a minute", {"ur_long_cramp"}),
+        ("es", "me dio un calambre en el pie y al minuto se me pasó", {"ur_long_cramp"}),
+        ("de", "Krampf in der Wade, nach zwei Minuten war's gut", {"ur_long_cramp"}),
+        # Twitches with strength said to be fine: no numbness-or-weakness, quinine or
+        # frequent-cramps question; with no chest or neck word, no chest or neck-nerve one.
+        ("en", "thigh flickers after my runs, legs feel strong", {"ur_numb_weak"}),
+        ("uk", "після тренування посмикується стегно, сила в нозі нормальна",
+               {"ur_numb_weak", "ur_quinine", "doc_frequent"}),
+        ("de", "seit Wochen zuckt der Oberarm und er wird dünner", {"em_chest", "ur_neck_nerve"}),
+        # A cramp now and then ("once a fortnight"): not the frequent-cramps screen.
+        ("en", "I get a calf cramp about once a fortnight, any tips?", {"doc_frequent"}),
+        # A child's leg pains in the evenings: not the walking screen nor the child's-leg one;
+        # a limping child with no swollen, hot or red leg: no fit, clot or chest question.
+        ("es", "a mi hija de 5 años le duelen las dos piernas por la noche cuando corre mucho",
+               {"doc_walking"}),
+        ("ru", "сыну 6, по вечерам ноют обе ноги, утром бегает как обычно", {"doc_child_leg"}),
+        ("de", "unsere Tochter (3) hinkt seit gestern", {"em_seizure", "ur_dvt", "em_chest"}),
+        # A swollen, hot calf after a flight with no arm, face or speech word: no stroke
+        # question; a chest named only to say it does not hurt: no chest question.
+        ("pt", "depois do voo a perna direita ficou inchada e quente", {"em_stroke"}),
+        ("ru", "после операции голень отекла и тёплая, в груди не болит, одышки нет",
+               {"em_chest"}),
+        # A hand tired from writing whose twisting is denied: no dystonia question; a back
+        # stiff from moving furniture: no fluid-loss question; heat cramps settled with a salty
+        # snack: no allergy question.
+        ("es", "la mano cansada de escribir, no se me tuerce", {"doc_dystonia"}),
+        ("uk", "тягав шафи, тепер поперек деревʼяний", {"ur_fluid_loss"}),
+        ("pt", "câimbra no sol, sentei na sombra, comi um salgadinho e passou", {"em_anaphylaxis"}),
+        ("es", "calambres al sol, me senté a la sombra y a la media hora ya andaba bien",
+               {"ur_heat"}),
     ],
 )  # fmt: skip
 def test_everyday_stories_are_not_asked_about_what_they_rule_out(
@@ -668,6 +699,17 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
                "em_back_injury"),
         ("en", "cramp at mile 22, eased, but now I'm confused and keep throwing up",
                "em_overdrinking"),
+        # the signs that keep each new rule-out open
+        ("en", "thigh flickers after runs, legs feel strong, but my foot has gone numb",
+               "ur_numb_weak"),
+        ("de", "zuckt im Oberarm, und der Nacken tut weh und die Finger kribbeln",
+               "ur_neck_nerve"),
+        ("ru", "после операции голень отекла, и в груди давит", "em_chest"),
+        ("uk", "смикаються мʼязи плеча, і рука стала слабкіша", "doc_twitch_weak"),
+        ("en", "my son is limping and his knee is swollen and hot", "ur_dvt"),
+        ("pt", "perna inchada depois do voo e agora o braço ficou fraco", "em_stroke"),
+        ("es", "calambres al sol desde las 12, ya son las 2 y siguen, estoy a la sombra",
+               "ur_heat"),
     ],
 )  # fmt: skip
 def test_a_sign_of_the_flag_keeps_it_open_to_the_encoder(
@@ -1227,6 +1269,19 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
         # heatstroke: hot, dry skin and confusion said plainly
         ("en", "dad was mowing in the heat, now he's talking rubbish and his skin is hot and dry",
                "em_heatstroke"),
+        # back pain that presses in the front or goes through to it is chest pain unnamed
+        ("pt", "as costas doem entre as escápulas e agora aperta na frente também", "em_chest"),
+        ("ru", "ноет между лопаток и давит спереди, одышка на лестнице", "em_chest"),
+        ("en", "upper back pain since lunch and now a tight pressure in the front too",
+               "em_chest"),
+        ("de", "Rücken zwischen den Schulterblättern, jetzt drückt es nach vorne", "em_chest"),
+        # "wrong words" are a speech sign; Swiss "nümm bisle" is not being able to pee
+        ("de", "Papa redet falsche Wörter und die rechte Hand ist schlapp", "em_stroke"),
+        ("es", "a mi madre le salen palabras equivocadas y no mueve bien el brazo", "em_stroke"),
+        ("pt", "meu pai tá trocando as palavras desde cedo", "em_stroke"),
+        ("de", "Hexeschuss sit geschter und jetzt chan i nümm bisle", "em_cauda"),
+        # a red calf that hurts "al pisar" (stepping on it) is a clot's sign, no "pis" (pee)
+        ("es", "la pantorrilla está rojiza y me duele al pisar", "ur_dvt"),
     ],
 )  # fmt: skip
 def test_red_flags_said_as_people_type_them(
@@ -1289,8 +1344,20 @@ def test_red_flags_said_as_people_type_them(
             "15 min passou, tô bem",
             "hydration_heat",
         ),
+        # Austrian and Swiss "ka", "nöd" deny like "kein", "nicht"; "s'Gnack" is the neck
+        ("de", "s'Gnack is steif vom neuen Polster, ka Fieber, ka Kribbeln", "neck_now"),
+        # in the last minutes of a match is when, not how long
+        ("en", "hamstring cramped in the last 10 min of the game, stretched it out and played on",
+               None),
+        # "wasting my money" is no muscle wasting
+        ("en", "does magnesium do anything for leg cramps or am I wasting my money",
+               "night_remedies"),
+        # "лекарств никаких не пью" denies medicines
+        ("ru", "лекарств никаких не пью, просто иногда сводит пальцы на ноге", "foot_now"),
+        # a week is not weeks: "вже тиждень" is no long twitch
+        ("uk", "вже тиждень смикається повіка, кава і сесія", "twitch_common"),
     ],
-)
+)  # fmt: skip
 def test_everyday_details_do_not_read_as_red_flags(
     content: Content, language: str, text: str, screen: str | None
 ) -> None:

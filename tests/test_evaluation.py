@@ -313,8 +313,9 @@ HELD_BACK_UNDER_CEILING = {
     # 7 until the sixth session; 8 once dev4's worked cases joined the tier: a child's leg
     # pain it had caught only by asking about a different flag (cauda equina) now gets the
     # calf answer, while fresh, fresh4 and dev4's held-back quarters each lost one miss; 7
-    # again once see-a-doctor resemblances answered from 0.62 (seventh session).
-    RED_FLAGS: 7,
+    # again once see-a-doctor resemblances answered from 0.62 (seventh session); 6 after the
+    # twentieth session's words and rule-outs from dev64-66's tuned parts.
+    RED_FLAGS: 6,
     DEV2_RED_FLAGS: 0,
     DEV3_RED_FLAGS: 0,
     # Written in the sixth session from the facts sheet only; measured whole before any change:
@@ -492,6 +493,15 @@ HELD_BACK_UNDER_CEILING = {
     red_flag_set("dev61"): 0,
     red_flag_set("dev62"): 0,
     red_flag_set("dev63"): 0,
+    # dev64 (en, 80 red flags and 40 look-alikes), dev65 (uk, de) and dev66 (en, pt), written
+    # the same way in the same session with most red flags on the see-a-doctor kinds and the
+    # emergencies the held-back misses fall in (walking pain, frequent cramps, back-pain risks,
+    # dystonia, restless legs, lockjaw, fits, poisons): 2 of 320 red flags under-triaged, both
+    # tuned (uk and Austrian lockjaw after a bite or a rusty nail), none held back; screens
+    # dev64 73.3, uk 60.0, de 73.3, en 78.3, pt 78.3 %; benign confirm questions 0-35 %.
+    red_flag_set("dev64"): 0,
+    red_flag_set("dev65"): 0,
+    red_flag_set("dev66"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3
     # (de, en); measured whole before any change: 0, 1 and 0 of 70 red flags under-triaged,
@@ -712,14 +722,15 @@ async def test_each_languages_red_flags_reach_their_level(
 # the specific emergency first; heat cramps that settled; rule-outs of questions whose signs
 # are absent; sore after a cramp; dev56 and dev57): held back es 88.2, pt 88.1, ru 90.3,
 # uk 81.9, de 86.4, en 88.4 %. Raised in the twentieth (dev61-63, chest pain said as back pain
-# pressing in the front, rule-outs where the sign was absent, worked cases with dev58-63).
+# pressing in the front, rule-outs where the sign was absent, worked cases with dev58-63);
+# dev64-66, harder by design, lowered the averages they joined.
 SCREENS_FLOOR_BY_LANGUAGE = {
-    "en": 0.901,  # 8,238 of 9,136 with dev62 (its English 83.3 % blind)
-    "es": 0.916,  # 1,801 of 1,965 with dev63 (its Spanish 81.7 % blind)
-    "pt": 0.911,  # 1,783 of 1,955 with dev62 (its Portuguese 76.7 % blind)
-    "ru": 0.932,  # 2,517 of 2,698 with dev63 (its Russian 88.3 % blind)
-    "uk": 0.881,  # 2,409 of 2,730 with dev61 (its Ukrainian 81.7 % blind)
-    "de": 0.910,  # 2,394 of 2,627 with dev61 (its German 76.7 % blind)
+    "en": 0.899,  # 8,380 of 9,316 with dev64 and dev66 (their English 73, 78 % blind)
+    "es": 0.917,  # 1,803 of 1,965 with dev63 (its Spanish 81.7 % blind)
+    "pt": 0.908,  # 1,831 of 2,015 with dev66 (its Portuguese 78.3 % blind)
+    "ru": 0.933,  # 2,518 of 2,698 with dev63 (its Russian 88.3 % blind)
+    "uk": 0.878,  # 2,451 of 2,790 with dev65 (its Ukrainian 60.0 % blind)
+    "de": 0.907,  # 2,439 of 2,687 with dev65 (its German 73.3 % blind)
 }
 
 

@@ -652,6 +652,19 @@ def test_red_flags_the_rules_read_without_the_encoder(
         ("pt", "câimbra no sol, sentei na sombra, comi um salgadinho e passou", {"em_anaphylaxis"}),
         ("es", "calambres al sol, me senté a la sombra y a la media hora ya andaba bien",
                {"ur_heat"}),
+        # Leg pain on walking that a minute's standing eases (the walking screen): no fit,
+        # stroke, breathing, back-injury or pregnancy question.
+        ("uk", "у тата цукор, як іде до церкви, мусить стати, постоїть хвилинку і далі йде",
+               {"em_seizure", "em_stroke", "em_breathing", "em_back_injury", "ur_pregnancy"}),
+        ("de", "Papa, 70, muss beim Spazieren alle 200 Meter stehen bleiben, dann geht's wieder",
+               {"em_seizure", "em_stroke", "em_breathing", "em_back_injury", "ur_pregnancy"}),
+        # A pregnancy whose swelling is denied: no pre-eclampsia question; a thigh cramp with
+        # no back or saddle word: no cauda equina one; a numb, dragging foot with no chest,
+        # breathing or swelling word: no chest one.
+        ("uk", "вагітна, 30 тиждень, судомить литки вночі, набряків нема", {"ur_preeclampsia"}),
+        ("uk", "судома в стегні вже 25 хвилин не відпускає", {"em_cauda"}),
+        ("en", "cramp in my calf, since then the foot feels dead and drags, no swelling",
+               {"em_chest"}),
     ],
 )  # fmt: skip
 def test_everyday_stories_are_not_asked_about_what_they_rule_out(
@@ -710,6 +723,8 @@ def test_everyday_stories_are_not_asked_about_what_they_rule_out(
         ("pt", "perna inchada depois do voo e agora o braço ficou fraco", "em_stroke"),
         ("es", "calambres al sol desde las 12, ya son las 2 y siguen, estoy a la sombra",
                "ur_heat"),
+        ("de", "Draht am Bein, Kiefer ganz normal, aber Bauch und Rücken krampfen", "em_tetanus"),
+        ("uk", "вагітна, набряків нема, але сильно болить голова", "ur_preeclampsia"),
     ],
 )  # fmt: skip
 def test_a_sign_of_the_flag_keeps_it_open_to_the_encoder(
@@ -1282,6 +1297,13 @@ def test_spanish_cannot_feel_a_part_is_a_sign_and_feels_no_weakness_a_denial(
         ("de", "Hexeschuss sit geschter und jetzt chan i nümm bisle", "em_cauda"),
         # a red calf that hurts "al pisar" (stepping on it) is a clot's sign, no "pis" (pee)
         ("es", "la pantorrilla está rojiza y me duele al pisar", "ur_dvt"),
+        # lockjaw said as chewing that is hard, or an Austrian mouth that barely opens
+        ("uk", "собака вкусив за руку тиждень тому, тепер важко жувати", "em_tetanus"),
+        ("de", "an rostigen Nagl eintretn, jetzt bring i 's Mäu kaum auf", "em_tetanus"),
+        # a birth said as a delivery; a foot gone dead that drags after a cramp
+        ("en", "delivered baby 10 days back, now a bad headache and blurred vision",
+               "ur_preeclampsia"),
+        ("en", "since the cramp my foot feels dead and drags when I walk", "ur_numb_weak"),
     ],
 )  # fmt: skip
 def test_red_flags_said_as_people_type_them(
@@ -1354,6 +1376,10 @@ def test_red_flags_said_as_people_type_them(
                "night_remedies"),
         # "лекарств никаких не пью" denies medicines
         ("ru", "лекарств никаких не пью, просто иногда сводит пальцы на ноге", "foot_now"),
+        # "30M" opening a message is an age and sex, not a 30-metre fall; a deadlift
+        # ("levantamento terra") is no dirt in a wound
+        ("en", "30M, tweaked my lower back deadlifting, no numbness, peeing fine", "back_now"),
+        ("pt", "travei a lombar no levantamento terra ontem, sem formigamento", "back_now"),
         # a week is not weeks: "вже тиждень" is no long twitch
         ("uk", "вже тиждень смикається повіка, кава і сесія", "twitch_common"),
     ],

@@ -390,8 +390,9 @@ HELD_BACK_UNDER_CEILING = {
     red_flag_set("dev28"): 2,
     red_flag_set("dev29"): 0,  # 1 until the sixteenth session
     red_flag_set("dev30"): 0,
-    red_flag_set("dev31"): 1,  # 3 until dev37's dialect fixes (tenth session), 2 until the
-    # other languages' worked cases (seventeenth)
+    red_flag_set("dev31"): 0,  # 3 until dev37's dialect fixes (tenth session), 2 until the
+    # other languages' worked cases (seventeenth), 1 until a child crying over a leg counted
+    # as its pain (twenty-first)
     # Eighth session, sixth round, the three weakest languages alone, every style mixed: dev32
     # (ru), dev33 (uk), dev34 (de); measured whole before any change: 10, 13 and 10 of 200.
     red_flag_set("dev32"): 1,  # 2 until the other languages' worked cases
@@ -502,6 +503,14 @@ HELD_BACK_UNDER_CEILING = {
     red_flag_set("dev64"): 0,
     red_flag_set("dev65"): 0,
     red_flag_set("dev66"): 0,
+    # dev67 (ru, es), dev68 (uk, pt) and dev69 (de, en), written blind in the twenty-first
+    # session (dev68 and dev69 weighted to the see-a-doctor kinds), measured whole before any
+    # change made from them: 1 of 480 red flags under-triaged, tuned (a German toddler crying
+    # over one leg), none held back; screens es 76.7, ru 86.7, uk 73.3, pt 83.3, de 75.0,
+    # en 86.7 %; benign confirm questions 2-6 of 20 per language.
+    red_flag_set("dev67"): 0,
+    red_flag_set("dev68"): 0,
+    red_flag_set("dev69"): 0,
     # Ninth session: ordinary questions as the shared set's kinds, 100 per language (55 self-care,
     # 35 red flags, 10 greetings, thanks and off-topic), qdev1 (es, pt), qdev2 (ru, uk), qdev3
     # (de, en); measured whole before any change: 0, 1 and 0 of 70 red flags under-triaged,
@@ -723,14 +732,15 @@ async def test_each_languages_red_flags_reach_their_level(
 # are absent; sore after a cramp; dev56 and dev57): held back es 88.2, pt 88.1, ru 90.3,
 # uk 81.9, de 86.4, en 88.4 %. Raised in the twentieth (dev61-63, chest pain said as back pain
 # pressing in the front, rule-outs where the sign was absent, worked cases with dev58-63);
-# dev64-66, harder by design, lowered the averages they joined.
+# dev64-66, harder by design, lowered the averages they joined. Set in the twenty-first with
+# dev67-69 counted (rule-outs where the sign was absent, in every language; Ukrainian words).
 SCREENS_FLOOR_BY_LANGUAGE = {
-    "en": 0.899,  # 8,380 of 9,316 with dev64 and dev66 (their English 73, 78 % blind)
-    "es": 0.917,  # 1,803 of 1,965 with dev63 (its Spanish 81.7 % blind)
-    "pt": 0.908,  # 1,831 of 2,015 with dev66 (its Portuguese 78.3 % blind)
-    "ru": 0.933,  # 2,518 of 2,698 with dev63 (its Russian 88.3 % blind)
-    "uk": 0.878,  # 2,451 of 2,790 with dev65 (its Ukrainian 60.0 % blind)
-    "de": 0.907,  # 2,439 of 2,687 with dev65 (its German 73.3 % blind)
+    "en": 0.900,  # 8,441 of 9,376 with dev69 (its English 86.7 % blind)
+    "es": 0.916,  # 1,855 of 2,025 with dev67 (its Spanish 76.7 % blind)
+    "pt": 0.907,  # 1,884 of 2,075 with dev68 (its Portuguese 83.3 % blind)
+    "ru": 0.934,  # 2,576 of 2,758 with dev67 (its Russian 86.7 % blind)
+    "uk": 0.886,  # 2,526 of 2,850 with dev68 (its Ukrainian 73.3 % blind)
+    "de": 0.908,  # 2,496 of 2,747 with dev69 (its German 75.0 % blind)
 }
 
 

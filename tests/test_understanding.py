@@ -736,7 +736,7 @@ def test_a_sign_of_the_flag_keeps_it_open_to_the_encoder(
 @pytest.mark.parametrize(
     ("old", "new", "error"),
     [
-        ('ur_long_cramp: "(cramp_brief', 'ur_no_such: "(cramp_brief', "ur_no_such: unknown screen"),
+        ('ur_long_cramp: "(twitch', 'ur_no_such: "(twitch', "ur_no_such: unknown screen"),
         ('em_poison: "denied_toxin', 'em_poison: "denied_toxn', "em_poison: bad rule: unknown"),
         ("em_seizure em_heatstroke em", "em_seizure em_heatstrok em",
          "em_seizure em_heatstrok em_meningitis em_overdrinking: unknown screen 'em_heatstrok'"),
